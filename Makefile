@@ -1,0 +1,95 @@
+# PatchMon (Go). `make run` builds everything and starts the server on its embedded
+# defaults; `make test` runs every test. Both install what is missing on Debian/Ubuntu.
+
+SHELL      := /bin/bash
+GO         ?= go
+BIN        := bin
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS    := -s -w -X github.com/patchmon-go/patchmon/patchmon.buildVersion=$(VERSION)
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT       ?= 3000
+DATA_DIR   ?= $(CURDIR)/data
+NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+.PHONY: run build server web web-deps generate test test-go test-web bench lint deps deps-test clean help
+
+help:
+	@echo "make run       build everything and start the server (embedded PostgreSQL, port $(PORT))"
+	@echo "make test      run all tests (Go with -race, web unit tests)"
+	@echo "make build     build the dashboard and the binaries into $(BIN)/"
+	@echo "make generate  regenerate code from openapi/patchmon.yaml"
+	@echo "make web       build the dashboard into web/dist/app"
+	@echo "make bench     run the Go benchmarks"
+	@echo "make lint      go vet, gofmt check and the dashboard type check"
+
+# --- system packages --------------------------------------------------------------------
+
+# deps installs what running the server needs: PostgreSQL server binaries, and Node.js for
+# the dashboard build when it is missing.
+deps:
+	@missing=""; \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "==> installing:$$missing"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi
+
+# deps-test adds what the tests need: redis-server.
+deps-test: deps
+	@command -v redis-server >/dev/null 2>&1 || { echo "==> installing: redis-server"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+# --- build ------------------------------------------------------------------------------
+
+generate:
+	$(GO) generate ./...
+	@if [ -d web/node_modules ]; then cd web && npm run --silent gen:api; fi
+
+web-deps:
+	@if [ "$(NODE_MAJOR)" -lt 20 ]; then echo "Node.js 20 or newer is needed to build the dashboard (found: $(NODE_MAJOR))"; exit 1; fi
+	@cd web && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+
+web: web-deps
+	cd web && npm run --silent build
+
+server:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/patchmon-server ./cmd/patchmon-server
+
+build: deps
+	@if [ "$(NODE_MAJOR)" -ge 20 ]; then $(MAKE) --no-print-directory web; \
+	  else echo "==> Node.js 20+ not found: building without the dashboard (the server will say how to add it)"; fi
+	$(MAKE) --no-print-directory server
+
+# run starts the server in the foreground; Ctrl-C stops it and its PostgreSQL. When run as
+# root from a directory the postgres user cannot enter (for example under /root), the
+# embedded database lives in /var/lib/patchmon instead.
+run: build
+	@data="$(DATA_DIR)"; \
+	  if [ "$$(id -u)" = 0 ] && ! su -s /bin/sh postgres -c "test -x '$$(dirname "$$data")'" 2>/dev/null; then \
+	    data=/var/lib/patchmon; echo "==> the postgres user cannot reach $(DATA_DIR); using $$data"; fi; \
+	  echo "==> PatchMon on http://localhost:$(PORT)/  (first start: create the admin at http://localhost:$(PORT)/setup)"; \
+	  echo "==> data directory: $$data — stop with Ctrl-C"; \
+	  PORT=$(PORT) PATCHMON_DATA_DIR="$$data" exec ./$(BIN)/patchmon-server
+
+# --- checks -----------------------------------------------------------------------------
+
+test: deps-test test-go test-web
+
+test-go:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-web: web-deps
+	cd web && npm test --silent
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@if [ -d web/node_modules ]; then cd web && npm run --silent lint; fi
+
+clean:
+	rm -rf $(BIN) web/dist/app

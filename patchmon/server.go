@@ -1,0 +1,551 @@
+// Package patchmon is the PatchMon server as a library: Config describes it, New builds it,
+// Start/Shutdown/Run drive it and Handler exposes it for mounting in another program's HTTP
+// server. Everything the server does lives in the pkg/ packages; this package only wires
+// them together, so cmd/patchmon-server stays a few lines long.
+//
+// Several servers may run in one process (tests do): nothing here keeps package-level
+// state. The API of this package is stable; Config gains fields as features arrive.
+package patchmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/patchmon-go/patchmon/openapi"
+	"github.com/patchmon-go/patchmon/pkg/db"
+	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
+	"github.com/patchmon-go/patchmon/pkg/httpx"
+	"github.com/patchmon-go/patchmon/pkg/kv"
+	"github.com/patchmon-go/patchmon/pkg/pgembed"
+	"github.com/patchmon-go/patchmon/web"
+)
+
+// ErrNotStarted is returned by operations that need a started server.
+var ErrNotStarted = errors.New("patchmon: server not started")
+
+// buildVersion may be set at link time: -X github.com/patchmon-go/patchmon/patchmon.buildVersion=v2.1.0
+var buildVersion = ""
+
+// Server is one PatchMon server. Create it with New.
+type Server struct {
+	cfg Config
+	// embeddedDB records that the database is the supervised embedded cluster (cfg's
+	// DatabaseURL is filled in at Start, so it cannot tell).
+	embeddedDB bool
+	log        *slog.Logger
+	spec       *openapi3.T
+	router     *httpx.Router
+	handler    http.Handler
+	started    time.Time
+
+	// limiter forwards to the store chosen at Start, so routes can be built in New.
+	limiter lateLimiter
+
+	mu       sync.Mutex
+	running  bool
+	pg       *pgembed.Cluster
+	pool     *pgxpool.Pool
+	db       *db.DB
+	store    kv.Store
+	httpSrv  *http.Server
+	listener net.Listener
+	serveErr chan error
+}
+
+// New validates cfg and builds the server without touching the network, the disk or the
+// database; Start does that.
+func New(cfg Config) (*Server, error) {
+	if err := applyDefaults(&cfg, false); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Version == "" {
+		cfg.Version = moduleVersion()
+	}
+	log := cfg.Logger
+	if log == nil {
+		var err error
+		if log, err = newLogger(cfg, os.Stderr); err != nil {
+			return nil, err
+		}
+	}
+	spec, err := openapi.LoadSpec()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded()}
+	if err := s.buildHandler(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func moduleVersion() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// newLogger builds the default logger from the logging settings.
+func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
+	if !cfg.EnableLogging {
+		return slog.New(slog.DiscardHandler), nil
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	loc, err := time.LoadLocation(cfg.TZ)
+	if err != nil {
+		return nil, fmt.Errorf("TZ: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			a.Value = slog.TimeValue(a.Value.Time().In(loc))
+		}
+		return a
+	}}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// Config returns the configuration in effect (after defaults and, once started, the
+// embedded database URL and generated secrets).
+func (s *Server) Config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Logger returns the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
+// Handler returns the server's complete HTTP handler: dashboard, API and agent endpoints.
+// Requests that need the database are answered 503 until Start has finished.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Addr returns the address the server listens on (useful with Port 0), or "" when it is not
+// listening.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener == nil {
+		return ""
+	}
+	return s.listener.Addr().String()
+}
+
+// URL returns http://Addr, or "" when not listening.
+func (s *Server) URL() string {
+	addr := s.Addr()
+	if addr == "" {
+		return ""
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Pool returns the database pool of a started server (nil before Start).
+func (s *Server) Pool() *pgxpool.Pool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pool
+}
+
+// Start prepares the database (starting the embedded cluster when DatabaseURL is empty),
+// applies migrations, connects the shared store and, unless DisableListener is set, starts
+// serving HTTP. It returns once the server is ready. If it fails, everything it started is
+// stopped again.
+func (s *Server) Start(ctx context.Context) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return errors.New("patchmon: server already started")
+	}
+	defer func() {
+		if err != nil {
+			s.stopLocked(context.Background())
+		}
+	}()
+	if err := s.openDatabase(ctx); err != nil {
+		return err
+	}
+	mig, err := dbmigrate.New(s.pool, dbmigrate.Config{Logger: s.log})
+	if err != nil {
+		return err
+	}
+	if _, err := mig.Up(ctx); err != nil {
+		return err
+	}
+	if err := s.openStore(ctx); err != nil {
+		return err
+	}
+	if !s.cfg.DisableListener {
+		if err := s.listen(); err != nil {
+			return err
+		}
+	}
+	s.started = time.Now()
+	s.running = true
+	return nil
+}
+
+// openDatabase starts the embedded cluster when needed and connects the pool.
+func (s *Server) openDatabase(ctx context.Context) error {
+	if s.cfg.embedded() {
+		if err := s.startEmbedded(ctx); err != nil {
+			return err
+		}
+	} else if s.cfg.JWTSecret == "" {
+		return errors.New("JWT_SECRET: required when DATABASE_URL is set (generate one with: openssl rand -hex 64)")
+	}
+	return s.connect(ctx)
+}
+
+// startDatabaseOnly opens the database without migrating or serving (migrate status).
+func (s *Server) startDatabaseOnly(ctx context.Context) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return errors.New("patchmon: server already started")
+	}
+	if err := s.openDatabase(ctx); err != nil {
+		s.stopLocked(context.Background())
+		return err
+	}
+	s.running = true
+	return nil
+}
+
+// startEmbedded starts the supervised PostgreSQL cluster and fills in the database URL and
+// any secrets the operator did not set.
+func (s *Server) startEmbedded(ctx context.Context) error {
+	dataDir, err := filepath.Abs(s.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("PATCHMON_DATA_DIR: %w", err)
+	}
+	// 0711: the PostgreSQL user must be able to reach its cluster directory inside.
+	if err := os.MkdirAll(dataDir, 0o711); err != nil {
+		return fmt.Errorf("PATCHMON_DATA_DIR: %w", err)
+	}
+	if err := s.loadOrCreateSecrets(dataDir); err != nil {
+		return err
+	}
+	cluster, err := pgembed.New(pgembed.Config{
+		DataDir:  filepath.Join(dataDir, "postgres"),
+		BinDir:   s.cfg.PGBinDir,
+		Database: "patchmon",
+		Logger:   s.log.With("component", "postgres"),
+		Settings: map[string]string{"max_connections": strconv.Itoa(max(100, s.cfg.DBConnectionLimit+20))},
+	})
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "starting embedded PostgreSQL", "data_dir", filepath.Join(dataDir, "postgres"))
+	if err := cluster.Start(ctx); err != nil {
+		return err
+	}
+	s.pg = cluster
+	s.cfg.DatabaseURL = cluster.ConnString("patchmon")
+	return nil
+}
+
+// loadOrCreateSecrets keeps generated secrets in DataDir/secrets (0700, files 0600) so they
+// survive restarts; values set by the operator always win.
+func (s *Server) loadOrCreateSecrets(dataDir string) error {
+	dir := filepath.Join(dataDir, "secrets")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, sec := range []struct {
+		file string
+		dst  *string
+	}{{"jwt_secret", &s.cfg.JWTSecret}, {"encryption_key", &s.cfg.AIEncryptionKey}} {
+		if *sec.dst != "" {
+			continue
+		}
+		v, err := readOrCreateSecret(filepath.Join(dir, sec.file))
+		if err != nil {
+			return fmt.Errorf("secret %s: %w", sec.file, err)
+		}
+		*sec.dst = v
+	}
+	return nil
+}
+
+// connect opens the pool, retrying PM_DB_CONN_MAX_ATTEMPTS times.
+func (s *Server) connect(ctx context.Context) error {
+	pc, err := pgxpool.ParseConfig(s.cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pc.MaxConns = int32(s.cfg.DBConnectionLimit)
+	pc.MaxConnIdleTime = s.cfg.DBIdleTimeout
+	pc.MaxConnLifetime = s.cfg.DBMaxLifetime
+	pc.ConnConfig.ConnectTimeout = s.cfg.DBConnectTimeout
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	pc.ConnConfig.RuntimeParams["application_name"] = "patchmon"
+	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	var lastErr error
+	for attempt := 1; attempt <= s.cfg.DBConnMaxAttempts; attempt++ {
+		pool, err := pgxpool.NewWithConfig(ctx, pc)
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, s.cfg.DBConnectTimeout)
+			err = pool.Ping(pctx)
+			cancel()
+			if err == nil {
+				s.pool = pool
+				s.db = db.New(pool, db.Options{PoolTimeout: s.cfg.DBPoolTimeout, TxMaxWait: s.cfg.DBTransactionMaxWait,
+					TxTimeout: s.cfg.DBTransactionTimeout, LongTxTimeout: s.cfg.DBTransactionLongTimeout, Logger: s.log})
+				return nil
+			}
+			pool.Close()
+		}
+		lastErr = err
+		if attempt == s.cfg.DBConnMaxAttempts {
+			break
+		}
+		s.log.WarnContext(ctx, "database not reachable yet, retrying", "attempt", attempt,
+			"max_attempts", s.cfg.DBConnMaxAttempts, "err", err)
+		select {
+		case <-time.After(s.cfg.DBConnWaitInterval):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return fmt.Errorf("database unreachable after %d attempts (PM_DB_CONN_MAX_ATTEMPTS): %w", s.cfg.DBConnMaxAttempts, lastErr)
+}
+
+// openStore connects Redis when configured, else uses the in-process store.
+func (s *Server) openStore(ctx context.Context) error {
+	if !s.cfg.redisEnabled() {
+		s.store = kv.NewMemory()
+		s.limiter.set(s.store)
+		return nil
+	}
+	opts, err := redisOptions(s.cfg)
+	if err != nil {
+		return err
+	}
+	client, err := kv.OpenRedis(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("redis at %s: %w", opts.Addr, err)
+	}
+	s.store = kv.NewRedis(client, s.cfg.RedisKeyPrefix)
+	s.limiter.set(s.store)
+	return nil
+}
+
+func (s *Server) listen() error {
+	addr := s.cfg.ListenAddr
+	if addr == "" {
+		addr = net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (PORT): %w", addr, err)
+	}
+	s.listener = ln
+	s.httpSrv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.serveErr = make(chan error, 1)
+	go func(srv *http.Server) {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}(s.httpSrv)
+	s.log.Info("PatchMon server listening", "addr", ln.Addr().String(), "version", s.cfg.Version,
+		"database", map[bool]string{true: "embedded", false: "external"}[s.pg != nil],
+		"redis", s.cfg.redisEnabled())
+	return nil
+}
+
+// Shutdown stops accepting requests, lets running ones finish within ctx, then closes the
+// store and the database pool and stops the embedded PostgreSQL.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		return nil
+	}
+	s.running = false
+	return s.stopLocked(ctx)
+}
+
+func (s *Server) stopLocked(ctx context.Context) error {
+	var errs []error
+	if s.httpSrv != nil {
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			s.httpSrv.Close()
+		}
+		if err := <-s.serveErr; err != nil {
+			errs = append(errs, err)
+		}
+		s.httpSrv, s.listener = nil, nil
+	}
+	if s.store != nil {
+		s.limiter.set(nil)
+		s.store.Close()
+		s.store = nil
+	}
+	if s.pool != nil {
+		s.pool.Close()
+		s.pool, s.db = nil, nil
+	}
+	if s.pg != nil {
+		if err := s.pg.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop embedded PostgreSQL: %w", err))
+		}
+		s.pg = nil
+		s.cfg.DatabaseURL = ""
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the server, serves until ctx is cancelled (or serving fails) and shuts down
+// gracefully within ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	var serveErr error
+	s.mu.Lock()
+	errc := s.serveErr
+	s.mu.Unlock()
+	if errc == nil {
+		<-ctx.Done()
+	} else {
+		select {
+		case <-ctx.Done():
+		case serveErr = <-errc:
+			// Put it back for stopLocked, which waits on it.
+			errc <- serveErr
+		}
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(serveErr, s.Shutdown(sctx))
+}
+
+// buildHandler assembles the route table and middleware chain.
+func (s *Server) buildHandler() error {
+	tp, err := httpx.ParseTrustProxy(s.cfg.TrustProxy)
+	if err != nil {
+		return fmt.Errorf("TRUST_PROXY: %w", err)
+	}
+	router, err := httpx.NewRouter(httpx.RouterConfig{
+		Spec:    s.spec,
+		Logger:  s.log,
+		Limiter: &s.limiter,
+		Limits: map[httpx.Category]httpx.Limit{
+			httpx.CategoryGeneral: {Max: s.cfg.RateLimitMax, Window: s.cfg.RateLimitWindow},
+			httpx.CategoryAuth:    {Max: s.cfg.AuthRateLimitMax, Window: s.cfg.AuthRateLimitWindow},
+			httpx.CategoryAgent:   {Max: s.cfg.AgentRateLimitMax, Window: s.cfg.AgentRateLimitWindow},
+		},
+		BodyLimit:      int64(s.cfg.JSONBodyLimit),
+		AgentBodyLimit: int64(s.cfg.AgentUpdateBodyLimit),
+		TrustProxy:     tp,
+		NotFound:       web.Handler(),
+	})
+	if err != nil {
+		return err
+	}
+	strict := openapi.NewStrictHandlerWithOptions(&api{system: &systemAPI{s: s}}, nil, openapi.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  s.requestError,
+		ResponseErrorHandlerFunc: s.responseError,
+	})
+	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{BaseRouter: router, ErrorHandlerFunc: s.requestError})
+	s.router = router
+
+	var h http.Handler = router
+	h = httpx.CORS(s.cfg.corsOrigins(), h)
+	h = httpx.SecurityHeaders(s.cfg.EnableHSTS, h)
+	h = httpx.Instrument(httpx.InstrumentConfig{Logger: s.log, TrustProxy: tp, LogRequests: true}, h)
+	s.handler = h
+	return nil
+}
+
+// Routes lists every mounted API operation.
+func (s *Server) Routes() []httpx.RouteInfo { return s.router.Routes() }
+
+func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error) {
+	if httpx.IsBodyTooLarge(err) {
+		httpx.WriteError(w, http.StatusRequestEntityTooLarge, httpx.CodeBodyTooLarge, "Request body too large")
+		return
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "can't decode JSON body") {
+		msg = "Invalid JSON body"
+	}
+	httpx.WriteError(w, http.StatusBadRequest, httpx.CodeValidation, msg)
+}
+
+func (s *Server) responseError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *httpx.APIError
+	if errors.As(err, &ae) {
+		httpx.WriteJSON(w, ae.Status, httpx.Error{Message: ae.Message, Code: ae.Code, Field: ae.Field})
+		return
+	}
+	if errors.Is(err, ErrNotStarted) {
+		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "Server is starting, try again shortly")
+		return
+	}
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	httpx.WriteError(w, http.StatusInternalServerError, httpx.CodeInternal, "Internal server error")
+}
+
+// dbHandle returns the database of a started server.
+func (s *Server) dbHandle() (*db.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil, ErrNotStarted
+	}
+	return s.db, nil
+}
+
+// kvStore returns the shared store of a started server.
+func (s *Server) kvStore() (kv.Store, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.store == nil {
+		return nil, ErrNotStarted
+	}
+	return s.store, nil
+}

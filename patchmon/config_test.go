@@ -1,6 +1,7 @@
 package patchmon
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -232,3 +233,5 @@ func TestSplitCommand(t *testing.T) {
 		assert.Equal(t, tc.rest, rest, "%v", tc.args)
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -21,12 +21,13 @@ type Server struct {
 }
 
 // NewServer starts a server for the test and shuts it down in t.Cleanup. Unless cfg says
-// otherwise it gets its own fresh database (DatabaseURL), a random JWT secret, a free port on
+// otherwise it gets its own fresh database (DatabaseURL; the embedded mode is
+// tested by calling patchmon.New directly), a random JWT secret, a free port on
 // 127.0.0.1 (unless cfg sets ListenAddr) and the kit's Logger. cfg is otherwise used as given: start from
 // patchmon.DefaultConfig() to get the documented defaults of boolean settings.
 func NewServer(t testing.TB, cfg patchmon.Config) *Server {
 	t.Helper()
-	if cfg.DatabaseURL == "" && cfg.DataDir == "" {
+	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = DatabaseURL(t)
 	}
 	if cfg.JWTSecret == "" {

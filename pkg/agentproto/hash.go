@@ -83,8 +83,11 @@ func PackagesHash(pkgs []Package) string {
 	return hashJSON(packageRows(pkgs))
 }
 
-func packageRows(pkgs []Package) []packageRow {
+// packageRows returns the canonical rows in hash order, as pointers (which
+// encode exactly like the structs) so that the rows are never copied.
+func packageRows(pkgs []Package) []*packageRow {
 	rows := make([]packageRow, len(pkgs))
+	sorted := true
 	for i := range pkgs {
 		p := &pkgs[i]
 		rows[i] = packageRow{
@@ -103,16 +106,31 @@ func packageRows(pkgs []Package) []packageRow {
 			WUASupportURL:     canon(p.WUASupportURL),
 			WUARevisionNumber: p.WUARevisionNumber,
 		}
+		if i > 0 && rows[i].Name < rows[i-1].Name {
+			sorted = false
+		}
 	}
-	slices.SortStableFunc(rows, func(a, b packageRow) int { return strings.Compare(a.Name, b.Name) })
-	// After a stable sort, rows of one name are adjacent and in input order,
-	// so keeping the last of each run keeps the last occurrence.
-	out := rows[:0]
-	for i := range rows {
-		if i+1 < len(rows) && rows[i+1].Name == rows[i].Name {
+	// Sort positions, not rows: moving ints is far cheaper than moving
+	// 200-byte structs full of pointers. Package managers usually list by
+	// name already, so the sort is often skipped. The position tie-break
+	// makes this the stable sort by name that the agent does.
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	if !sorted {
+		slices.SortFunc(order, func(a, b int) int {
+			return cmp.Or(strings.Compare(rows[a].Name, rows[b].Name), cmp.Compare(a, b))
+		})
+	}
+	// Rows of one name are now adjacent and in input order, so keeping the
+	// last of each run keeps the last occurrence.
+	out := make([]*packageRow, 0, len(rows))
+	for i, idx := range order {
+		if i+1 < len(order) && rows[order[i+1]].Name == rows[idx].Name {
 			continue
 		}
-		out = append(out, rows[i])
+		out = append(out, &rows[idx])
 	}
 	return out
 }

@@ -93,7 +93,11 @@ func deliver[T string | []byte](r *registry, channel string, msg T) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for s := range r.chans[channel] {
-		s.enqueue([]byte(msg))
+		// Not []byte(msg): for a []byte that would share the publisher's
+		// buffer rather than copy it.
+		own := make([]byte, len(msg))
+		copy(own, msg)
+		s.enqueue(own)
 	}
 }
 

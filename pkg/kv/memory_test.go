@@ -63,6 +63,9 @@ func TestMemoryCloseLeavesNoGoroutines(t *testing.T) {
 	close(release)
 	m.Close()
 
-	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before },
-		10*time.Second, 5*time.Millisecond, "goroutines: before %d, now %d", before, runtime.NumGoroutine())
+	if !assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= before },
+		10*time.Second, 5*time.Millisecond) {
+		buf := make([]byte, 1<<20)
+		t.Logf("goroutines: before %d, now %d\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+	}
 }

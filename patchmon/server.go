@@ -478,19 +478,23 @@ func (s *Server) buildHandler() error {
 			httpx.CategoryAuth:    {Max: s.cfg.AuthRateLimitMax, Window: s.cfg.AuthRateLimitWindow},
 			httpx.CategoryAgent:   {Max: s.cfg.AgentRateLimitMax, Window: s.cfg.AgentRateLimitWindow},
 		},
-		BodyLimit:      int64(s.cfg.JSONBodyLimit),
-		AgentBodyLimit: int64(s.cfg.AgentUpdateBodyLimit),
-		TrustProxy:     tp,
-		NotFound:       web.Handler(),
+		BodyLimit:       int64(s.cfg.JSONBodyLimit),
+		AgentBodyLimit:  int64(s.cfg.AgentUpdateBodyLimit),
+		TrustProxy:      tp,
+		NotFound:        web.Handler(),
+		RouteMiddleware: []func(httpx.RouteInfo, http.Handler) (http.Handler, error){s.authorizer},
 	})
 	if err != nil {
 		return err
 	}
-	strict := openapi.NewStrictHandlerWithOptions(&api{system: &systemAPI{s: s}}, nil, openapi.StrictHTTPServerOptions{
+	strict := openapi.NewStrictHandlerWithOptions(&api{systemAPI: &systemAPI{s: s}}, nil, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,
 	})
 	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{BaseRouter: router, ErrorHandlerFunc: s.requestError})
+	if err := router.Err(); err != nil {
+		return err
+	}
 	s.router = router
 
 	var h http.Handler = router

@@ -14,31 +14,20 @@ import (
 	"github.com/patchmon-go/patchmon/openapi"
 )
 
-// api composes the feature handlers into the generated strict server interface. A feature
-// adds its handler type here; the compiler then insists every operation in the spec has
-// exactly one implementation.
+// api composes the feature handlers into the generated strict server interface by
+// embedding: each feature type implements its operations with the generated signatures,
+// and the compiler insists every operation in the spec has exactly one implementation.
 type api struct {
-	system *systemAPI
+	*systemAPI
 }
 
 var _ openapi.StrictServerInterface = (*api)(nil)
 
-func (a *api) GetHealth(ctx context.Context, req openapi.GetHealthRequestObject) (openapi.GetHealthResponseObject, error) {
-	return a.system.health(ctx, req)
-}
-
-func (a *api) GetOpenAPIDocument(ctx context.Context, req openapi.GetOpenAPIDocumentRequestObject) (openapi.GetOpenAPIDocumentResponseObject, error) {
-	return a.system.openAPIDocument(ctx)
-}
-
-func (a *api) GetAPIReference(ctx context.Context, req openapi.GetAPIReferenceRequestObject) (openapi.GetAPIReferenceResponseObject, error) {
-	return a.system.apiReference(ctx)
-}
-
 // systemAPI serves health, the API description and the API reference page.
 type systemAPI struct{ s *Server }
 
-func (h *systemAPI) health(ctx context.Context, req openapi.GetHealthRequestObject) (openapi.GetHealthResponseObject, error) {
+// GetHealth implements GET /health.
+func (h *systemAPI) GetHealth(ctx context.Context, req openapi.GetHealthRequestObject) (openapi.GetHealthResponseObject, error) {
 	rep := h.s.checkHealth(ctx)
 	healthy := rep.Status == openapi.HealthStatusHealthy
 	if req.Params.Format != nil && *req.Params.Format == openapi.GetHealthParamsFormatJson {
@@ -106,7 +95,8 @@ func probe(ctx context.Context, mode string, ping func(context.Context) error) o
 	return d
 }
 
-func (h *systemAPI) openAPIDocument(ctx context.Context) (openapi.GetOpenAPIDocumentResponseObject, error) {
+// GetOpenAPIDocument implements GET /api/v1/openapi.json.
+func (h *systemAPI) GetOpenAPIDocument(ctx context.Context, _ openapi.GetOpenAPIDocumentRequestObject) (openapi.GetOpenAPIDocumentResponseObject, error) {
 	b, err := json.Marshal(h.s.spec)
 	if err != nil {
 		return nil, err
@@ -139,6 +129,7 @@ func (p apiReferencePage) VisitGetAPIReferenceResponse(w http.ResponseWriter) er
 	return err
 }
 
-func (h *systemAPI) apiReference(ctx context.Context) (openapi.GetAPIReferenceResponseObject, error) {
+// GetAPIReference implements GET /api/v1/api-docs.
+func (h *systemAPI) GetAPIReference(ctx context.Context, _ openapi.GetAPIReferenceRequestObject) (openapi.GetAPIReferenceResponseObject, error) {
 	return apiReferencePage{body: apiDocsHTML}, nil
 }

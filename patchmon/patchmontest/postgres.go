@@ -19,8 +19,11 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
 )
 
+// Databases are copied from template0: it is guaranteed pristine even on a shared
+// TEST_DATABASE_URL server, and because it accepts no connections, a session left open
+// on template1 cannot make CREATE DATABASE fail.
 const (
-	sqlCreateDatabase = `CREATE DATABASE %s` // %s is a sanitized identifier
+	sqlCreateDatabase = `CREATE DATABASE %s TEMPLATE template0` // %s is a sanitized identifier
 	sqlDropDatabase   = `DROP DATABASE IF EXISTS %s WITH (FORCE)`
 )
 

@@ -38,8 +38,8 @@ var redisState struct {
 // RedisURL leases one of the server's 16 numbered databases exclusively to this test and
 // returns its URL, redis://host:port/N. The database is flushed when leased and again
 // when released at the end of the test. When all 16 are leased, RedisURL blocks until one
-// is free. Safe under t.Parallel, and across test binaries sharing a server (leases are
-// file locks in the system temp directory).
+// is free. Safe under t.Parallel, and across test binaries sharing a TEST_REDIS_URL
+// server on one machine (leases are then file locks in the system temp directory).
 //
 // The server is TEST_REDIS_URL's when set (redis://host:port, or rediss:// for TLS),
 // otherwise one redis-server per test binary on a free 127.0.0.1 port, started on first
@@ -52,7 +52,11 @@ func RedisURL(t testing.TB) string {
 	}
 	base := redisState.base
 
-	lock, db, err := leaseDB(base.Host)
+	lockDir := redisState.dir // private server: its leases die with its directory
+	if lockDir == "" {
+		lockDir = os.TempDir() // shared server: every test binary on this machine must agree
+	}
+	lock, db, err := leaseDB(lockDir, base.Host)
 	if err != nil {
 		t.Fatalf("patchmontest: %v", err)
 	}
@@ -78,14 +82,14 @@ func RedisURL(t testing.TB) string {
 }
 
 // leaseDB takes an exclusive lock on one database number of the server at hostport,
-// waiting up to leaseWait. Closing the returned file releases the lease; so does the
+// using lock files in dir, waiting up to leaseWait. Closing the returned file releases the lease; so does the
 // process exiting, so a crashed test binary never leaks one.
-func leaseDB(hostport string) (*os.File, int, error) {
+func leaseDB(dir, hostport string) (*os.File, int, error) {
 	key := unsafeNameChars.ReplaceAllString(hostport, "_")
 	deadline := time.Now().Add(leaseWait)
 	for {
 		for db := range redisDatabases {
-			path := filepath.Join(os.TempDir(), fmt.Sprintf("patchmontest-redis-%s-%d.lock", key, db))
+			path := filepath.Join(dir, fmt.Sprintf("patchmontest-redis-%s-%d.lock", key, db))
 			f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 			if err != nil {
 				return nil, 0, fmt.Errorf("leasing a Redis database: %w", err)

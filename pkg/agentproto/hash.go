@@ -16,9 +16,9 @@ import (
 // mismatch makes every check-in look stale (or a report be rejected), so any
 // change here breaks deployed agents. The rules, from spec/agent-protocol.md:
 //   - every string is NFC-normalised, then trimmed of Unicode white space;
-//   - rows are encoded by encoding/json.Marshal (HTML-escaping <, >, & and
-//     coercing invalid UTF-8 to U+FFFD) through dedicated structs, so field
-//     order is fixed and every key is always present;
+//   - rows are encoded by encoding/json.Marshal (which escapes <, > and &,
+//     and writes each invalid UTF-8 byte as \ufffd) through dedicated
+//     structs, so field order is fixed and every key is always present;
 //   - lists are sorted (stable) by a fixed key; where the spec says so,
 //     duplicates keep the last occurrence;
 //   - the digest is SHA-256 as lower-case hex.
@@ -77,8 +77,9 @@ type packageRow struct {
 }
 
 // PackagesHash returns the canonical hash of a package list: rows sorted by
-// name, one row per name (the last occurrence wins), wuaCategories sorted and
-// null when empty. It does not modify pkgs.
+// name, one row per name (the last occurrence wins), wuaCategories sorted
+// (before normalisation, as the agent does) and null when empty. It does not
+// modify pkgs.
 func PackagesHash(pkgs []Package) string {
 	return hashJSON(packageRows(pkgs))
 }

@@ -75,8 +75,10 @@ type RouterConfig struct {
 	// NotFound serves paths no route matches (the dashboard). Default: JSON 404.
 	NotFound http.Handler
 	// RouteMiddleware wraps every route's handler after rate limiting and before body
-	// handling and validation; authentication and permission checks live here. Default: none.
-	RouteMiddleware []func(RouteInfo, http.Handler) http.Handler
+	// handling and validation; authentication and permission checks live here. An error
+	// (for example an operation whose x-permission nobody enforces) is kept and reported by
+	// Err, so a misdeclared route stops the server from being built. Default: none.
+	RouteMiddleware []func(RouteInfo, http.Handler) (http.Handler, error)
 }
 
 // Router is the server's single route table. It implements the ServeMux interface of the
@@ -87,7 +89,11 @@ type Router struct {
 	cfg    RouterConfig
 	bun    *bunrouter.Router
 	routes map[string]*RouteInfo
+	errs   []error
 }
+
+// Err reports the problems RouteMiddleware found while routes were mounted.
+func (rt *Router) Err() error { return errors.Join(rt.errs...) }
 
 // NewRouter returns an empty route table.
 func NewRouter(cfg RouterConfig) (*Router, error) {
@@ -169,7 +175,14 @@ func (rt *Router) Handle(method, path string, h http.Handler) {
 	var next http.Handler = rt.validate(info, h)
 	next = rt.body(info, next)
 	for i := len(rt.cfg.RouteMiddleware) - 1; i >= 0; i-- {
-		next = rt.cfg.RouteMiddleware[i](*info, next)
+		wrapped, err := rt.cfg.RouteMiddleware[i](*info, next)
+		if err != nil {
+			rt.errs = append(rt.errs, err)
+			wrapped = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				WriteError(w, http.StatusInternalServerError, CodeInternal, "Route is misconfigured")
+			})
+		}
+		next = wrapped
 	}
 	next = rt.rateLimit(info, next)
 	rt.bun.Handle(method, bunPattern(path), func(w http.ResponseWriter, req bunrouter.Request) error {

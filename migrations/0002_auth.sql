@@ -1,0 +1,1 @@
+-- Users, roles, sessions, two-factor authentication and the audit log (issue 3).

@@ -1,0 +1,1 @@
+-- Hosts, host groups, packages, repositories and reports (issue 4).

@@ -1,0 +1,30 @@
+package patchmon
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/patchmon-go/patchmon/pkg/httpx"
+)
+
+// Every operation in the spec declares who may call it with the x-permission extension:
+//
+//	public          anyone (health, login, the agent installer script)
+//	agent           an enrolled host, by its X-API-ID / X-API-KEY headers
+//	authenticated   any signed-in user
+//	can_…           a signed-in user whose role grants that permission
+//
+// The spec is therefore the one declarative table of endpoint permissions. An operation
+// without x-permission, or with a kind nobody enforces, stops the server from being built:
+// authorisation fails closed.
+
+// authorizer returns the middleware that enforces a route's x-permission.
+func (s *Server) authorizer(info httpx.RouteInfo, next http.Handler) (http.Handler, error) {
+	switch info.Permission {
+	case "":
+		return nil, fmt.Errorf("openapi: %s %s (%s) declares no x-permission", info.Method, info.Pattern, info.OperationID)
+	case "public":
+		return next, nil
+	}
+	return nil, fmt.Errorf("openapi: %s %s (%s): no enforcer for x-permission %q", info.Method, info.Pattern, info.OperationID, info.Permission)
+}

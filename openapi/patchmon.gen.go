@@ -18,7 +18,93 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/patchmon-go/patchmon/pkg/agentproto"
 )
+
+// Defines values for AgentIntegrationStatusRequestIntegration.
+const (
+	AgentIntegrationStatusRequestIntegrationCompliance AgentIntegrationStatusRequestIntegration = "compliance"
+	AgentIntegrationStatusRequestIntegrationDocker     AgentIntegrationStatusRequestIntegration = "docker"
+)
+
+// Valid indicates whether the value is a known member of the AgentIntegrationStatusRequestIntegration enum.
+func (e AgentIntegrationStatusRequestIntegration) Valid() bool {
+	switch e {
+	case AgentIntegrationStatusRequestIntegrationCompliance:
+		return true
+	case AgentIntegrationStatusRequestIntegrationDocker:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentIntegrationStatusRequestStatus.
+const (
+	AgentIntegrationStatusRequestStatusError      AgentIntegrationStatusRequestStatus = "error"
+	AgentIntegrationStatusRequestStatusInstalling AgentIntegrationStatusRequestStatus = "installing"
+	AgentIntegrationStatusRequestStatusReady      AgentIntegrationStatusRequestStatus = "ready"
+	AgentIntegrationStatusRequestStatusRemoving   AgentIntegrationStatusRequestStatus = "removing"
+)
+
+// Valid indicates whether the value is a known member of the AgentIntegrationStatusRequestStatus enum.
+func (e AgentIntegrationStatusRequestStatus) Valid() bool {
+	switch e {
+	case AgentIntegrationStatusRequestStatusError:
+		return true
+	case AgentIntegrationStatusRequestStatusInstalling:
+		return true
+	case AgentIntegrationStatusRequestStatusReady:
+		return true
+	case AgentIntegrationStatusRequestStatusRemoving:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentIntegrationsResponseComplianceMode.
+const (
+	AgentIntegrationsResponseComplianceModeDisabled AgentIntegrationsResponseComplianceMode = "disabled"
+	AgentIntegrationsResponseComplianceModeEnabled  AgentIntegrationsResponseComplianceMode = "enabled"
+	AgentIntegrationsResponseComplianceModeOnDemand AgentIntegrationsResponseComplianceMode = "on-demand"
+)
+
+// Valid indicates whether the value is a known member of the AgentIntegrationsResponseComplianceMode enum.
+func (e AgentIntegrationsResponseComplianceMode) Valid() bool {
+	switch e {
+	case AgentIntegrationsResponseComplianceModeDisabled:
+		return true
+	case AgentIntegrationsResponseComplianceModeEnabled:
+		return true
+	case AgentIntegrationsResponseComplianceModeOnDemand:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthProfileUpdateThemePreference.
+const (
+	AuthProfileUpdateThemePreferenceDark   AuthProfileUpdateThemePreference = "dark"
+	AuthProfileUpdateThemePreferenceLight  AuthProfileUpdateThemePreference = "light"
+	AuthProfileUpdateThemePreferenceSystem AuthProfileUpdateThemePreference = "system"
+)
+
+// Valid indicates whether the value is a known member of the AuthProfileUpdateThemePreference enum.
+func (e AuthProfileUpdateThemePreference) Valid() bool {
+	switch e {
+	case AuthProfileUpdateThemePreferenceDark:
+		return true
+	case AuthProfileUpdateThemePreferenceLight:
+		return true
+	case AuthProfileUpdateThemePreferenceSystem:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for DependencyHealthStatus.
 const (
@@ -59,6 +145,27 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for UserThemePreference.
+const (
+	UserThemePreferenceDark   UserThemePreference = "dark"
+	UserThemePreferenceLight  UserThemePreference = "light"
+	UserThemePreferenceSystem UserThemePreference = "system"
+)
+
+// Valid indicates whether the value is a known member of the UserThemePreference enum.
+func (e UserThemePreference) Valid() bool {
+	switch e {
+	case UserThemePreferenceDark:
+		return true
+	case UserThemePreferenceLight:
+		return true
+	case UserThemePreferenceSystem:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetHealthParamsFormat.
 const (
 	GetHealthParamsFormatJson GetHealthParamsFormat = "json"
@@ -75,6 +182,303 @@ func (e GetHealthParamsFormat) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AgentAutoUpdate defines model for AgentAutoUpdate.
+type AgentAutoUpdate struct {
+	CurrentVersion string `json:"currentVersion"`
+	LatestVersion  string `json:"latestVersion"`
+	Message        string `json:"message"`
+	ShouldUpdate   bool   `json:"shouldUpdate"`
+}
+
+// AgentBootstrapExchangeRequest defines model for AgentBootstrapExchangeRequest.
+type AgentBootstrapExchangeRequest struct {
+	// Token The 64-hex-character bootstrap token from the installer.
+	Token string `json:"token"`
+}
+
+// AgentBootstrapExchangeResponse defines model for AgentBootstrapExchangeResponse.
+type AgentBootstrapExchangeResponse struct {
+	ApiId  string `json:"apiId"`
+	ApiKey string `json:"apiKey"`
+}
+
+// AgentIntegrationStatusRequest defines model for AgentIntegrationStatusRequest.
+type AgentIntegrationStatusRequest struct {
+	Components    *map[string]string                       `json:"components,omitempty"`
+	Enabled       *bool                                    `json:"enabled,omitempty"`
+	InstallEvents *[]map[string]interface{}                `json:"install_events,omitempty"`
+	Integration   AgentIntegrationStatusRequestIntegration `json:"integration"`
+	Message       *string                                  `json:"message,omitempty"`
+	ScannerInfo   *map[string]interface{}                  `json:"scanner_info,omitempty"`
+	Status        AgentIntegrationStatusRequestStatus      `json:"status"`
+}
+
+// AgentIntegrationStatusRequestIntegration defines model for AgentIntegrationStatusRequest.Integration.
+type AgentIntegrationStatusRequestIntegration string
+
+// AgentIntegrationStatusRequestStatus defines model for AgentIntegrationStatusRequest.Status.
+type AgentIntegrationStatusRequestStatus string
+
+// AgentIntegrations defines model for AgentIntegrations.
+type AgentIntegrations struct {
+	Compliance bool `json:"compliance"`
+	Docker     bool `json:"docker"`
+}
+
+// AgentIntegrationsResponse defines model for AgentIntegrationsResponse.
+type AgentIntegrationsResponse struct {
+	ComplianceDockerBenchEnabled bool                                    `json:"compliance_docker_bench_enabled"`
+	ComplianceMode               AgentIntegrationsResponseComplianceMode `json:"compliance_mode"`
+	ComplianceOpenscapEnabled    bool                                    `json:"compliance_openscap_enabled"`
+	Integrations                 AgentIntegrations                       `json:"integrations"`
+	Success                      bool                                    `json:"success"`
+}
+
+// AgentIntegrationsResponseComplianceMode defines model for AgentIntegrationsResponse.ComplianceMode.
+type AgentIntegrationsResponseComplianceMode string
+
+// AgentMessage defines model for AgentMessage.
+type AgentMessage struct {
+	Message string `json:"message"`
+}
+
+// AgentPingRequest `{hashes: {packagesHash, reposHash, interfacesHash, hostnameHash, dockerHash,
+// complianceHash}, metrics: {cpuCores, cpuModel, ramInstalled, swapSize, diskDetails,
+// systemUptime, bootTime, loadAverage, needsReboot, rebootReason}, agentVersion,
+// agentExecutionMs}`; every member is optional.
+type AgentPingRequest = agentproto.PingRequest
+
+// AgentPingResponse defines model for AgentPingResponse.
+type AgentPingResponse struct {
+	// AgentStartup True on the first check-in of a pending host or of one marked offline.
+	AgentStartup bool   `json:"agentStartup"`
+	FriendlyName string `json:"friendlyName"`
+
+	// HashGate Always true; tells the agent it may skip unchanged sections.
+	HashGate     bool              `json:"hashGate"`
+	Integrations AgentIntegrations `json:"integrations"`
+
+	// Message Example: Ping successful
+	Message string `json:"message"`
+
+	// RequestFull Stale sections, among packages, repos, interfaces, hostname, docker, compliance.
+	RequestFull *[]string `json:"requestFull,omitempty"`
+	Timestamp   time.Time `json:"timestamp"`
+}
+
+// AgentReport The agent's report; fields as in spec/agent-protocol.md (packages, repositories,
+// osType, osVersion, hostname, ip, architecture, agentVersion, machineId,
+// kernelVersion, installedKernelVersion, selinuxStatus, systemUptime, bootTime,
+// loadAverage, cpuModel, cpuCores, ramInstalled, swapSize, diskDetails, gatewayIp,
+// dnsServers, networkInterfaces, executionTime, needsReboot, rebootReason,
+// packageManager, sections, hashes, agentExecutionMs). Validated by the handler.
+type AgentReport = agentproto.Report
+
+// AgentUpdateIntervalResponse defines model for AgentUpdateIntervalResponse.
+type AgentUpdateIntervalResponse struct {
+	// UpdateInterval Minutes between reports.
+	UpdateInterval int `json:"updateInterval"`
+}
+
+// AgentUpdateResponse defines model for AgentUpdateResponse.
+type AgentUpdateResponse struct {
+	AutoUpdate *AgentAutoUpdate `json:"autoUpdate,omitempty"`
+
+	// Message Example: Host updated successfully
+	Message           string `json:"message"`
+	PackagesProcessed int    `json:"packagesProcessed"`
+	SecurityUpdates   int    `json:"securityUpdates"`
+
+	// Success Always true; agents before 2.0 check it.
+	Success          bool `json:"success"`
+	UpdatesAvailable int  `json:"updatesAvailable"`
+}
+
+// AgentVersionResponse defines model for AgentVersionResponse.
+type AgentVersionResponse struct {
+	// AgentType Example: go
+	AgentType                string `json:"agentType"`
+	Architecture             string `json:"architecture"`
+	AutoUpdateDisabled       bool   `json:"autoUpdateDisabled"`
+	AutoUpdateDisabledReason string `json:"autoUpdateDisabledReason"`
+	CurrentVersion           string `json:"currentVersion"`
+	DownloadUrl              string `json:"downloadUrl"`
+	HasUpdate                bool   `json:"hasUpdate"`
+
+	// Hash SHA-256 (hex) of the binary served by hosts/agent/download.
+	Hash          string `json:"hash"`
+	LatestVersion string `json:"latestVersion"`
+	ReleaseNotes  string `json:"releaseNotes"`
+}
+
+// AuthAccountRequest defines model for AuthAccountRequest.
+type AuthAccountRequest struct {
+	Email     openapi_types.Email `json:"email"`
+	FirstName *string             `json:"firstName,omitempty"`
+	LastName  *string             `json:"lastName,omitempty"`
+
+	// Password Checked against the PASSWORD_* policy.
+	Password string `json:"password"`
+	Username string `json:"username"`
+}
+
+// AuthAuditEvent defines model for AuthAuditEvent.
+type AuthAuditEvent struct {
+	ActorId       *openapi_types.UUID    `json:"actorId,omitempty"`
+	ActorUsername string                 `json:"actorUsername"`
+	CreatedAt     time.Time              `json:"createdAt"`
+	Details       map[string]interface{} `json:"details"`
+
+	// Event Example: auth.login.failure
+	Event      string `json:"event"`
+	Id         int64  `json:"id"`
+	IpAddress  string `json:"ipAddress"`
+	Success    bool   `json:"success"`
+	TargetId   string `json:"targetId"`
+	TargetName string `json:"targetName"`
+	TargetType string `json:"targetType"`
+	UserAgent  string `json:"userAgent"`
+}
+
+// AuthAuditLog defines model for AuthAuditLog.
+type AuthAuditLog struct {
+	Events []AuthAuditEvent `json:"events"`
+	Total  int64            `json:"total"`
+}
+
+// AuthChangePasswordRequest defines model for AuthChangePasswordRequest.
+type AuthChangePasswordRequest struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+// AuthLoginRequest defines model for AuthLoginRequest.
+type AuthLoginRequest struct {
+	Password string `json:"password"`
+
+	// Username Username or email address.
+	Username string `json:"username"`
+}
+
+// AuthLoginResult defines model for AuthLoginResult.
+type AuthLoginResult struct {
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	Permissions *[]string  `json:"permissions,omitempty"`
+
+	// RefreshToken The refresh token, also set as the `refresh_token` cookie.
+	RefreshToken *string `json:"refreshToken,omitempty"`
+
+	// RequiresTfa When true, send tfaChallenge and a code to /api/v1/auth/verify-tfa.
+	RequiresTfa bool `json:"requiresTfa"`
+
+	// TfaChallenge Single-use, valid for 5 minutes.
+	TfaChallenge *string `json:"tfaChallenge,omitempty"`
+
+	// Token The access token (JWT), also set as the `token` cookie.
+	Token *string `json:"token,omitempty"`
+	User  *User   `json:"user,omitempty"`
+}
+
+// AuthMessage defines model for AuthMessage.
+type AuthMessage struct {
+	Message string `json:"message"`
+}
+
+// AuthOidcConfig defines model for AuthOidcConfig.
+type AuthOidcConfig struct {
+	ButtonText string `json:"buttonText"`
+
+	// DisableLocalAuth Hide the username and password form.
+	DisableLocalAuth bool `json:"disableLocalAuth"`
+
+	// Enabled OIDC is enabled and initialised; show the SSO button.
+	Enabled bool `json:"enabled"`
+}
+
+// AuthProfile defines model for AuthProfile.
+type AuthProfile struct {
+	Permissions []string `json:"permissions"`
+	User        User     `json:"user"`
+}
+
+// AuthProfileUpdate defines model for AuthProfileUpdate.
+type AuthProfileUpdate struct {
+	Email           *openapi_types.Email              `json:"email,omitempty"`
+	FirstName       *string                           `json:"firstName,omitempty"`
+	LastName        *string                           `json:"lastName,omitempty"`
+	ThemePreference *AuthProfileUpdateThemePreference `json:"themePreference,omitempty"`
+	Username        *string                           `json:"username,omitempty"`
+}
+
+// AuthProfileUpdateThemePreference defines model for AuthProfileUpdate.ThemePreference.
+type AuthProfileUpdateThemePreference string
+
+// AuthRefreshRequest defines model for AuthRefreshRequest.
+type AuthRefreshRequest struct {
+	RefreshToken *string `json:"refreshToken,omitempty"`
+}
+
+// AuthSession defines model for AuthSession.
+type AuthSession struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Current The session this request was made with.
+	Current        bool               `json:"current"`
+	ExpiresAt      time.Time          `json:"expiresAt"`
+	Id             openapi_types.UUID `json:"id"`
+	IpAddress      string             `json:"ipAddress"`
+	LastActivityAt time.Time          `json:"lastActivityAt"`
+
+	// LoginMethod password or oidc.
+	LoginMethod string `json:"loginMethod"`
+	UserAgent   string `json:"userAgent"`
+}
+
+// AuthSessionList defines model for AuthSessionList.
+type AuthSessionList struct {
+	Sessions []AuthSession `json:"sessions"`
+}
+
+// AuthSettings defines model for AuthSettings.
+type AuthSettings struct {
+	// SignupEnabled Let anyone create an account (with DEFAULT_USER_ROLE). Default off.
+	SignupEnabled bool `json:"signupEnabled"`
+}
+
+// AuthSetupStatus defines model for AuthSetupStatus.
+type AuthSetupStatus struct {
+	// HasAdminUsers At least one user exists.
+	HasAdminUsers bool `json:"hasAdminUsers"`
+
+	// SetupRequired No user exists yet; only setup-admin is offered.
+	SetupRequired bool `json:"setupRequired"`
+}
+
+// AuthSignupStatus defines model for AuthSignupStatus.
+type AuthSignupStatus struct {
+	Enabled bool `json:"enabled"`
+}
+
+// AuthTokenResponse defines model for AuthTokenResponse.
+type AuthTokenResponse struct {
+	// ExpiresAt When the access token expires.
+	ExpiresAt    time.Time `json:"expiresAt"`
+	Permissions  []string  `json:"permissions"`
+	RefreshToken string    `json:"refreshToken"`
+	Token        string    `json:"token"`
+	User         User      `json:"user"`
+}
+
+// AuthVerifyTfaRequest defines model for AuthVerifyTfaRequest.
+type AuthVerifyTfaRequest struct {
+	// Code A 6-digit TOTP code or a backup code.
+	Code string `json:"code"`
+
+	// RememberDevice Skip the 2FA step on this browser for TFA_REMEMBER_ME_EXPIRES_IN.
+	RememberDevice *bool  `json:"rememberDevice,omitempty"`
+	TfaChallenge   string `json:"tfaChallenge"`
 }
 
 // DependencyHealth defines model for DependencyHealth.
@@ -115,6 +519,39 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// HostCreateRequest defines model for HostCreateRequest.
+type HostCreateRequest struct {
+	ComplianceEnabled *bool                 `json:"compliance_enabled,omitempty"`
+	DockerEnabled     *bool                 `json:"docker_enabled,omitempty"`
+	FriendlyName      string                `json:"friendly_name"`
+	HostGroupIds      *[]openapi_types.UUID `json:"hostGroupIds,omitempty"`
+	Notes             *string               `json:"notes,omitempty"`
+}
+
+// HostCreateResponse defines model for HostCreateResponse.
+type HostCreateResponse struct {
+	ApiId string `json:"apiId"`
+
+	// ApiKey Shown only once; the server keeps a bcrypt hash.
+	ApiKey       string             `json:"apiKey"`
+	FriendlyName string             `json:"friendlyName"`
+	HostGroups   []HostGroupRef     `json:"hostGroups"`
+	HostId       openapi_types.UUID `json:"hostId"`
+
+	// InstallCommand One-liner that downloads and runs the installer on the host.
+	InstallCommand string `json:"installCommand"`
+
+	// Message Example: Host created successfully
+	Message string `json:"message"`
+}
+
+// HostGroupRef defines model for HostGroupRef.
+type HostGroupRef struct {
+	Color string             `json:"color"`
+	Id    openapi_types.UUID `json:"id"`
+	Name  string             `json:"name"`
+}
+
 // RateLimitError defines model for RateLimitError.
 type RateLimitError struct {
 	// Error Example: Too many requests, please try again later.
@@ -124,11 +561,244 @@ type RateLimitError struct {
 	RetryAfter int `json:"retryAfter"`
 }
 
+// Role defines model for Role.
+type Role struct {
+	Builtin     bool     `json:"builtin"`
+	Description string   `json:"description"`
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+	UserCount   int      `json:"userCount"`
+}
+
+// RoleCreateRequest defines model for RoleCreateRequest.
+type RoleCreateRequest struct {
+	Description *string  `json:"description,omitempty"`
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+}
+
+// RoleMatrix defines model for RoleMatrix.
+type RoleMatrix struct {
+	Permissions []RolePermission `json:"permissions"`
+	Roles       []Role           `json:"roles"`
+}
+
+// RolePermission defines model for RolePermission.
+type RolePermission struct {
+	Description string `json:"description"`
+
+	// Name Example: can_view_hosts
+	Name string `json:"name"`
+}
+
+// RoleUpdateRequest defines model for RoleUpdateRequest.
+type RoleUpdateRequest struct {
+	Description *string  `json:"description,omitempty"`
+	Permissions []string `json:"permissions"`
+}
+
+// RoleUserPermissions defines model for RoleUserPermissions.
+type RoleUserPermissions struct {
+	Permissions []string `json:"permissions"`
+	Role        string   `json:"role"`
+}
+
+// TfaBackupCodes defines model for TfaBackupCodes.
+type TfaBackupCodes struct {
+	// BackupCodes Ten single-use codes; shown only now.
+	BackupCodes []string `json:"backupCodes"`
+}
+
+// TfaCodeRequest defines model for TfaCodeRequest.
+type TfaCodeRequest struct {
+	Code string `json:"code"`
+}
+
+// TfaPasswordRequest defines model for TfaPasswordRequest.
+type TfaPasswordRequest struct {
+	Password string `json:"password"`
+}
+
+// TfaSetupResult defines model for TfaSetupResult.
+type TfaSetupResult struct {
+	OtpauthUrl string `json:"otpauthUrl"`
+
+	// QrCode The otpauth URL as a PNG data URL (data:image/png;base64,...).
+	QrCode string `json:"qrCode"`
+
+	// Secret Base32 secret for manual entry.
+	Secret string `json:"secret"`
+}
+
+// TfaStatus defines model for TfaStatus.
+type TfaStatus struct {
+	// Available False for accounts without a local password (SSO only).
+	Available            bool `json:"available"`
+	BackupCodesRemaining int  `json:"backupCodesRemaining"`
+	Enabled              bool `json:"enabled"`
+	TrustedDevices       int  `json:"trustedDevices"`
+}
+
+// TfaTrustedDevice defines model for TfaTrustedDevice.
+type TfaTrustedDevice struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Current The device this request came from.
+	Current    bool               `json:"current"`
+	ExpiresAt  time.Time          `json:"expiresAt"`
+	Id         openapi_types.UUID `json:"id"`
+	IpAddress  string             `json:"ipAddress"`
+	LastUsedAt time.Time          `json:"lastUsedAt"`
+	UserAgent  string             `json:"userAgent"`
+}
+
+// TfaTrustedDeviceList defines model for TfaTrustedDeviceList.
+type TfaTrustedDeviceList struct {
+	Devices []TfaTrustedDevice `json:"devices"`
+}
+
+// User defines model for User.
+type User struct {
+	AvatarUrl string    `json:"avatarUrl"`
+	CreatedAt time.Time `json:"createdAt"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"firstName"`
+
+	// HasPassword False for accounts created by SSO that never set a password.
+	HasPassword bool               `json:"hasPassword"`
+	Id          openapi_types.UUID `json:"id"`
+	IsActive    bool               `json:"isActive"`
+	LastLoginAt *time.Time         `json:"lastLoginAt,omitempty"`
+	LastName    string             `json:"lastName"`
+
+	// Locked Locked out after failed logins right now.
+	Locked          bool                `json:"locked"`
+	LockedUntil     *time.Time          `json:"lockedUntil,omitempty"`
+	OidcLinked      bool                `json:"oidcLinked"`
+	Role            string              `json:"role"`
+	TfaEnabled      bool                `json:"tfaEnabled"`
+	ThemePreference UserThemePreference `json:"themePreference"`
+	UpdatedAt       time.Time           `json:"updatedAt"`
+	Username        string              `json:"username"`
+}
+
+// UserThemePreference defines model for User.ThemePreference.
+type UserThemePreference string
+
+// UserCreateRequest defines model for UserCreateRequest.
+type UserCreateRequest struct {
+	Email     openapi_types.Email `json:"email"`
+	FirstName *string             `json:"firstName,omitempty"`
+	IsActive  *bool               `json:"isActive,omitempty"`
+	LastName  *string             `json:"lastName,omitempty"`
+	Password  string              `json:"password"`
+
+	// Role Default DEFAULT_USER_ROLE.
+	Role     *string `json:"role,omitempty"`
+	Username string  `json:"username"`
+}
+
+// UserList defines model for UserList.
+type UserList struct {
+	Total int    `json:"total"`
+	Users []User `json:"users"`
+}
+
+// UserResetPasswordRequest defines model for UserResetPasswordRequest.
+type UserResetPasswordRequest struct {
+	NewPassword string `json:"newPassword"`
+}
+
+// UserUpdateRequest defines model for UserUpdateRequest.
+type UserUpdateRequest struct {
+	Email     *openapi_types.Email `json:"email,omitempty"`
+	FirstName *string              `json:"firstName,omitempty"`
+	IsActive  *bool                `json:"isActive,omitempty"`
+	LastName  *string              `json:"lastName,omitempty"`
+	Role      *string              `json:"role,omitempty"`
+	Username  *string              `json:"username,omitempty"`
+}
+
+// AgentUnauthorized defines model for AgentUnauthorized.
+type AgentUnauthorized = Error
+
+// AuthConflict defines model for AuthConflict.
+type AuthConflict = Error
+
+// AuthForbidden defines model for AuthForbidden.
+type AuthForbidden = Error
+
+// AuthLocked defines model for AuthLocked.
+type AuthLocked = Error
+
+// AuthNotFound defines model for AuthNotFound.
+type AuthNotFound = Error
+
+// AuthUnauthorized defines model for AuthUnauthorized.
+type AuthUnauthorized = Error
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
+// InventoryNotFound defines model for InventoryNotFound.
+type InventoryNotFound = Error
+
+// InventoryPayloadTooLarge defines model for InventoryPayloadTooLarge.
+type InventoryPayloadTooLarge = Error
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = RateLimitError
+
+// AuthAuditLogParams defines parameters for AuthAuditLog.
+type AuthAuditLogParams struct {
+	// Event An event name, or a prefix ending in a dot (`auth.login.`).
+	Event *string `form:"event,omitempty" json:"event,omitempty"`
+
+	// UserId Entries where this user is the actor or the target.
+	UserId  *openapi_types.UUID `form:"userId,omitempty" json:"userId,omitempty"`
+	Success *bool               `form:"success,omitempty" json:"success,omitempty"`
+	From    *time.Time          `form:"from,omitempty" json:"from,omitempty"`
+	To      *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+	Limit   *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset  *int                `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// UsersListParams defines parameters for UsersList.
+type UsersListParams struct {
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+	Role   *string `form:"role,omitempty" json:"role,omitempty"`
+	Active *bool   `form:"active,omitempty" json:"active,omitempty"`
+}
+
+// AuthOidcCallbackParams defines parameters for AuthOidcCallback.
+type AuthOidcCallbackParams struct {
+	Code             *string `form:"code,omitempty" json:"code,omitempty"`
+	State            *string `form:"state,omitempty" json:"state,omitempty"`
+	Error            *string `form:"error,omitempty" json:"error,omitempty"`
+	ErrorDescription *string `form:"error_description,omitempty" json:"error_description,omitempty"`
+}
+
+// GetAgentDownloadParams defines parameters for GetAgentDownload.
+type GetAgentDownloadParams struct {
+	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
+	Os    *string `form:"os,omitempty" json:"os,omitempty"`
+	Force *string `form:"force,omitempty" json:"force,omitempty"`
+}
+
+// GetAgentVersionParams defines parameters for GetAgentVersion.
+type GetAgentVersionParams struct {
+	Arch           *string `form:"arch,omitempty" json:"arch,omitempty"`
+	Os             *string `form:"os,omitempty" json:"os,omitempty"`
+	Type           *string `form:"type,omitempty" json:"type,omitempty"`
+	CurrentVersion *string `form:"currentVersion,omitempty" json:"currentVersion,omitempty"`
+}
+
+// GetAgentInstallScriptParams defines parameters for GetAgentInstallScript.
+type GetAgentInstallScriptParams struct {
+	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
+	Os    *string `form:"os,omitempty" json:"os,omitempty"`
+	Force *string `form:"force,omitempty" json:"force,omitempty"`
+}
 
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
@@ -137,6 +807,66 @@ type GetHealthParams struct {
 
 // GetHealthParamsFormat defines parameters for GetHealth.
 type GetHealthParamsFormat string
+
+// UsersCreateJSONRequestBody defines body for UsersCreate for application/json ContentType.
+type UsersCreateJSONRequestBody = UserCreateRequest
+
+// UsersUpdateJSONRequestBody defines body for UsersUpdate for application/json ContentType.
+type UsersUpdateJSONRequestBody = UserUpdateRequest
+
+// UsersResetPasswordJSONRequestBody defines body for UsersResetPassword for application/json ContentType.
+type UsersResetPasswordJSONRequestBody = UserResetPasswordRequest
+
+// AuthChangePasswordJSONRequestBody defines body for AuthChangePassword for application/json ContentType.
+type AuthChangePasswordJSONRequestBody = AuthChangePasswordRequest
+
+// AuthLoginJSONRequestBody defines body for AuthLogin for application/json ContentType.
+type AuthLoginJSONRequestBody = AuthLoginRequest
+
+// AuthUpdateProfileJSONRequestBody defines body for AuthUpdateProfile for application/json ContentType.
+type AuthUpdateProfileJSONRequestBody = AuthProfileUpdate
+
+// AuthRefreshJSONRequestBody defines body for AuthRefresh for application/json ContentType.
+type AuthRefreshJSONRequestBody = AuthRefreshRequest
+
+// AuthUpdateSettingsJSONRequestBody defines body for AuthUpdateSettings for application/json ContentType.
+type AuthUpdateSettingsJSONRequestBody = AuthSettings
+
+// AuthSetupAdminJSONRequestBody defines body for AuthSetupAdmin for application/json ContentType.
+type AuthSetupAdminJSONRequestBody = AuthAccountRequest
+
+// AuthSignupJSONRequestBody defines body for AuthSignup for application/json ContentType.
+type AuthSignupJSONRequestBody = AuthAccountRequest
+
+// AuthVerifyTfaJSONRequestBody defines body for AuthVerifyTfa for application/json ContentType.
+type AuthVerifyTfaJSONRequestBody = AuthVerifyTfaRequest
+
+// PostBootstrapExchangeJSONRequestBody defines body for PostBootstrapExchange for application/json ContentType.
+type PostBootstrapExchangeJSONRequestBody = AgentBootstrapExchangeRequest
+
+// PostHostIntegrationStatusJSONRequestBody defines body for PostHostIntegrationStatus for application/json ContentType.
+type PostHostIntegrationStatusJSONRequestBody = AgentIntegrationStatusRequest
+
+// PostHostsPingJSONRequestBody defines body for PostHostsPing for application/json ContentType.
+type PostHostsPingJSONRequestBody = AgentPingRequest
+
+// PostHostsUpdateJSONRequestBody defines body for PostHostsUpdate for application/json ContentType.
+type PostHostsUpdateJSONRequestBody = AgentReport
+
+// RolesCreateJSONRequestBody defines body for RolesCreate for application/json ContentType.
+type RolesCreateJSONRequestBody = RoleCreateRequest
+
+// RolesUpdateJSONRequestBody defines body for RolesUpdate for application/json ContentType.
+type RolesUpdateJSONRequestBody = RoleUpdateRequest
+
+// TfaDisableJSONRequestBody defines body for TfaDisable for application/json ContentType.
+type TfaDisableJSONRequestBody = TfaPasswordRequest
+
+// TfaRegenerateBackupCodesJSONRequestBody defines body for TfaRegenerateBackupCodes for application/json ContentType.
+type TfaRegenerateBackupCodesJSONRequestBody = TfaPasswordRequest
+
+// TfaVerifySetupJSONRequestBody defines body for TfaVerifySetup for application/json ContentType.
+type TfaVerifySetupJSONRequestBody = TfaCodeRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -219,10 +949,547 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/api-docs (the `GetAPIReference` operationId).
 	GetAPIReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AuthAuditLog Security audit log, newest first
+	//
+	// Corresponds with GET /api/v1/audit-log (the `AuthAuditLog` operationId).
+	AuthAuditLog(ctx context.Context, params *AuthAuditLogParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersList List users
+	//
+	// Corresponds with GET /api/v1/auth/admin/users (the `UsersList` operationId).
+	UsersList(ctx context.Context, params *UsersListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersCreateWithBody Create a user
+	//
+	// Creating a super admin needs can_manage_superusers.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+	UsersCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersCreate Create a user
+	//
+	// Creating a super admin needs can_manage_superusers.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+	UsersCreate(ctx context.Context, body UsersCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersDelete Delete a user
+	//
+	// Not yourself, and not the last active super admin.
+	//
+	// Corresponds with DELETE /api/v1/auth/admin/users/{userId} (the `UsersDelete` operationId).
+	UsersDelete(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersGet One user
+	//
+	// Corresponds with GET /api/v1/auth/admin/users/{userId} (the `UsersGet` operationId).
+	UsersGet(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersUpdateWithBody Change a user's details, role or active flag
+	//
+	// Changing a super admin, or making someone one, needs can_manage_superusers. The
+	// last active super admin cannot be demoted or deactivated.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+	UsersUpdateWithBody(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersUpdate Change a user's details, role or active flag
+	//
+	// Changing a super admin, or making someone one, needs can_manage_superusers. The
+	// last active super admin cannot be demoted or deactivated.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+	UsersUpdate(ctx context.Context, userId openapi_types.UUID, body UsersUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersResetPasswordWithBody Set a user's password (signs the user out everywhere)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+	UsersResetPasswordWithBody(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersResetPassword Set a user's password (signs the user out everywhere)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+	UsersResetPassword(ctx context.Context, userId openapi_types.UUID, body UsersResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersRevokeSessions Sign a user out everywhere and forget their trusted devices
+	//
+	// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
+	UsersRevokeSessions(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersUnlock Clear a user's login and 2FA lockouts
+	//
+	// Corresponds with POST /api/v1/auth/admin/users/{userId}/unlock (the `UsersUnlock` operationId).
+	UsersUnlock(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthChangePasswordWithBody Change the current user's password
+	//
+	// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+	// Every other session of the user is signed out.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+	AuthChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthChangePassword Change the current user's password
+	//
+	// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+	// Every other session of the user is signed out.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+	AuthChangePassword(ctx context.Context, body AuthChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthCheckAdminUsers Whether first-time setup is still needed
+	//
+	// Corresponds with GET /api/v1/auth/check-admin-users (the `AuthCheckAdminUsers` operationId).
+	AuthCheckAdminUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthLoginWithBody Sign in with username (or email) and password
+	//
+	// Answers with the user and tokens (and sets the `token` and `refresh_token`
+	// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+	// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+	// same 401; a locked account gets 423 for the whole lockout.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+	AuthLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthLogin Sign in with username (or email) and password
+	//
+	// Answers with the user and tokens (and sets the `token` and `refresh_token`
+	// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+	// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+	// same 401; a locked account gets 423 for the whole lockout.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+	AuthLogin(ctx context.Context, body AuthLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthLogout Sign out of this session
+	//
+	// Revokes the session of the access or refresh token and clears the cookies.
+	//
+	// Corresponds with POST /api/v1/auth/logout (the `AuthLogout` operationId).
+	AuthLogout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthLogoutAll Sign out of every session of the current user
+	//
+	// Corresponds with POST /api/v1/auth/logout-all (the `AuthLogoutAll` operationId).
+	AuthLogoutAll(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthOidcCallback Single sign-on callback from the identity provider
+	//
+	// Redirects to the dashboard signed in (cookies set), or to /login?error=CODE where
+	// CODE is one of session_expired, invalid_state, provider_error, email_not_verified,
+	// user_not_found, account_disabled, authentication_failed.
+	//
+	// Corresponds with GET /api/v1/auth/oidc/callback (the `AuthOidcCallback` operationId).
+	AuthOidcCallback(ctx context.Context, params *AuthOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthOidcConfig Whether the login page shows the SSO button, and its text
+	//
+	// Corresponds with GET /api/v1/auth/oidc/config (the `AuthOidcConfig` operationId).
+	AuthOidcConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthOidcLogin Start single sign-on (redirects to the identity provider)
+	//
+	// Sets an httpOnly cookie holding state, nonce and PKCE verifier for 10 minutes and
+	// redirects to the provider. In production (NODE_ENV=production) only over HTTPS.
+	//
+	// Corresponds with GET /api/v1/auth/oidc/login (the `AuthOidcLogin` operationId).
+	AuthOidcLogin(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthGetProfile The current user and their permissions
+	//
+	// Corresponds with GET /api/v1/auth/profile (the `AuthGetProfile` operationId).
+	AuthGetProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthUpdateProfileWithBody Change the current user's names, email, username or theme
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+	AuthUpdateProfileWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthUpdateProfile Change the current user's names, email, username or theme
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+	AuthUpdateProfile(ctx context.Context, body AuthUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthRefreshWithBody Exchange a refresh token for new tokens
+	//
+	// The refresh token comes from the `refresh_token` cookie or the body. It is
+	// rotated: the old one stops working. Fails with 401 once the session was revoked,
+	// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+	AuthRefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthRefresh Exchange a refresh token for new tokens
+	//
+	// The refresh token comes from the `refresh_token` cookie or the body. It is
+	// rotated: the old one stops working. Fails with 401 once the session was revoked,
+	// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+	AuthRefresh(ctx context.Context, body AuthRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthListSessions The current user's active sessions
+	//
+	// Corresponds with GET /api/v1/auth/sessions (the `AuthListSessions` operationId).
+	AuthListSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthRevokeSession Revoke one of the current user's sessions
+	//
+	// Corresponds with DELETE /api/v1/auth/sessions/{sessionId} (the `AuthRevokeSession` operationId).
+	AuthRevokeSession(ctx context.Context, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthGetSettings Authentication settings changed at run time
+	//
+	// Corresponds with GET /api/v1/auth/settings (the `AuthGetSettings` operationId).
+	AuthGetSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthUpdateSettingsWithBody Change authentication settings (self sign-up)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+	AuthUpdateSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthUpdateSettings Change authentication settings (self sign-up)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+	AuthUpdateSettings(ctx context.Context, body AuthUpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthSetupAdminWithBody Create the first user (a super admin) and sign in
+	//
+	// Only while no user exists; afterwards it answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+	AuthSetupAdminWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthSetupAdmin Create the first user (a super admin) and sign in
+	//
+	// Only while no user exists; afterwards it answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+	AuthSetupAdmin(ctx context.Context, body AuthSetupAdminJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthSignupWithBody Create an account (only when an administrator enabled sign-up)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+	AuthSignupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthSignup Create an account (only when an administrator enabled sign-up)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+	AuthSignup(ctx context.Context, body AuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthSignupEnabled Whether self sign-up is open
+	//
+	// Corresponds with GET /api/v1/auth/signup-enabled (the `AuthSignupEnabled` operationId).
+	AuthSignupEnabled(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthVerifyTfaWithBody Complete a sign-in with a TOTP or backup code
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+	AuthVerifyTfaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+	AuthVerifyTfa(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgentDownload Download the agent binary
+	//
+	// Corresponds with GET /api/v1/hosts/agent/download (the `GetAgentDownload` operationId).
+	GetAgentDownload(ctx context.Context, params *GetAgentDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgentVersion Latest agent version served for an architecture
+	//
+	// `hash` is the SHA-256 of the binary hosts/agent/download serves. `hasUpdate` is
+	// true only when a newer version is available and auto-update is enabled both for
+	// the server and for the host. 404 when this build carries no agent binary for the
+	// platform.
+	//
+	// Corresponds with GET /api/v1/hosts/agent/version (the `GetAgentVersion` operationId).
+	GetAgentVersion(ctx context.Context, params *GetAgentVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostBootstrapExchangeWithBody Exchange a bootstrap token for the host's credentials
+	//
+	// The token is deleted on first use; an unknown or expired token gets 401.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+	PostBootstrapExchangeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
+	//
+	// The token is deleted on first use; an unknown or expired token gets 401.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+	PostBootstrapExchange(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgentInstallScript POSIX sh installer for the calling host
+	//
+	// Authenticated with the host's credentials, it returns a script carrying a one-time
+	// bootstrap token (32 random bytes, hex, valid 300 s, deleted on use), never the API
+	// key. The script detects the architecture and init system, downloads the agent,
+	// exchanges the token for the credentials and writes config and credentials (0600),
+	// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
+	// `force=true` tolerates broken package-manager state.
+	//
+	// Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
+	GetAgentInstallScript(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHostIntegrationStatusWithBody Report an integration's setup state
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+	PostHostIntegrationStatusWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHostIntegrationStatus Report an integration's setup state
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+	PostHostIntegrationStatus(ctx context.Context, body PostHostIntegrationStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostIntegrations Integration switches for the calling host
+	//
+	// The agent treats the answer as authoritative for which integrations run.
+	//
+	// Corresponds with GET /api/v1/hosts/integrations (the `GetHostIntegrations` operationId).
+	GetHostIntegrations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHostsPingWithBody Agent heartbeat and hash-gated check-in
+	//
+	// An empty body is a heartbeat. A body carries the agent's current section hashes
+	// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+	// hash is missing or differs, which the agent then sends with hosts/update.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+	PostHostsPingWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHostsPing Agent heartbeat and hash-gated check-in
+	//
+	// An empty body is a heartbeat. A body carries the agent's current section hashes
+	// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+	// hash is missing or differs, which the agent then sends with hosts/update.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+	PostHostsPing(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgentRemoveScript POSIX sh uninstaller
+	//
+	// Stops and removes the agent, its service or crontab entry, configuration and logs.
+	// Environment options: `REMOVE_BACKUPS=1` also deletes backups of the configuration,
+	// `SILENT=1` prints nothing but errors.
+	//
+	// Corresponds with GET /api/v1/hosts/remove (the `GetAgentRemoveScript` operationId).
+	GetAgentRemoveScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHostsUpdateWithBody Agent report (full or partial)
+	//
+	// Without `sections` the report is full and replaces the host's inventory; with
+	// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+	// applied. A full report needs at least one package; more than 10,000 packages are
+	// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+	// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+	// report (an agent retry) is answered without writing anything.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+	PostHostsUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHostsUpdate Agent report (full or partial)
+	//
+	// Without `sections` the report is full and replaces the host's inventory; with
+	// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+	// applied. A full report needs at least one package; more than 10,000 packages are
+	// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+	// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+	// report (an agent retry) is answered without writing anything.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+	PostHostsUpdate(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPIDocument This API description as JSON
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 	GetOpenAPIDocument(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesList The permission matrix
+	//
+	// Every role with its permissions, and every permission the server knows.
+	//
+	// Corresponds with GET /api/v1/permissions/roles (the `RolesList` operationId).
+	RolesList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesCreateWithBody Create a custom role
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+	RolesCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesCreate Create a custom role
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+	RolesCreate(ctx context.Context, body RolesCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesDelete Delete a custom role that no user has
+	//
+	// Corresponds with DELETE /api/v1/permissions/roles/{role} (the `RolesDelete` operationId).
+	RolesDelete(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesGet One role and its permissions
+	//
+	// Corresponds with GET /api/v1/permissions/roles/{role} (the `RolesGet` operationId).
+	RolesGet(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesUpdateWithBody Replace a role's permissions (superadmin always has all)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+	RolesUpdateWithBody(ctx context.Context, role string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesUpdate Replace a role's permissions (superadmin always has all)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+	RolesUpdate(ctx context.Context, role string, body RolesUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RolesUserPermissions The current user's role and permissions
+	//
+	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
+	RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgentUpdateInterval How often agents report (minutes)
+	//
+	// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
+	GetAgentUpdateInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaDisableWithBody Turn 2FA off (needs the password)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+	TfaDisableWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaDisable Turn 2FA off (needs the password)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+	TfaDisable(ctx context.Context, body TfaDisableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaRegenerateBackupCodesWithBody Replace the backup codes (needs the password)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+	TfaRegenerateBackupCodesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaRegenerateBackupCodes Replace the backup codes (needs the password)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+	TfaRegenerateBackupCodes(ctx context.Context, body TfaRegenerateBackupCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaSetup Start enrolling an authenticator app
+	//
+	// Returns a new secret as otpauth URL and QR code; confirm with verify-setup.
+	//
+	// Corresponds with POST /api/v1/tfa/setup (the `TfaSetup` operationId).
+	TfaSetup(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaStatus The current user's two-factor state
+	//
+	// Corresponds with GET /api/v1/tfa/status (the `TfaStatus` operationId).
+	TfaStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaRevokeAllTrustedDevices Forget every trusted device
+	//
+	// Corresponds with DELETE /api/v1/tfa/trusted-devices (the `TfaRevokeAllTrustedDevices` operationId).
+	TfaRevokeAllTrustedDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaListTrustedDevices Devices that skip the 2FA step
+	//
+	// Corresponds with GET /api/v1/tfa/trusted-devices (the `TfaListTrustedDevices` operationId).
+	TfaListTrustedDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaRevokeTrustedDevice Forget one trusted device
+	//
+	// Corresponds with DELETE /api/v1/tfa/trusted-devices/{deviceId} (the `TfaRevokeTrustedDevice` operationId).
+	TfaRevokeTrustedDevice(ctx context.Context, deviceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaVerifySetupWithBody Confirm enrolment with a code; turns 2FA on
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+	TfaVerifySetupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TfaVerifySetup Confirm enrolment with a code; turns 2FA on
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+	TfaVerifySetup(ctx context.Context, body TfaVerifySetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness and dependency health
 	//
@@ -251,11 +1518,1268 @@ func (c *Client) GetAPIReference(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
+// AuthAuditLog Security audit log, newest first
+//
+// Corresponds with GET /api/v1/audit-log (the `AuthAuditLog` operationId).
+func (c *Client) AuthAuditLog(ctx context.Context, params *AuthAuditLogParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthAuditLogRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersList List users
+//
+// Corresponds with GET /api/v1/auth/admin/users (the `UsersList` operationId).
+func (c *Client) UsersList(ctx context.Context, params *UsersListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersCreateWithBody Create a user
+//
+// Creating a super admin needs can_manage_superusers.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+func (c *Client) UsersCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersCreate Create a user
+//
+// Creating a super admin needs can_manage_superusers.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+func (c *Client) UsersCreate(ctx context.Context, body UsersCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersCreateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersDelete Delete a user
+//
+// Not yourself, and not the last active super admin.
+//
+// Corresponds with DELETE /api/v1/auth/admin/users/{userId} (the `UsersDelete` operationId).
+func (c *Client) UsersDelete(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersDeleteRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersGet One user
+//
+// Corresponds with GET /api/v1/auth/admin/users/{userId} (the `UsersGet` operationId).
+func (c *Client) UsersGet(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersGetRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersUpdateWithBody Change a user's details, role or active flag
+//
+// Changing a super admin, or making someone one, needs can_manage_superusers. The
+// last active super admin cannot be demoted or deactivated.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+func (c *Client) UsersUpdateWithBody(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersUpdateRequestWithBody(c.Server, userId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersUpdate Change a user's details, role or active flag
+//
+// Changing a super admin, or making someone one, needs can_manage_superusers. The
+// last active super admin cannot be demoted or deactivated.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+func (c *Client) UsersUpdate(ctx context.Context, userId openapi_types.UUID, body UsersUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersUpdateRequest(c.Server, userId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersResetPasswordWithBody Set a user's password (signs the user out everywhere)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+func (c *Client) UsersResetPasswordWithBody(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersResetPasswordRequestWithBody(c.Server, userId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersResetPassword Set a user's password (signs the user out everywhere)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+func (c *Client) UsersResetPassword(ctx context.Context, userId openapi_types.UUID, body UsersResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersResetPasswordRequest(c.Server, userId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersRevokeSessions Sign a user out everywhere and forget their trusted devices
+//
+// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
+func (c *Client) UsersRevokeSessions(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersRevokeSessionsRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersUnlock Clear a user's login and 2FA lockouts
+//
+// Corresponds with POST /api/v1/auth/admin/users/{userId}/unlock (the `UsersUnlock` operationId).
+func (c *Client) UsersUnlock(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersUnlockRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthChangePasswordWithBody Change the current user's password
+//
+// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+// Every other session of the user is signed out.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+func (c *Client) AuthChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthChangePasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthChangePassword Change the current user's password
+//
+// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+// Every other session of the user is signed out.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+func (c *Client) AuthChangePassword(ctx context.Context, body AuthChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthCheckAdminUsers Whether first-time setup is still needed
+//
+// Corresponds with GET /api/v1/auth/check-admin-users (the `AuthCheckAdminUsers` operationId).
+func (c *Client) AuthCheckAdminUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthCheckAdminUsersRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthLoginWithBody Sign in with username (or email) and password
+//
+// Answers with the user and tokens (and sets the `token` and `refresh_token`
+// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+// same 401; a locked account gets 423 for the whole lockout.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+func (c *Client) AuthLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthLoginRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthLogin Sign in with username (or email) and password
+//
+// Answers with the user and tokens (and sets the `token` and `refresh_token`
+// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+// same 401; a locked account gets 423 for the whole lockout.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+func (c *Client) AuthLogin(ctx context.Context, body AuthLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthLoginRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthLogout Sign out of this session
+//
+// Revokes the session of the access or refresh token and clears the cookies.
+//
+// Corresponds with POST /api/v1/auth/logout (the `AuthLogout` operationId).
+func (c *Client) AuthLogout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthLogoutRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthLogoutAll Sign out of every session of the current user
+//
+// Corresponds with POST /api/v1/auth/logout-all (the `AuthLogoutAll` operationId).
+func (c *Client) AuthLogoutAll(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthLogoutAllRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthOidcCallback Single sign-on callback from the identity provider
+//
+// Redirects to the dashboard signed in (cookies set), or to /login?error=CODE where
+// CODE is one of session_expired, invalid_state, provider_error, email_not_verified,
+// user_not_found, account_disabled, authentication_failed.
+//
+// Corresponds with GET /api/v1/auth/oidc/callback (the `AuthOidcCallback` operationId).
+func (c *Client) AuthOidcCallback(ctx context.Context, params *AuthOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthOidcCallbackRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthOidcConfig Whether the login page shows the SSO button, and its text
+//
+// Corresponds with GET /api/v1/auth/oidc/config (the `AuthOidcConfig` operationId).
+func (c *Client) AuthOidcConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthOidcConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthOidcLogin Start single sign-on (redirects to the identity provider)
+//
+// Sets an httpOnly cookie holding state, nonce and PKCE verifier for 10 minutes and
+// redirects to the provider. In production (NODE_ENV=production) only over HTTPS.
+//
+// Corresponds with GET /api/v1/auth/oidc/login (the `AuthOidcLogin` operationId).
+func (c *Client) AuthOidcLogin(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthOidcLoginRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthGetProfile The current user and their permissions
+//
+// Corresponds with GET /api/v1/auth/profile (the `AuthGetProfile` operationId).
+func (c *Client) AuthGetProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthGetProfileRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthUpdateProfileWithBody Change the current user's names, email, username or theme
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+func (c *Client) AuthUpdateProfileWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthUpdateProfileRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthUpdateProfile Change the current user's names, email, username or theme
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+func (c *Client) AuthUpdateProfile(ctx context.Context, body AuthUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthUpdateProfileRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthRefreshWithBody Exchange a refresh token for new tokens
+//
+// The refresh token comes from the `refresh_token` cookie or the body. It is
+// rotated: the old one stops working. Fails with 401 once the session was revoked,
+// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+func (c *Client) AuthRefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthRefreshRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthRefresh Exchange a refresh token for new tokens
+//
+// The refresh token comes from the `refresh_token` cookie or the body. It is
+// rotated: the old one stops working. Fails with 401 once the session was revoked,
+// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+func (c *Client) AuthRefresh(ctx context.Context, body AuthRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthRefreshRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthListSessions The current user's active sessions
+//
+// Corresponds with GET /api/v1/auth/sessions (the `AuthListSessions` operationId).
+func (c *Client) AuthListSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthListSessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthRevokeSession Revoke one of the current user's sessions
+//
+// Corresponds with DELETE /api/v1/auth/sessions/{sessionId} (the `AuthRevokeSession` operationId).
+func (c *Client) AuthRevokeSession(ctx context.Context, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthRevokeSessionRequest(c.Server, sessionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthGetSettings Authentication settings changed at run time
+//
+// Corresponds with GET /api/v1/auth/settings (the `AuthGetSettings` operationId).
+func (c *Client) AuthGetSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthGetSettingsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthUpdateSettingsWithBody Change authentication settings (self sign-up)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+func (c *Client) AuthUpdateSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthUpdateSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthUpdateSettings Change authentication settings (self sign-up)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+func (c *Client) AuthUpdateSettings(ctx context.Context, body AuthUpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthUpdateSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthSetupAdminWithBody Create the first user (a super admin) and sign in
+//
+// Only while no user exists; afterwards it answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+func (c *Client) AuthSetupAdminWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthSetupAdminRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthSetupAdmin Create the first user (a super admin) and sign in
+//
+// Only while no user exists; afterwards it answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+func (c *Client) AuthSetupAdmin(ctx context.Context, body AuthSetupAdminJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthSetupAdminRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthSignupWithBody Create an account (only when an administrator enabled sign-up)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+func (c *Client) AuthSignupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthSignupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthSignup Create an account (only when an administrator enabled sign-up)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+func (c *Client) AuthSignup(ctx context.Context, body AuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthSignupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthSignupEnabled Whether self sign-up is open
+//
+// Corresponds with GET /api/v1/auth/signup-enabled (the `AuthSignupEnabled` operationId).
+func (c *Client) AuthSignupEnabled(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthSignupEnabledRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthVerifyTfaWithBody Complete a sign-in with a TOTP or backup code
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+func (c *Client) AuthVerifyTfaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthVerifyTfaRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+func (c *Client) AuthVerifyTfa(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthVerifyTfaRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgentDownload Download the agent binary
+//
+// Corresponds with GET /api/v1/hosts/agent/download (the `GetAgentDownload` operationId).
+func (c *Client) GetAgentDownload(ctx context.Context, params *GetAgentDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgentDownloadRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgentVersion Latest agent version served for an architecture
+//
+// `hash` is the SHA-256 of the binary hosts/agent/download serves. `hasUpdate` is
+// true only when a newer version is available and auto-update is enabled both for
+// the server and for the host. 404 when this build carries no agent binary for the
+// platform.
+//
+// Corresponds with GET /api/v1/hosts/agent/version (the `GetAgentVersion` operationId).
+func (c *Client) GetAgentVersion(ctx context.Context, params *GetAgentVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgentVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostBootstrapExchangeWithBody Exchange a bootstrap token for the host's credentials
+//
+// The token is deleted on first use; an unknown or expired token gets 401.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+func (c *Client) PostBootstrapExchangeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostBootstrapExchangeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
+//
+// The token is deleted on first use; an unknown or expired token gets 401.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+func (c *Client) PostBootstrapExchange(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostBootstrapExchangeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgentInstallScript POSIX sh installer for the calling host
+//
+// Authenticated with the host's credentials, it returns a script carrying a one-time
+// bootstrap token (32 random bytes, hex, valid 300 s, deleted on use), never the API
+// key. The script detects the architecture and init system, downloads the agent,
+// exchanges the token for the credentials and writes config and credentials (0600),
+// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
+// `force=true` tolerates broken package-manager state.
+//
+// Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
+func (c *Client) GetAgentInstallScript(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgentInstallScriptRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHostIntegrationStatusWithBody Report an integration's setup state
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+func (c *Client) PostHostIntegrationStatusWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHostIntegrationStatusRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHostIntegrationStatus Report an integration's setup state
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+func (c *Client) PostHostIntegrationStatus(ctx context.Context, body PostHostIntegrationStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHostIntegrationStatusRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostIntegrations Integration switches for the calling host
+//
+// The agent treats the answer as authoritative for which integrations run.
+//
+// Corresponds with GET /api/v1/hosts/integrations (the `GetHostIntegrations` operationId).
+func (c *Client) GetHostIntegrations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostIntegrationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHostsPingWithBody Agent heartbeat and hash-gated check-in
+//
+// An empty body is a heartbeat. A body carries the agent's current section hashes
+// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+// hash is missing or differs, which the agent then sends with hosts/update.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+func (c *Client) PostHostsPingWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHostsPingRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHostsPing Agent heartbeat and hash-gated check-in
+//
+// An empty body is a heartbeat. A body carries the agent's current section hashes
+// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+// hash is missing or differs, which the agent then sends with hosts/update.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+func (c *Client) PostHostsPing(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHostsPingRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgentRemoveScript POSIX sh uninstaller
+//
+// Stops and removes the agent, its service or crontab entry, configuration and logs.
+// Environment options: `REMOVE_BACKUPS=1` also deletes backups of the configuration,
+// `SILENT=1` prints nothing but errors.
+//
+// Corresponds with GET /api/v1/hosts/remove (the `GetAgentRemoveScript` operationId).
+func (c *Client) GetAgentRemoveScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgentRemoveScriptRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHostsUpdateWithBody Agent report (full or partial)
+//
+// Without `sections` the report is full and replaces the host's inventory; with
+// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+// applied. A full report needs at least one package; more than 10,000 packages are
+// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+// report (an agent retry) is answered without writing anything.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+func (c *Client) PostHostsUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHostsUpdateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHostsUpdate Agent report (full or partial)
+//
+// Without `sections` the report is full and replaces the host's inventory; with
+// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+// applied. A full report needs at least one package; more than 10,000 packages are
+// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+// report (an agent retry) is answered without writing anything.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+func (c *Client) PostHostsUpdate(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHostsUpdateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPIDocument This API description as JSON
 //
 // Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 func (c *Client) GetOpenAPIDocument(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIDocumentRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesList The permission matrix
+//
+// Every role with its permissions, and every permission the server knows.
+//
+// Corresponds with GET /api/v1/permissions/roles (the `RolesList` operationId).
+func (c *Client) RolesList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesListRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesCreateWithBody Create a custom role
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+func (c *Client) RolesCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesCreate Create a custom role
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+func (c *Client) RolesCreate(ctx context.Context, body RolesCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesCreateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesDelete Delete a custom role that no user has
+//
+// Corresponds with DELETE /api/v1/permissions/roles/{role} (the `RolesDelete` operationId).
+func (c *Client) RolesDelete(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesDeleteRequest(c.Server, role)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesGet One role and its permissions
+//
+// Corresponds with GET /api/v1/permissions/roles/{role} (the `RolesGet` operationId).
+func (c *Client) RolesGet(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesGetRequest(c.Server, role)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesUpdateWithBody Replace a role's permissions (superadmin always has all)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+func (c *Client) RolesUpdateWithBody(ctx context.Context, role string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesUpdateRequestWithBody(c.Server, role, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesUpdate Replace a role's permissions (superadmin always has all)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+func (c *Client) RolesUpdate(ctx context.Context, role string, body RolesUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesUpdateRequest(c.Server, role, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RolesUserPermissions The current user's role and permissions
+//
+// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
+func (c *Client) RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRolesUserPermissionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgentUpdateInterval How often agents report (minutes)
+//
+// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
+func (c *Client) GetAgentUpdateInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgentUpdateIntervalRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaDisableWithBody Turn 2FA off (needs the password)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+func (c *Client) TfaDisableWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaDisableRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaDisable Turn 2FA off (needs the password)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+func (c *Client) TfaDisable(ctx context.Context, body TfaDisableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaDisableRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaRegenerateBackupCodesWithBody Replace the backup codes (needs the password)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+func (c *Client) TfaRegenerateBackupCodesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaRegenerateBackupCodesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaRegenerateBackupCodes Replace the backup codes (needs the password)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+func (c *Client) TfaRegenerateBackupCodes(ctx context.Context, body TfaRegenerateBackupCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaRegenerateBackupCodesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaSetup Start enrolling an authenticator app
+//
+// Returns a new secret as otpauth URL and QR code; confirm with verify-setup.
+//
+// Corresponds with POST /api/v1/tfa/setup (the `TfaSetup` operationId).
+func (c *Client) TfaSetup(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaSetupRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaStatus The current user's two-factor state
+//
+// Corresponds with GET /api/v1/tfa/status (the `TfaStatus` operationId).
+func (c *Client) TfaStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaStatusRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaRevokeAllTrustedDevices Forget every trusted device
+//
+// Corresponds with DELETE /api/v1/tfa/trusted-devices (the `TfaRevokeAllTrustedDevices` operationId).
+func (c *Client) TfaRevokeAllTrustedDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaRevokeAllTrustedDevicesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaListTrustedDevices Devices that skip the 2FA step
+//
+// Corresponds with GET /api/v1/tfa/trusted-devices (the `TfaListTrustedDevices` operationId).
+func (c *Client) TfaListTrustedDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaListTrustedDevicesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaRevokeTrustedDevice Forget one trusted device
+//
+// Corresponds with DELETE /api/v1/tfa/trusted-devices/{deviceId} (the `TfaRevokeTrustedDevice` operationId).
+func (c *Client) TfaRevokeTrustedDevice(ctx context.Context, deviceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaRevokeTrustedDeviceRequest(c.Server, deviceId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaVerifySetupWithBody Confirm enrolment with a code; turns 2FA on
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+func (c *Client) TfaVerifySetupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaVerifySetupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TfaVerifySetup Confirm enrolment with a code; turns 2FA on
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+func (c *Client) TfaVerifySetup(ctx context.Context, body TfaVerifySetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTfaVerifySetupRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +2836,1627 @@ func NewGetAPIReferenceRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewAuthAuditLogRequest constructs an http.Request for the AuthAuditLog method
+func NewAuthAuditLogRequest(server string, params *AuthAuditLogParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/audit-log")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Event != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "userId", *params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Success != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "success", *params.Success, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUsersListRequest constructs an http.Request for the UsersList method
+func NewUsersListRequest(server string, params *UsersListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Active != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUsersCreateRequest calls the generic UsersCreate builder with application/json body
+func NewUsersCreateRequest(server string, body UsersCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsersCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUsersCreateRequestWithBody constructs an http.Request for the UsersCreate method, with any body, and a specified content type
+func NewUsersCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUsersDeleteRequest constructs an http.Request for the UsersDelete method
+func NewUsersDeleteRequest(server string, userId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUsersGetRequest constructs an http.Request for the UsersGet method
+func NewUsersGetRequest(server string, userId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUsersUpdateRequest calls the generic UsersUpdate builder with application/json body
+func NewUsersUpdateRequest(server string, userId openapi_types.UUID, body UsersUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsersUpdateRequestWithBody(server, userId, "application/json", bodyReader)
+}
+
+// NewUsersUpdateRequestWithBody constructs an http.Request for the UsersUpdate method, with any body, and a specified content type
+func NewUsersUpdateRequestWithBody(server string, userId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUsersResetPasswordRequest calls the generic UsersResetPassword builder with application/json body
+func NewUsersResetPasswordRequest(server string, userId openapi_types.UUID, body UsersResetPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUsersResetPasswordRequestWithBody(server, userId, "application/json", bodyReader)
+}
+
+// NewUsersResetPasswordRequestWithBody constructs an http.Request for the UsersResetPassword method, with any body, and a specified content type
+func NewUsersResetPasswordRequestWithBody(server string, userId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s/reset-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUsersRevokeSessionsRequest constructs an http.Request for the UsersRevokeSessions method
+func NewUsersRevokeSessionsRequest(server string, userId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUsersUnlockRequest constructs an http.Request for the UsersUnlock method
+func NewUsersUnlockRequest(server string, userId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s/unlock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthChangePasswordRequest calls the generic AuthChangePassword builder with application/json body
+func NewAuthChangePasswordRequest(server string, body AuthChangePasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthChangePasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthChangePasswordRequestWithBody constructs an http.Request for the AuthChangePassword method, with any body, and a specified content type
+func NewAuthChangePasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/change-password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthCheckAdminUsersRequest constructs an http.Request for the AuthCheckAdminUsers method
+func NewAuthCheckAdminUsersRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/check-admin-users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthLoginRequest calls the generic AuthLogin builder with application/json body
+func NewAuthLoginRequest(server string, body AuthLoginJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthLoginRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthLoginRequestWithBody constructs an http.Request for the AuthLogin method, with any body, and a specified content type
+func NewAuthLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthLogoutRequest constructs an http.Request for the AuthLogout method
+func NewAuthLogoutRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/logout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthLogoutAllRequest constructs an http.Request for the AuthLogoutAll method
+func NewAuthLogoutAllRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/logout-all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthOidcCallbackRequest constructs an http.Request for the AuthOidcCallback method
+func NewAuthOidcCallbackRequest(server string, params *AuthOidcCallbackParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/oidc/callback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Error != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "error", *params.Error, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ErrorDescription != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "error_description", *params.ErrorDescription, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthOidcConfigRequest constructs an http.Request for the AuthOidcConfig method
+func NewAuthOidcConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/oidc/config")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthOidcLoginRequest constructs an http.Request for the AuthOidcLogin method
+func NewAuthOidcLoginRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/oidc/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthGetProfileRequest constructs an http.Request for the AuthGetProfile method
+func NewAuthGetProfileRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/profile")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthUpdateProfileRequest calls the generic AuthUpdateProfile builder with application/json body
+func NewAuthUpdateProfileRequest(server string, body AuthUpdateProfileJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthUpdateProfileRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthUpdateProfileRequestWithBody constructs an http.Request for the AuthUpdateProfile method, with any body, and a specified content type
+func NewAuthUpdateProfileRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/profile")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthRefreshRequest calls the generic AuthRefresh builder with application/json body
+func NewAuthRefreshRequest(server string, body AuthRefreshJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthRefreshRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthRefreshRequestWithBody constructs an http.Request for the AuthRefresh method, with any body, and a specified content type
+func NewAuthRefreshRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/refresh")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthListSessionsRequest constructs an http.Request for the AuthListSessions method
+func NewAuthListSessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthRevokeSessionRequest constructs an http.Request for the AuthRevokeSession method
+func NewAuthRevokeSessionRequest(server string, sessionId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthGetSettingsRequest constructs an http.Request for the AuthGetSettings method
+func NewAuthGetSettingsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthUpdateSettingsRequest calls the generic AuthUpdateSettings builder with application/json body
+func NewAuthUpdateSettingsRequest(server string, body AuthUpdateSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthUpdateSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthUpdateSettingsRequestWithBody constructs an http.Request for the AuthUpdateSettings method, with any body, and a specified content type
+func NewAuthUpdateSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthSetupAdminRequest calls the generic AuthSetupAdmin builder with application/json body
+func NewAuthSetupAdminRequest(server string, body AuthSetupAdminJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthSetupAdminRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthSetupAdminRequestWithBody constructs an http.Request for the AuthSetupAdmin method, with any body, and a specified content type
+func NewAuthSetupAdminRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/setup-admin")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthSignupRequest calls the generic AuthSignup builder with application/json body
+func NewAuthSignupRequest(server string, body AuthSignupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthSignupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthSignupRequestWithBody constructs an http.Request for the AuthSignup method, with any body, and a specified content type
+func NewAuthSignupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/signup")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthSignupEnabledRequest constructs an http.Request for the AuthSignupEnabled method
+func NewAuthSignupEnabledRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/signup-enabled")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuthVerifyTfaRequest calls the generic AuthVerifyTfa builder with application/json body
+func NewAuthVerifyTfaRequest(server string, body AuthVerifyTfaJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthVerifyTfaRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthVerifyTfaRequestWithBody constructs an http.Request for the AuthVerifyTfa method, with any body, and a specified content type
+func NewAuthVerifyTfaRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/verify-tfa")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAgentDownloadRequest constructs an http.Request for the GetAgentDownload method
+func NewGetAgentDownloadRequest(server string, params *GetAgentDownloadParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/agent/download")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Arch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "arch", *params.Arch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Os != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "os", *params.Os, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAgentVersionRequest constructs an http.Request for the GetAgentVersion method
+func NewGetAgentVersionRequest(server string, params *GetAgentVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/agent/version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Arch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "arch", *params.Arch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Os != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "os", *params.Os, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CurrentVersion != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currentVersion", *params.CurrentVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostBootstrapExchangeRequest calls the generic PostBootstrapExchange builder with application/json body
+func NewPostBootstrapExchangeRequest(server string, body PostBootstrapExchangeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostBootstrapExchangeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostBootstrapExchangeRequestWithBody constructs an http.Request for the PostBootstrapExchange method, with any body, and a specified content type
+func NewPostBootstrapExchangeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/bootstrap/exchange")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAgentInstallScriptRequest constructs an http.Request for the GetAgentInstallScript method
+func NewGetAgentInstallScriptRequest(server string, params *GetAgentInstallScriptParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/install")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Arch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "arch", *params.Arch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Os != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "os", *params.Os, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostHostIntegrationStatusRequest calls the generic PostHostIntegrationStatus builder with application/json body
+func NewPostHostIntegrationStatusRequest(server string, body PostHostIntegrationStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostHostIntegrationStatusRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostHostIntegrationStatusRequestWithBody constructs an http.Request for the PostHostIntegrationStatus method, with any body, and a specified content type
+func NewPostHostIntegrationStatusRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/integration-status")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetHostIntegrationsRequest constructs an http.Request for the GetHostIntegrations method
+func NewGetHostIntegrationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/integrations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostHostsPingRequest calls the generic PostHostsPing builder with application/json body
+func NewPostHostsPingRequest(server string, body PostHostsPingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostHostsPingRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostHostsPingRequestWithBody constructs an http.Request for the PostHostsPing method, with any body, and a specified content type
+func NewPostHostsPingRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/ping")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAgentRemoveScriptRequest constructs an http.Request for the GetAgentRemoveScript method
+func NewGetAgentRemoveScriptRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/remove")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostHostsUpdateRequest calls the generic PostHostsUpdate builder with application/json body
+func NewPostHostsUpdateRequest(server string, body PostHostsUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostHostsUpdateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostHostsUpdateRequestWithBody constructs an http.Request for the PostHostsUpdate method, with any body, and a specified content type
+func NewPostHostsUpdateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/update")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetOpenAPIDocumentRequest constructs an http.Request for the GetOpenAPIDocument method
 func NewGetOpenAPIDocumentRequest(server string) (*http.Request, error) {
 	var err error
@@ -335,6 +4480,504 @@ func NewGetOpenAPIDocumentRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewRolesListRequest constructs an http.Request for the RolesList method
+func NewRolesListRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/permissions/roles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRolesCreateRequest calls the generic RolesCreate builder with application/json body
+func NewRolesCreateRequest(server string, body RolesCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRolesCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRolesCreateRequestWithBody constructs an http.Request for the RolesCreate method, with any body, and a specified content type
+func NewRolesCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/permissions/roles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRolesDeleteRequest constructs an http.Request for the RolesDelete method
+func NewRolesDeleteRequest(server string, role string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "role", role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/permissions/roles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRolesGetRequest constructs an http.Request for the RolesGet method
+func NewRolesGetRequest(server string, role string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "role", role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/permissions/roles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRolesUpdateRequest calls the generic RolesUpdate builder with application/json body
+func NewRolesUpdateRequest(server string, role string, body RolesUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRolesUpdateRequestWithBody(server, role, "application/json", bodyReader)
+}
+
+// NewRolesUpdateRequestWithBody constructs an http.Request for the RolesUpdate method, with any body, and a specified content type
+func NewRolesUpdateRequestWithBody(server string, role string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "role", role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/permissions/roles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRolesUserPermissionsRequest constructs an http.Request for the RolesUserPermissions method
+func NewRolesUserPermissionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/permissions/user-permissions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAgentUpdateIntervalRequest constructs an http.Request for the GetAgentUpdateInterval method
+func NewGetAgentUpdateIntervalRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/update-interval")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTfaDisableRequest calls the generic TfaDisable builder with application/json body
+func NewTfaDisableRequest(server string, body TfaDisableJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTfaDisableRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewTfaDisableRequestWithBody constructs an http.Request for the TfaDisable method, with any body, and a specified content type
+func NewTfaDisableRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/disable")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTfaRegenerateBackupCodesRequest calls the generic TfaRegenerateBackupCodes builder with application/json body
+func NewTfaRegenerateBackupCodesRequest(server string, body TfaRegenerateBackupCodesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTfaRegenerateBackupCodesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewTfaRegenerateBackupCodesRequestWithBody constructs an http.Request for the TfaRegenerateBackupCodes method, with any body, and a specified content type
+func NewTfaRegenerateBackupCodesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/regenerate-backup-codes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTfaSetupRequest constructs an http.Request for the TfaSetup method
+func NewTfaSetupRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/setup")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTfaStatusRequest constructs an http.Request for the TfaStatus method
+func NewTfaStatusRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/status")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTfaRevokeAllTrustedDevicesRequest constructs an http.Request for the TfaRevokeAllTrustedDevices method
+func NewTfaRevokeAllTrustedDevicesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/trusted-devices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTfaListTrustedDevicesRequest constructs an http.Request for the TfaListTrustedDevices method
+func NewTfaListTrustedDevicesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/trusted-devices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTfaRevokeTrustedDeviceRequest constructs an http.Request for the TfaRevokeTrustedDevice method
+func NewTfaRevokeTrustedDeviceRequest(server string, deviceId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deviceId", deviceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/trusted-devices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTfaVerifySetupRequest calls the generic TfaVerifySetup builder with application/json body
+func NewTfaVerifySetupRequest(server string, body TfaVerifySetupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTfaVerifySetupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewTfaVerifySetupRequestWithBody constructs an http.Request for the TfaVerifySetup method, with any body, and a specified content type
+func NewTfaVerifySetupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tfa/verify-setup")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -446,12 +5089,613 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/api-docs (the `GetAPIReference` operationId).
 	GetAPIReferenceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIReferenceResponse, error)
 
+	// AuthAuditLogWithResponse Security audit log, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/audit-log (the `AuthAuditLog` operationId).
+	AuthAuditLogWithResponse(ctx context.Context, params *AuthAuditLogParams, reqEditors ...RequestEditorFn) (*AuthAuditLogResponse, error)
+
+	// UsersListWithResponse List users
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/admin/users (the `UsersList` operationId).
+	UsersListWithResponse(ctx context.Context, params *UsersListParams, reqEditors ...RequestEditorFn) (*UsersListResponse, error)
+
+	// UsersCreateWithBodyWithResponse Create a user
+	//
+	// Creating a super admin needs can_manage_superusers.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+	UsersCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsersCreateResponse, error)
+
+	// UsersCreateWithResponse Create a user
+	//
+	// Creating a super admin needs can_manage_superusers.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+	UsersCreateWithResponse(ctx context.Context, body UsersCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*UsersCreateResponse, error)
+
+	// UsersDeleteWithResponse Delete a user
+	//
+	// Not yourself, and not the last active super admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/auth/admin/users/{userId} (the `UsersDelete` operationId).
+	UsersDeleteWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersDeleteResponse, error)
+
+	// UsersGetWithResponse One user
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/admin/users/{userId} (the `UsersGet` operationId).
+	UsersGetWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersGetResponse, error)
+
+	// UsersUpdateWithBodyWithResponse Change a user's details, role or active flag
+	//
+	// Changing a super admin, or making someone one, needs can_manage_superusers. The
+	// last active super admin cannot be demoted or deactivated.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+	UsersUpdateWithBodyWithResponse(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsersUpdateResponse, error)
+
+	// UsersUpdateWithResponse Change a user's details, role or active flag
+	//
+	// Changing a super admin, or making someone one, needs can_manage_superusers. The
+	// last active super admin cannot be demoted or deactivated.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+	UsersUpdateWithResponse(ctx context.Context, userId openapi_types.UUID, body UsersUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*UsersUpdateResponse, error)
+
+	// UsersResetPasswordWithBodyWithResponse Set a user's password (signs the user out everywhere)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+	UsersResetPasswordWithBodyWithResponse(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsersResetPasswordResponse, error)
+
+	// UsersResetPasswordWithResponse Set a user's password (signs the user out everywhere)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+	UsersResetPasswordWithResponse(ctx context.Context, userId openapi_types.UUID, body UsersResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*UsersResetPasswordResponse, error)
+
+	// UsersRevokeSessionsWithResponse Sign a user out everywhere and forget their trusted devices
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
+	UsersRevokeSessionsWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersRevokeSessionsResponse, error)
+
+	// UsersUnlockWithResponse Clear a user's login and 2FA lockouts
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/admin/users/{userId}/unlock (the `UsersUnlock` operationId).
+	UsersUnlockWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersUnlockResponse, error)
+
+	// AuthChangePasswordWithBodyWithResponse Change the current user's password
+	//
+	// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+	// Every other session of the user is signed out.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+	AuthChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthChangePasswordResponse, error)
+
+	// AuthChangePasswordWithResponse Change the current user's password
+	//
+	// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+	// Every other session of the user is signed out.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+	AuthChangePasswordWithResponse(ctx context.Context, body AuthChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthChangePasswordResponse, error)
+
+	// AuthCheckAdminUsersWithResponse Whether first-time setup is still needed
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/check-admin-users (the `AuthCheckAdminUsers` operationId).
+	AuthCheckAdminUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthCheckAdminUsersResponse, error)
+
+	// AuthLoginWithBodyWithResponse Sign in with username (or email) and password
+	//
+	// Answers with the user and tokens (and sets the `token` and `refresh_token`
+	// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+	// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+	// same 401; a locked account gets 423 for the whole lockout.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+	AuthLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthLoginResponse, error)
+
+	// AuthLoginWithResponse Sign in with username (or email) and password
+	//
+	// Answers with the user and tokens (and sets the `token` and `refresh_token`
+	// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+	// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+	// same 401; a locked account gets 423 for the whole lockout.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+	AuthLoginWithResponse(ctx context.Context, body AuthLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthLoginResponse, error)
+
+	// AuthLogoutWithResponse Sign out of this session
+	//
+	// Revokes the session of the access or refresh token and clears the cookies.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/logout (the `AuthLogout` operationId).
+	AuthLogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthLogoutResponse, error)
+
+	// AuthLogoutAllWithResponse Sign out of every session of the current user
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/logout-all (the `AuthLogoutAll` operationId).
+	AuthLogoutAllWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthLogoutAllResponse, error)
+
+	// AuthOidcCallbackWithResponse Single sign-on callback from the identity provider
+	//
+	// Redirects to the dashboard signed in (cookies set), or to /login?error=CODE where
+	// CODE is one of session_expired, invalid_state, provider_error, email_not_verified,
+	// user_not_found, account_disabled, authentication_failed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/oidc/callback (the `AuthOidcCallback` operationId).
+	AuthOidcCallbackWithResponse(ctx context.Context, params *AuthOidcCallbackParams, reqEditors ...RequestEditorFn) (*AuthOidcCallbackResponse, error)
+
+	// AuthOidcConfigWithResponse Whether the login page shows the SSO button, and its text
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/oidc/config (the `AuthOidcConfig` operationId).
+	AuthOidcConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthOidcConfigResponse, error)
+
+	// AuthOidcLoginWithResponse Start single sign-on (redirects to the identity provider)
+	//
+	// Sets an httpOnly cookie holding state, nonce and PKCE verifier for 10 minutes and
+	// redirects to the provider. In production (NODE_ENV=production) only over HTTPS.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/oidc/login (the `AuthOidcLogin` operationId).
+	AuthOidcLoginWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthOidcLoginResponse, error)
+
+	// AuthGetProfileWithResponse The current user and their permissions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/profile (the `AuthGetProfile` operationId).
+	AuthGetProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthGetProfileResponse, error)
+
+	// AuthUpdateProfileWithBodyWithResponse Change the current user's names, email, username or theme
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+	AuthUpdateProfileWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthUpdateProfileResponse, error)
+
+	// AuthUpdateProfileWithResponse Change the current user's names, email, username or theme
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+	AuthUpdateProfileWithResponse(ctx context.Context, body AuthUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthUpdateProfileResponse, error)
+
+	// AuthRefreshWithBodyWithResponse Exchange a refresh token for new tokens
+	//
+	// The refresh token comes from the `refresh_token` cookie or the body. It is
+	// rotated: the old one stops working. Fails with 401 once the session was revoked,
+	// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+	AuthRefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthRefreshResponse, error)
+
+	// AuthRefreshWithResponse Exchange a refresh token for new tokens
+	//
+	// The refresh token comes from the `refresh_token` cookie or the body. It is
+	// rotated: the old one stops working. Fails with 401 once the session was revoked,
+	// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+	AuthRefreshWithResponse(ctx context.Context, body AuthRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthRefreshResponse, error)
+
+	// AuthListSessionsWithResponse The current user's active sessions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/sessions (the `AuthListSessions` operationId).
+	AuthListSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthListSessionsResponse, error)
+
+	// AuthRevokeSessionWithResponse Revoke one of the current user's sessions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/auth/sessions/{sessionId} (the `AuthRevokeSession` operationId).
+	AuthRevokeSessionWithResponse(ctx context.Context, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AuthRevokeSessionResponse, error)
+
+	// AuthGetSettingsWithResponse Authentication settings changed at run time
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/settings (the `AuthGetSettings` operationId).
+	AuthGetSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthGetSettingsResponse, error)
+
+	// AuthUpdateSettingsWithBodyWithResponse Change authentication settings (self sign-up)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+	AuthUpdateSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthUpdateSettingsResponse, error)
+
+	// AuthUpdateSettingsWithResponse Change authentication settings (self sign-up)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+	AuthUpdateSettingsWithResponse(ctx context.Context, body AuthUpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthUpdateSettingsResponse, error)
+
+	// AuthSetupAdminWithBodyWithResponse Create the first user (a super admin) and sign in
+	//
+	// Only while no user exists; afterwards it answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+	AuthSetupAdminWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthSetupAdminResponse, error)
+
+	// AuthSetupAdminWithResponse Create the first user (a super admin) and sign in
+	//
+	// Only while no user exists; afterwards it answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+	AuthSetupAdminWithResponse(ctx context.Context, body AuthSetupAdminJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthSetupAdminResponse, error)
+
+	// AuthSignupWithBodyWithResponse Create an account (only when an administrator enabled sign-up)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+	AuthSignupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthSignupResponse, error)
+
+	// AuthSignupWithResponse Create an account (only when an administrator enabled sign-up)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+	AuthSignupWithResponse(ctx context.Context, body AuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthSignupResponse, error)
+
+	// AuthSignupEnabledWithResponse Whether self sign-up is open
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auth/signup-enabled (the `AuthSignupEnabled` operationId).
+	AuthSignupEnabledWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthSignupEnabledResponse, error)
+
+	// AuthVerifyTfaWithBodyWithResponse Complete a sign-in with a TOTP or backup code
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+	AuthVerifyTfaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthVerifyTfaResponse, error)
+
+	// AuthVerifyTfaWithResponse Complete a sign-in with a TOTP or backup code
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+	AuthVerifyTfaWithResponse(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthVerifyTfaResponse, error)
+
+	// GetAgentDownloadWithResponse Download the agent binary
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/agent/download (the `GetAgentDownload` operationId).
+	GetAgentDownloadWithResponse(ctx context.Context, params *GetAgentDownloadParams, reqEditors ...RequestEditorFn) (*GetAgentDownloadResponse, error)
+
+	// GetAgentVersionWithResponse Latest agent version served for an architecture
+	//
+	// `hash` is the SHA-256 of the binary hosts/agent/download serves. `hasUpdate` is
+	// true only when a newer version is available and auto-update is enabled both for
+	// the server and for the host. 404 when this build carries no agent binary for the
+	// platform.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/agent/version (the `GetAgentVersion` operationId).
+	GetAgentVersionWithResponse(ctx context.Context, params *GetAgentVersionParams, reqEditors ...RequestEditorFn) (*GetAgentVersionResponse, error)
+
+	// PostBootstrapExchangeWithBodyWithResponse Exchange a bootstrap token for the host's credentials
+	//
+	// The token is deleted on first use; an unknown or expired token gets 401.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+	PostBootstrapExchangeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostBootstrapExchangeResponse, error)
+
+	// PostBootstrapExchangeWithResponse Exchange a bootstrap token for the host's credentials
+	//
+	// The token is deleted on first use; an unknown or expired token gets 401.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+	PostBootstrapExchangeWithResponse(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostBootstrapExchangeResponse, error)
+
+	// GetAgentInstallScriptWithResponse POSIX sh installer for the calling host
+	//
+	// Authenticated with the host's credentials, it returns a script carrying a one-time
+	// bootstrap token (32 random bytes, hex, valid 300 s, deleted on use), never the API
+	// key. The script detects the architecture and init system, downloads the agent,
+	// exchanges the token for the credentials and writes config and credentials (0600),
+	// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
+	// `force=true` tolerates broken package-manager state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
+	GetAgentInstallScriptWithResponse(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*GetAgentInstallScriptResponse, error)
+
+	// PostHostIntegrationStatusWithBodyWithResponse Report an integration's setup state
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+	PostHostIntegrationStatusWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostIntegrationStatusResponse, error)
+
+	// PostHostIntegrationStatusWithResponse Report an integration's setup state
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+	PostHostIntegrationStatusWithResponse(ctx context.Context, body PostHostIntegrationStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostIntegrationStatusResponse, error)
+
+	// GetHostIntegrationsWithResponse Integration switches for the calling host
+	//
+	// The agent treats the answer as authoritative for which integrations run.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/integrations (the `GetHostIntegrations` operationId).
+	GetHostIntegrationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHostIntegrationsResponse, error)
+
+	// PostHostsPingWithBodyWithResponse Agent heartbeat and hash-gated check-in
+	//
+	// An empty body is a heartbeat. A body carries the agent's current section hashes
+	// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+	// hash is missing or differs, which the agent then sends with hosts/update.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+	PostHostsPingWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error)
+
+	// PostHostsPingWithResponse Agent heartbeat and hash-gated check-in
+	//
+	// An empty body is a heartbeat. A body carries the agent's current section hashes
+	// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+	// hash is missing or differs, which the agent then sends with hosts/update.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+	PostHostsPingWithResponse(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error)
+
+	// GetAgentRemoveScriptWithResponse POSIX sh uninstaller
+	//
+	// Stops and removes the agent, its service or crontab entry, configuration and logs.
+	// Environment options: `REMOVE_BACKUPS=1` also deletes backups of the configuration,
+	// `SILENT=1` prints nothing but errors.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/remove (the `GetAgentRemoveScript` operationId).
+	GetAgentRemoveScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAgentRemoveScriptResponse, error)
+
+	// PostHostsUpdateWithBodyWithResponse Agent report (full or partial)
+	//
+	// Without `sections` the report is full and replaces the host's inventory; with
+	// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+	// applied. A full report needs at least one package; more than 10,000 packages are
+	// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+	// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+	// report (an agent retry) is answered without writing anything.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+	PostHostsUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error)
+
+	// PostHostsUpdateWithResponse Agent report (full or partial)
+	//
+	// Without `sections` the report is full and replaces the host's inventory; with
+	// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+	// applied. A full report needs at least one package; more than 10,000 packages are
+	// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+	// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+	// report (an agent retry) is answered without writing anything.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+	PostHostsUpdateWithResponse(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error)
+
 	// GetOpenAPIDocumentWithResponse This API description as JSON
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 	GetOpenAPIDocumentWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIDocumentResponse, error)
+
+	// RolesListWithResponse The permission matrix
+	//
+	// Every role with its permissions, and every permission the server knows.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/permissions/roles (the `RolesList` operationId).
+	RolesListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesListResponse, error)
+
+	// RolesCreateWithBodyWithResponse Create a custom role
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+	RolesCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RolesCreateResponse, error)
+
+	// RolesCreateWithResponse Create a custom role
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+	RolesCreateWithResponse(ctx context.Context, body RolesCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RolesCreateResponse, error)
+
+	// RolesDeleteWithResponse Delete a custom role that no user has
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/permissions/roles/{role} (the `RolesDelete` operationId).
+	RolesDeleteWithResponse(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*RolesDeleteResponse, error)
+
+	// RolesGetWithResponse One role and its permissions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/permissions/roles/{role} (the `RolesGet` operationId).
+	RolesGetWithResponse(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*RolesGetResponse, error)
+
+	// RolesUpdateWithBodyWithResponse Replace a role's permissions (superadmin always has all)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+	RolesUpdateWithBodyWithResponse(ctx context.Context, role string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RolesUpdateResponse, error)
+
+	// RolesUpdateWithResponse Replace a role's permissions (superadmin always has all)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+	RolesUpdateWithResponse(ctx context.Context, role string, body RolesUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*RolesUpdateResponse, error)
+
+	// RolesUserPermissionsWithResponse The current user's role and permissions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
+	RolesUserPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesUserPermissionsResponse, error)
+
+	// GetAgentUpdateIntervalWithResponse How often agents report (minutes)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
+	GetAgentUpdateIntervalWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAgentUpdateIntervalResponse, error)
+
+	// TfaDisableWithBodyWithResponse Turn 2FA off (needs the password)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+	TfaDisableWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TfaDisableResponse, error)
+
+	// TfaDisableWithResponse Turn 2FA off (needs the password)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+	TfaDisableWithResponse(ctx context.Context, body TfaDisableJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaDisableResponse, error)
+
+	// TfaRegenerateBackupCodesWithBodyWithResponse Replace the backup codes (needs the password)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+	TfaRegenerateBackupCodesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TfaRegenerateBackupCodesResponse, error)
+
+	// TfaRegenerateBackupCodesWithResponse Replace the backup codes (needs the password)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+	TfaRegenerateBackupCodesWithResponse(ctx context.Context, body TfaRegenerateBackupCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaRegenerateBackupCodesResponse, error)
+
+	// TfaSetupWithResponse Start enrolling an authenticator app
+	//
+	// Returns a new secret as otpauth URL and QR code; confirm with verify-setup.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/setup (the `TfaSetup` operationId).
+	TfaSetupWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaSetupResponse, error)
+
+	// TfaStatusWithResponse The current user's two-factor state
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/tfa/status (the `TfaStatus` operationId).
+	TfaStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaStatusResponse, error)
+
+	// TfaRevokeAllTrustedDevicesWithResponse Forget every trusted device
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/tfa/trusted-devices (the `TfaRevokeAllTrustedDevices` operationId).
+	TfaRevokeAllTrustedDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaRevokeAllTrustedDevicesResponse, error)
+
+	// TfaListTrustedDevicesWithResponse Devices that skip the 2FA step
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/tfa/trusted-devices (the `TfaListTrustedDevices` operationId).
+	TfaListTrustedDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaListTrustedDevicesResponse, error)
+
+	// TfaRevokeTrustedDeviceWithResponse Forget one trusted device
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/tfa/trusted-devices/{deviceId} (the `TfaRevokeTrustedDevice` operationId).
+	TfaRevokeTrustedDeviceWithResponse(ctx context.Context, deviceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*TfaRevokeTrustedDeviceResponse, error)
+
+	// TfaVerifySetupWithBodyWithResponse Confirm enrolment with a code; turns 2FA on
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+	TfaVerifySetupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TfaVerifySetupResponse, error)
+
+	// TfaVerifySetupWithResponse Confirm enrolment with a code; turns 2FA on
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+	TfaVerifySetupWithResponse(ctx context.Context, body TfaVerifySetupJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaVerifySetupResponse, error)
 
 	// GetHealthWithResponse Liveness and dependency health
 	//
@@ -499,6 +5743,2355 @@ func (r GetAPIReferenceResponse) ContentType() string {
 	return ""
 }
 
+type AuthAuditLogResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthAuditLog
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthAuditLogResponse) GetJSON200() *AuthAuditLog {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthAuditLogResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthAuditLogResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthAuditLogResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthAuditLogResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthAuditLogResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthAuditLogResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthAuditLogResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersListResponse) GetJSON200() *UserList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsersListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersListResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersListResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *User
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UsersCreateResponse) GetJSON201() *User {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsersCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersCreateResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersCreateResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UsersCreateResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersDeleteResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersDeleteResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersDeleteResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersDeleteResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UsersDeleteResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersGetResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersGetResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersGetResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersGetResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersUpdateResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsersUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersUpdateResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersUpdateResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersUpdateResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UsersUpdateResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersResetPasswordResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UsersResetPasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersResetPasswordResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersResetPasswordResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersResetPasswordResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersRevokeSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersRevokeSessionsResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersRevokeSessionsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersRevokeSessionsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersRevokeSessionsResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersRevokeSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersRevokeSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersRevokeSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersRevokeSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersUnlockResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersUnlockResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersUnlockResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersUnlockResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersUnlockResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersUnlockResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersUnlockResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersUnlockResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersUnlockResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthChangePasswordResponse429Headers the declared response headers of an HTTP 429 response for AuthChangePassword
+type AuthChangePasswordResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthChangePasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthChangePasswordResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthChangePasswordResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthChangePasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthChangePasswordResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthChangePasswordResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthChangePasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthChangePasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthChangePasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthCheckAdminUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthSetupStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthCheckAdminUsersResponse) GetJSON200() *AuthSetupStatus {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthCheckAdminUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthCheckAdminUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthCheckAdminUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthCheckAdminUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthLoginResponse429Headers the declared response headers of an HTTP 429 response for AuthLogin
+type AuthLoginResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthLoginResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON423 the response for an HTTP 423 `application/json` response
+	JSON423 *AuthLocked
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthLoginResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthLoginResponse) GetJSON200() *AuthLoginResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthLoginResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthLoginResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthLoginResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON423 returns the response for an HTTP 423 `application/json` response
+func (r AuthLoginResponse) GetJSON423() *AuthLocked {
+	return r.JSON423
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthLoginResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthLoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthLogoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthLogoutResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthLogoutResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthLogoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthLogoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthLogoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthLogoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthLogoutAllResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthLogoutAllResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthLogoutAllResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthLogoutAllResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthLogoutAllResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthLogoutAllResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthLogoutAllResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthOidcCallbackResponse302Headers the declared response headers of an HTTP 302 response for AuthOidcCallback
+type AuthOidcCallbackResponse302Headers struct {
+	Location *string
+}
+
+// AuthOidcCallbackResponse429Headers the declared response headers of an HTTP 429 response for AuthOidcCallback
+type AuthOidcCallbackResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthOidcCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *AuthOidcCallbackResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthOidcCallbackResponse429Headers
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthOidcCallbackResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthOidcCallbackResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthOidcCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthOidcCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthOidcCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthOidcCallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthOidcConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthOidcConfig
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthOidcConfigResponse) GetJSON200() *AuthOidcConfig {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthOidcConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthOidcConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthOidcConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthOidcConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthOidcLoginResponse302Headers the declared response headers of an HTTP 302 response for AuthOidcLogin
+type AuthOidcLoginResponse302Headers struct {
+	Location *string
+}
+
+// AuthOidcLoginResponse429Headers the declared response headers of an HTTP 429 response for AuthOidcLogin
+type AuthOidcLoginResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthOidcLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *AuthOidcLoginResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthOidcLoginResponse429Headers
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthOidcLoginResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AuthOidcLoginResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthOidcLoginResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthOidcLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthOidcLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthOidcLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthOidcLoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthGetProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthProfile
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthGetProfileResponse) GetJSON200() *AuthProfile {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthGetProfileResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthGetProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthGetProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthGetProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthGetProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthUpdateProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthProfile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthUpdateProfileResponse) GetJSON200() *AuthProfile {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthUpdateProfileResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthUpdateProfileResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AuthUpdateProfileResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthUpdateProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthUpdateProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthUpdateProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthUpdateProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthRefreshResponse429Headers the declared response headers of an HTTP 429 response for AuthRefresh
+type AuthRefreshResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthRefreshResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthTokenResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthRefreshResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthRefreshResponse) GetJSON200() *AuthTokenResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthRefreshResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthRefreshResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthRefreshResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthRefreshResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthRefreshResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthRefreshResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthRefreshResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthListSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthSessionList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthListSessionsResponse) GetJSON200() *AuthSessionList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthListSessionsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthListSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthListSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthListSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthListSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthRevokeSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthRevokeSessionResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthRevokeSessionResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AuthRevokeSessionResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthRevokeSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthRevokeSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthRevokeSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthRevokeSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthGetSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthSettings
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthGetSettingsResponse) GetJSON200() *AuthSettings {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthGetSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthGetSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthGetSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthGetSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthGetSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthGetSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthUpdateSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthSettings
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthUpdateSettingsResponse) GetJSON200() *AuthSettings {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthUpdateSettingsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthUpdateSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthUpdateSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthUpdateSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthUpdateSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthUpdateSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthUpdateSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthSetupAdminResponse429Headers the declared response headers of an HTTP 429 response for AuthSetupAdmin
+type AuthSetupAdminResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthSetupAdminResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AuthTokenResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthSetupAdminResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AuthSetupAdminResponse) GetJSON201() *AuthTokenResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthSetupAdminResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AuthSetupAdminResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthSetupAdminResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthSetupAdminResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthSetupAdminResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthSetupAdminResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthSetupAdminResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthSignupResponse429Headers the declared response headers of an HTTP 429 response for AuthSignup
+type AuthSignupResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthSignupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AuthTokenResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthSignupResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AuthSignupResponse) GetJSON201() *AuthTokenResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthSignupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthSignupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AuthSignupResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthSignupResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthSignupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthSignupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthSignupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthSignupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthSignupEnabledResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthSignupStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthSignupEnabledResponse) GetJSON200() *AuthSignupStatus {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthSignupEnabledResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthSignupEnabledResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthSignupEnabledResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthSignupEnabledResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthVerifyTfaResponse429Headers the declared response headers of an HTTP 429 response for AuthVerifyTfa
+type AuthVerifyTfaResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AuthVerifyTfaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthTokenResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON423 the response for an HTTP 423 `application/json` response
+	JSON423 *AuthLocked
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthVerifyTfaResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthVerifyTfaResponse) GetJSON200() *AuthTokenResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthVerifyTfaResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthVerifyTfaResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON423 returns the response for an HTTP 423 `application/json` response
+func (r AuthVerifyTfaResponse) GetJSON423() *AuthLocked {
+	return r.JSON423
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthVerifyTfaResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthVerifyTfaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthVerifyTfaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthVerifyTfaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthVerifyTfaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAgentDownloadResponse200Headers the declared response headers of an HTTP 200 response for GetAgentDownload
+type GetAgentDownloadResponse200Headers struct {
+	XAgentSHA256 *string
+}
+
+// GetAgentDownloadResponse429Headers the declared response headers of an HTTP 429 response for GetAgentDownload
+type GetAgentDownloadResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetAgentDownloadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAgentDownloadResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAgentDownloadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAgentDownloadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAgentDownloadResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAgentDownloadResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAgentDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgentDownloadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgentDownloadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgentDownloadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgentDownloadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAgentVersionResponse429Headers the declared response headers of an HTTP 429 response for GetAgentVersion
+type GetAgentVersionResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetAgentVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentVersionResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAgentVersionResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAgentVersionResponse) GetJSON200() *AgentVersionResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAgentVersionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAgentVersionResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAgentVersionResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAgentVersionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgentVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgentVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgentVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgentVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostBootstrapExchangeResponse429Headers the declared response headers of an HTTP 429 response for PostBootstrapExchange
+type PostBootstrapExchangeResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostBootstrapExchangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentBootstrapExchangeResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostBootstrapExchangeResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostBootstrapExchangeResponse) GetJSON200() *AgentBootstrapExchangeResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostBootstrapExchangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostBootstrapExchangeResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostBootstrapExchangeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostBootstrapExchangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostBootstrapExchangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostBootstrapExchangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostBootstrapExchangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAgentInstallScriptResponse429Headers the declared response headers of an HTTP 429 response for GetAgentInstallScript
+type GetAgentInstallScriptResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetAgentInstallScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAgentInstallScriptResponse429Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAgentInstallScriptResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAgentInstallScriptResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgentInstallScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgentInstallScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgentInstallScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgentInstallScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostHostIntegrationStatusResponse429Headers the declared response headers of an HTTP 429 response for PostHostIntegrationStatus
+type PostHostIntegrationStatusResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostHostIntegrationStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostHostIntegrationStatusResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostHostIntegrationStatusResponse) GetJSON200() *AgentMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostHostIntegrationStatusResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostHostIntegrationStatusResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostHostIntegrationStatusResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostHostIntegrationStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostHostIntegrationStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostHostIntegrationStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostHostIntegrationStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHostIntegrationsResponse429Headers the declared response headers of an HTTP 429 response for GetHostIntegrations
+type GetHostIntegrationsResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetHostIntegrationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentIntegrationsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetHostIntegrationsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHostIntegrationsResponse) GetJSON200() *AgentIntegrationsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHostIntegrationsResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetHostIntegrationsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostIntegrationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostIntegrationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostIntegrationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostIntegrationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostHostsPingResponse429Headers the declared response headers of an HTTP 429 response for PostHostsPing
+type PostHostsPingResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostHostsPingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentPingResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostHostsPingResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostHostsPingResponse) GetJSON200() *AgentPingResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostHostsPingResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostHostsPingResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostHostsPingResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostHostsPingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostHostsPingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostHostsPingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostHostsPingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAgentRemoveScriptResponse429Headers the declared response headers of an HTTP 429 response for GetAgentRemoveScript
+type GetAgentRemoveScriptResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetAgentRemoveScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAgentRemoveScriptResponse429Headers
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAgentRemoveScriptResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgentRemoveScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgentRemoveScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgentRemoveScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgentRemoveScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostHostsUpdateResponse429Headers the declared response headers of an HTTP 429 response for PostHostsUpdate
+type PostHostsUpdateResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PostHostsUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentUpdateResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *InventoryPayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostHostsUpdateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostHostsUpdateResponse) GetJSON200() *AgentUpdateResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostHostsUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostHostsUpdateResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostHostsUpdateResponse) GetJSON413() *InventoryPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostHostsUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostHostsUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostHostsUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostHostsUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostHostsUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOpenAPIDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -534,6 +8127,868 @@ func (r GetOpenAPIDocumentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RolesListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RoleMatrix
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RolesListResponse) GetJSON200() *RoleMatrix {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RolesListResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RolesListResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r RolesListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RolesListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RolesListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RolesListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RolesCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Role
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RolesCreateResponse) GetJSON201() *Role {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RolesCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RolesCreateResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RolesCreateResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RolesCreateResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RolesCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RolesCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RolesCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RolesCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RolesDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RolesDeleteResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RolesDeleteResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RolesDeleteResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RolesDeleteResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RolesDeleteResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RolesDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RolesDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RolesDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RolesDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RolesGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Role
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RolesGetResponse) GetJSON200() *Role {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RolesGetResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RolesGetResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RolesGetResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RolesGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RolesGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RolesGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RolesGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RolesUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Role
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RolesUpdateResponse) GetJSON200() *Role {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RolesUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RolesUpdateResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RolesUpdateResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RolesUpdateResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RolesUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RolesUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RolesUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RolesUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RolesUserPermissionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RoleUserPermissions
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RolesUserPermissionsResponse) GetJSON200() *RoleUserPermissions {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RolesUserPermissionsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r RolesUserPermissionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RolesUserPermissionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RolesUserPermissionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RolesUserPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAgentUpdateIntervalResponse429Headers the declared response headers of an HTTP 429 response for GetAgentUpdateInterval
+type GetAgentUpdateIntervalResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetAgentUpdateIntervalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentUpdateIntervalResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAgentUpdateIntervalResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAgentUpdateIntervalResponse) GetJSON200() *AgentUpdateIntervalResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAgentUpdateIntervalResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAgentUpdateIntervalResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgentUpdateIntervalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgentUpdateIntervalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgentUpdateIntervalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgentUpdateIntervalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaDisableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaDisableResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TfaDisableResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaDisableResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaDisableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaDisableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaDisableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaDisableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaRegenerateBackupCodesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TfaBackupCodes
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaRegenerateBackupCodesResponse) GetJSON200() *TfaBackupCodes {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TfaRegenerateBackupCodesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaRegenerateBackupCodesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaRegenerateBackupCodesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaRegenerateBackupCodesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaRegenerateBackupCodesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaRegenerateBackupCodesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaSetupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TfaSetupResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaSetupResponse) GetJSON200() *TfaSetupResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TfaSetupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaSetupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TfaSetupResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaSetupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaSetupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaSetupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaSetupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TfaStatus
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaStatusResponse) GetJSON200() *TfaStatus {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaStatusResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaRevokeAllTrustedDevicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaRevokeAllTrustedDevicesResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaRevokeAllTrustedDevicesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaRevokeAllTrustedDevicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaRevokeAllTrustedDevicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaRevokeAllTrustedDevicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaRevokeAllTrustedDevicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaListTrustedDevicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TfaTrustedDeviceList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaListTrustedDevicesResponse) GetJSON200() *TfaTrustedDeviceList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaListTrustedDevicesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaListTrustedDevicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaListTrustedDevicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaListTrustedDevicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaListTrustedDevicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaRevokeTrustedDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaRevokeTrustedDeviceResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaRevokeTrustedDeviceResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TfaRevokeTrustedDeviceResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaRevokeTrustedDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaRevokeTrustedDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaRevokeTrustedDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaRevokeTrustedDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TfaVerifySetupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TfaBackupCodes
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TfaVerifySetupResponse) GetJSON200() *TfaBackupCodes {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TfaVerifySetupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TfaVerifySetupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r TfaVerifySetupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TfaVerifySetupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TfaVerifySetupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TfaVerifySetupResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -610,6 +9065,775 @@ func (c *ClientWithResponses) GetAPIReferenceWithResponse(ctx context.Context, r
 	return ParseGetAPIReferenceResponse(rsp)
 }
 
+// AuthAuditLogWithResponse Security audit log, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/audit-log (the `AuthAuditLog` operationId).
+func (c *ClientWithResponses) AuthAuditLogWithResponse(ctx context.Context, params *AuthAuditLogParams, reqEditors ...RequestEditorFn) (*AuthAuditLogResponse, error) {
+	rsp, err := c.AuthAuditLog(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthAuditLogResponse(rsp)
+}
+
+// UsersListWithResponse List users
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/admin/users (the `UsersList` operationId).
+func (c *ClientWithResponses) UsersListWithResponse(ctx context.Context, params *UsersListParams, reqEditors ...RequestEditorFn) (*UsersListResponse, error) {
+	rsp, err := c.UsersList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersListResponse(rsp)
+}
+
+// UsersCreateWithBodyWithResponse Create a user
+//
+// Creating a super admin needs can_manage_superusers.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+func (c *ClientWithResponses) UsersCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsersCreateResponse, error) {
+	rsp, err := c.UsersCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersCreateResponse(rsp)
+}
+
+// UsersCreateWithResponse Create a user
+//
+// Creating a super admin needs can_manage_superusers.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/admin/users (the `UsersCreate` operationId).
+func (c *ClientWithResponses) UsersCreateWithResponse(ctx context.Context, body UsersCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*UsersCreateResponse, error) {
+	rsp, err := c.UsersCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersCreateResponse(rsp)
+}
+
+// UsersDeleteWithResponse Delete a user
+//
+// Not yourself, and not the last active super admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/auth/admin/users/{userId} (the `UsersDelete` operationId).
+func (c *ClientWithResponses) UsersDeleteWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersDeleteResponse, error) {
+	rsp, err := c.UsersDelete(ctx, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersDeleteResponse(rsp)
+}
+
+// UsersGetWithResponse One user
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/admin/users/{userId} (the `UsersGet` operationId).
+func (c *ClientWithResponses) UsersGetWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersGetResponse, error) {
+	rsp, err := c.UsersGet(ctx, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersGetResponse(rsp)
+}
+
+// UsersUpdateWithBodyWithResponse Change a user's details, role or active flag
+//
+// Changing a super admin, or making someone one, needs can_manage_superusers. The
+// last active super admin cannot be demoted or deactivated.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+func (c *ClientWithResponses) UsersUpdateWithBodyWithResponse(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsersUpdateResponse, error) {
+	rsp, err := c.UsersUpdateWithBody(ctx, userId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersUpdateResponse(rsp)
+}
+
+// UsersUpdateWithResponse Change a user's details, role or active flag
+//
+// Changing a super admin, or making someone one, needs can_manage_superusers. The
+// last active super admin cannot be demoted or deactivated.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/admin/users/{userId} (the `UsersUpdate` operationId).
+func (c *ClientWithResponses) UsersUpdateWithResponse(ctx context.Context, userId openapi_types.UUID, body UsersUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*UsersUpdateResponse, error) {
+	rsp, err := c.UsersUpdate(ctx, userId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersUpdateResponse(rsp)
+}
+
+// UsersResetPasswordWithBodyWithResponse Set a user's password (signs the user out everywhere)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+func (c *ClientWithResponses) UsersResetPasswordWithBodyWithResponse(ctx context.Context, userId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UsersResetPasswordResponse, error) {
+	rsp, err := c.UsersResetPasswordWithBody(ctx, userId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersResetPasswordResponse(rsp)
+}
+
+// UsersResetPasswordWithResponse Set a user's password (signs the user out everywhere)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/admin/users/{userId}/reset-password (the `UsersResetPassword` operationId).
+func (c *ClientWithResponses) UsersResetPasswordWithResponse(ctx context.Context, userId openapi_types.UUID, body UsersResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*UsersResetPasswordResponse, error) {
+	rsp, err := c.UsersResetPassword(ctx, userId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersResetPasswordResponse(rsp)
+}
+
+// UsersRevokeSessionsWithResponse Sign a user out everywhere and forget their trusted devices
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
+func (c *ClientWithResponses) UsersRevokeSessionsWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersRevokeSessionsResponse, error) {
+	rsp, err := c.UsersRevokeSessions(ctx, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersRevokeSessionsResponse(rsp)
+}
+
+// UsersUnlockWithResponse Clear a user's login and 2FA lockouts
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/admin/users/{userId}/unlock (the `UsersUnlock` operationId).
+func (c *ClientWithResponses) UsersUnlockWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersUnlockResponse, error) {
+	rsp, err := c.UsersUnlock(ctx, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersUnlockResponse(rsp)
+}
+
+// AuthChangePasswordWithBodyWithResponse Change the current user's password
+//
+// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+// Every other session of the user is signed out.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+func (c *ClientWithResponses) AuthChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthChangePasswordResponse, error) {
+	rsp, err := c.AuthChangePasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthChangePasswordResponse(rsp)
+}
+
+// AuthChangePasswordWithResponse Change the current user's password
+//
+// Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+// Every other session of the user is signed out.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/change-password (the `AuthChangePassword` operationId).
+func (c *ClientWithResponses) AuthChangePasswordWithResponse(ctx context.Context, body AuthChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthChangePasswordResponse, error) {
+	rsp, err := c.AuthChangePassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthChangePasswordResponse(rsp)
+}
+
+// AuthCheckAdminUsersWithResponse Whether first-time setup is still needed
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/check-admin-users (the `AuthCheckAdminUsers` operationId).
+func (c *ClientWithResponses) AuthCheckAdminUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthCheckAdminUsersResponse, error) {
+	rsp, err := c.AuthCheckAdminUsers(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthCheckAdminUsersResponse(rsp)
+}
+
+// AuthLoginWithBodyWithResponse Sign in with username (or email) and password
+//
+// Answers with the user and tokens (and sets the `token` and `refresh_token`
+// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+// same 401; a locked account gets 423 for the whole lockout.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+func (c *ClientWithResponses) AuthLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthLoginResponse, error) {
+	rsp, err := c.AuthLoginWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthLoginResponse(rsp)
+}
+
+// AuthLoginWithResponse Sign in with username (or email) and password
+//
+// Answers with the user and tokens (and sets the `token` and `refresh_token`
+// cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+// /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+// same 401; a locked account gets 423 for the whole lockout.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/login (the `AuthLogin` operationId).
+func (c *ClientWithResponses) AuthLoginWithResponse(ctx context.Context, body AuthLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthLoginResponse, error) {
+	rsp, err := c.AuthLogin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthLoginResponse(rsp)
+}
+
+// AuthLogoutWithResponse Sign out of this session
+//
+// Revokes the session of the access or refresh token and clears the cookies.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/logout (the `AuthLogout` operationId).
+func (c *ClientWithResponses) AuthLogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthLogoutResponse, error) {
+	rsp, err := c.AuthLogout(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthLogoutResponse(rsp)
+}
+
+// AuthLogoutAllWithResponse Sign out of every session of the current user
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/logout-all (the `AuthLogoutAll` operationId).
+func (c *ClientWithResponses) AuthLogoutAllWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthLogoutAllResponse, error) {
+	rsp, err := c.AuthLogoutAll(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthLogoutAllResponse(rsp)
+}
+
+// AuthOidcCallbackWithResponse Single sign-on callback from the identity provider
+//
+// Redirects to the dashboard signed in (cookies set), or to /login?error=CODE where
+// CODE is one of session_expired, invalid_state, provider_error, email_not_verified,
+// user_not_found, account_disabled, authentication_failed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/oidc/callback (the `AuthOidcCallback` operationId).
+func (c *ClientWithResponses) AuthOidcCallbackWithResponse(ctx context.Context, params *AuthOidcCallbackParams, reqEditors ...RequestEditorFn) (*AuthOidcCallbackResponse, error) {
+	rsp, err := c.AuthOidcCallback(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthOidcCallbackResponse(rsp)
+}
+
+// AuthOidcConfigWithResponse Whether the login page shows the SSO button, and its text
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/oidc/config (the `AuthOidcConfig` operationId).
+func (c *ClientWithResponses) AuthOidcConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthOidcConfigResponse, error) {
+	rsp, err := c.AuthOidcConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthOidcConfigResponse(rsp)
+}
+
+// AuthOidcLoginWithResponse Start single sign-on (redirects to the identity provider)
+//
+// Sets an httpOnly cookie holding state, nonce and PKCE verifier for 10 minutes and
+// redirects to the provider. In production (NODE_ENV=production) only over HTTPS.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/oidc/login (the `AuthOidcLogin` operationId).
+func (c *ClientWithResponses) AuthOidcLoginWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthOidcLoginResponse, error) {
+	rsp, err := c.AuthOidcLogin(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthOidcLoginResponse(rsp)
+}
+
+// AuthGetProfileWithResponse The current user and their permissions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/profile (the `AuthGetProfile` operationId).
+func (c *ClientWithResponses) AuthGetProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthGetProfileResponse, error) {
+	rsp, err := c.AuthGetProfile(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthGetProfileResponse(rsp)
+}
+
+// AuthUpdateProfileWithBodyWithResponse Change the current user's names, email, username or theme
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+func (c *ClientWithResponses) AuthUpdateProfileWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthUpdateProfileResponse, error) {
+	rsp, err := c.AuthUpdateProfileWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthUpdateProfileResponse(rsp)
+}
+
+// AuthUpdateProfileWithResponse Change the current user's names, email, username or theme
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/profile (the `AuthUpdateProfile` operationId).
+func (c *ClientWithResponses) AuthUpdateProfileWithResponse(ctx context.Context, body AuthUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthUpdateProfileResponse, error) {
+	rsp, err := c.AuthUpdateProfile(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthUpdateProfileResponse(rsp)
+}
+
+// AuthRefreshWithBodyWithResponse Exchange a refresh token for new tokens
+//
+// The refresh token comes from the `refresh_token` cookie or the body. It is
+// rotated: the old one stops working. Fails with 401 once the session was revoked,
+// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+func (c *ClientWithResponses) AuthRefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthRefreshResponse, error) {
+	rsp, err := c.AuthRefreshWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthRefreshResponse(rsp)
+}
+
+// AuthRefreshWithResponse Exchange a refresh token for new tokens
+//
+// The refresh token comes from the `refresh_token` cookie or the body. It is
+// rotated: the old one stops working. Fails with 401 once the session was revoked,
+// has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/refresh (the `AuthRefresh` operationId).
+func (c *ClientWithResponses) AuthRefreshWithResponse(ctx context.Context, body AuthRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthRefreshResponse, error) {
+	rsp, err := c.AuthRefresh(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthRefreshResponse(rsp)
+}
+
+// AuthListSessionsWithResponse The current user's active sessions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/sessions (the `AuthListSessions` operationId).
+func (c *ClientWithResponses) AuthListSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthListSessionsResponse, error) {
+	rsp, err := c.AuthListSessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthListSessionsResponse(rsp)
+}
+
+// AuthRevokeSessionWithResponse Revoke one of the current user's sessions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/auth/sessions/{sessionId} (the `AuthRevokeSession` operationId).
+func (c *ClientWithResponses) AuthRevokeSessionWithResponse(ctx context.Context, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AuthRevokeSessionResponse, error) {
+	rsp, err := c.AuthRevokeSession(ctx, sessionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthRevokeSessionResponse(rsp)
+}
+
+// AuthGetSettingsWithResponse Authentication settings changed at run time
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/settings (the `AuthGetSettings` operationId).
+func (c *ClientWithResponses) AuthGetSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthGetSettingsResponse, error) {
+	rsp, err := c.AuthGetSettings(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthGetSettingsResponse(rsp)
+}
+
+// AuthUpdateSettingsWithBodyWithResponse Change authentication settings (self sign-up)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+func (c *ClientWithResponses) AuthUpdateSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthUpdateSettingsResponse, error) {
+	rsp, err := c.AuthUpdateSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthUpdateSettingsResponse(rsp)
+}
+
+// AuthUpdateSettingsWithResponse Change authentication settings (self sign-up)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/auth/settings (the `AuthUpdateSettings` operationId).
+func (c *ClientWithResponses) AuthUpdateSettingsWithResponse(ctx context.Context, body AuthUpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthUpdateSettingsResponse, error) {
+	rsp, err := c.AuthUpdateSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthUpdateSettingsResponse(rsp)
+}
+
+// AuthSetupAdminWithBodyWithResponse Create the first user (a super admin) and sign in
+//
+// Only while no user exists; afterwards it answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+func (c *ClientWithResponses) AuthSetupAdminWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthSetupAdminResponse, error) {
+	rsp, err := c.AuthSetupAdminWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthSetupAdminResponse(rsp)
+}
+
+// AuthSetupAdminWithResponse Create the first user (a super admin) and sign in
+//
+// Only while no user exists; afterwards it answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/setup-admin (the `AuthSetupAdmin` operationId).
+func (c *ClientWithResponses) AuthSetupAdminWithResponse(ctx context.Context, body AuthSetupAdminJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthSetupAdminResponse, error) {
+	rsp, err := c.AuthSetupAdmin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthSetupAdminResponse(rsp)
+}
+
+// AuthSignupWithBodyWithResponse Create an account (only when an administrator enabled sign-up)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+func (c *ClientWithResponses) AuthSignupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthSignupResponse, error) {
+	rsp, err := c.AuthSignupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthSignupResponse(rsp)
+}
+
+// AuthSignupWithResponse Create an account (only when an administrator enabled sign-up)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/signup (the `AuthSignup` operationId).
+func (c *ClientWithResponses) AuthSignupWithResponse(ctx context.Context, body AuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthSignupResponse, error) {
+	rsp, err := c.AuthSignup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthSignupResponse(rsp)
+}
+
+// AuthSignupEnabledWithResponse Whether self sign-up is open
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auth/signup-enabled (the `AuthSignupEnabled` operationId).
+func (c *ClientWithResponses) AuthSignupEnabledWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthSignupEnabledResponse, error) {
+	rsp, err := c.AuthSignupEnabled(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthSignupEnabledResponse(rsp)
+}
+
+// AuthVerifyTfaWithBodyWithResponse Complete a sign-in with a TOTP or backup code
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+func (c *ClientWithResponses) AuthVerifyTfaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthVerifyTfaResponse, error) {
+	rsp, err := c.AuthVerifyTfaWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthVerifyTfaResponse(rsp)
+}
+
+// AuthVerifyTfaWithResponse Complete a sign-in with a TOTP or backup code
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
+func (c *ClientWithResponses) AuthVerifyTfaWithResponse(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthVerifyTfaResponse, error) {
+	rsp, err := c.AuthVerifyTfa(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthVerifyTfaResponse(rsp)
+}
+
+// GetAgentDownloadWithResponse Download the agent binary
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/agent/download (the `GetAgentDownload` operationId).
+func (c *ClientWithResponses) GetAgentDownloadWithResponse(ctx context.Context, params *GetAgentDownloadParams, reqEditors ...RequestEditorFn) (*GetAgentDownloadResponse, error) {
+	rsp, err := c.GetAgentDownload(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgentDownloadResponse(rsp)
+}
+
+// GetAgentVersionWithResponse Latest agent version served for an architecture
+//
+// `hash` is the SHA-256 of the binary hosts/agent/download serves. `hasUpdate` is
+// true only when a newer version is available and auto-update is enabled both for
+// the server and for the host. 404 when this build carries no agent binary for the
+// platform.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/agent/version (the `GetAgentVersion` operationId).
+func (c *ClientWithResponses) GetAgentVersionWithResponse(ctx context.Context, params *GetAgentVersionParams, reqEditors ...RequestEditorFn) (*GetAgentVersionResponse, error) {
+	rsp, err := c.GetAgentVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgentVersionResponse(rsp)
+}
+
+// PostBootstrapExchangeWithBodyWithResponse Exchange a bootstrap token for the host's credentials
+//
+// The token is deleted on first use; an unknown or expired token gets 401.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+func (c *ClientWithResponses) PostBootstrapExchangeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostBootstrapExchangeResponse, error) {
+	rsp, err := c.PostBootstrapExchangeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostBootstrapExchangeResponse(rsp)
+}
+
+// PostBootstrapExchangeWithResponse Exchange a bootstrap token for the host's credentials
+//
+// The token is deleted on first use; an unknown or expired token gets 401.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
+func (c *ClientWithResponses) PostBootstrapExchangeWithResponse(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostBootstrapExchangeResponse, error) {
+	rsp, err := c.PostBootstrapExchange(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostBootstrapExchangeResponse(rsp)
+}
+
+// GetAgentInstallScriptWithResponse POSIX sh installer for the calling host
+//
+// Authenticated with the host's credentials, it returns a script carrying a one-time
+// bootstrap token (32 random bytes, hex, valid 300 s, deleted on use), never the API
+// key. The script detects the architecture and init system, downloads the agent,
+// exchanges the token for the credentials and writes config and credentials (0600),
+// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
+// `force=true` tolerates broken package-manager state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
+func (c *ClientWithResponses) GetAgentInstallScriptWithResponse(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*GetAgentInstallScriptResponse, error) {
+	rsp, err := c.GetAgentInstallScript(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgentInstallScriptResponse(rsp)
+}
+
+// PostHostIntegrationStatusWithBodyWithResponse Report an integration's setup state
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+func (c *ClientWithResponses) PostHostIntegrationStatusWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostIntegrationStatusResponse, error) {
+	rsp, err := c.PostHostIntegrationStatusWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHostIntegrationStatusResponse(rsp)
+}
+
+// PostHostIntegrationStatusWithResponse Report an integration's setup state
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/integration-status (the `PostHostIntegrationStatus` operationId).
+func (c *ClientWithResponses) PostHostIntegrationStatusWithResponse(ctx context.Context, body PostHostIntegrationStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostIntegrationStatusResponse, error) {
+	rsp, err := c.PostHostIntegrationStatus(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHostIntegrationStatusResponse(rsp)
+}
+
+// GetHostIntegrationsWithResponse Integration switches for the calling host
+//
+// The agent treats the answer as authoritative for which integrations run.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/integrations (the `GetHostIntegrations` operationId).
+func (c *ClientWithResponses) GetHostIntegrationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHostIntegrationsResponse, error) {
+	rsp, err := c.GetHostIntegrations(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostIntegrationsResponse(rsp)
+}
+
+// PostHostsPingWithBodyWithResponse Agent heartbeat and hash-gated check-in
+//
+// An empty body is a heartbeat. A body carries the agent's current section hashes
+// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+// hash is missing or differs, which the agent then sends with hosts/update.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+func (c *ClientWithResponses) PostHostsPingWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error) {
+	rsp, err := c.PostHostsPingWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHostsPingResponse(rsp)
+}
+
+// PostHostsPingWithResponse Agent heartbeat and hash-gated check-in
+//
+// An empty body is a heartbeat. A body carries the agent's current section hashes
+// and volatile metrics; the answer lists in `requestFull` the sections whose stored
+// hash is missing or differs, which the agent then sends with hosts/update.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
+func (c *ClientWithResponses) PostHostsPingWithResponse(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error) {
+	rsp, err := c.PostHostsPing(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHostsPingResponse(rsp)
+}
+
+// GetAgentRemoveScriptWithResponse POSIX sh uninstaller
+//
+// Stops and removes the agent, its service or crontab entry, configuration and logs.
+// Environment options: `REMOVE_BACKUPS=1` also deletes backups of the configuration,
+// `SILENT=1` prints nothing but errors.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/remove (the `GetAgentRemoveScript` operationId).
+func (c *ClientWithResponses) GetAgentRemoveScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAgentRemoveScriptResponse, error) {
+	rsp, err := c.GetAgentRemoveScript(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgentRemoveScriptResponse(rsp)
+}
+
+// PostHostsUpdateWithBodyWithResponse Agent report (full or partial)
+//
+// Without `sections` the report is full and replaces the host's inventory; with
+// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+// applied. A full report needs at least one package; more than 10,000 packages are
+// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+// report (an agent retry) is answered without writing anything.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+func (c *ClientWithResponses) PostHostsUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error) {
+	rsp, err := c.PostHostsUpdateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHostsUpdateResponse(rsp)
+}
+
+// PostHostsUpdateWithResponse Agent report (full or partial)
+//
+// Without `sections` the report is full and replaces the host's inventory; with
+// `sections` only the listed sections (packages, repos, interfaces, hostname) are
+// applied. A full report needs at least one package; more than 10,000 packages are
+// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+// report (an agent retry) is answered without writing anything.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
+func (c *ClientWithResponses) PostHostsUpdateWithResponse(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error) {
+	rsp, err := c.PostHostsUpdate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHostsUpdateResponse(rsp)
+}
+
 // GetOpenAPIDocumentWithResponse This API description as JSON
 //
 // Returns a wrapper object for the known response body format(s).
@@ -621,6 +9845,270 @@ func (c *ClientWithResponses) GetOpenAPIDocumentWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetOpenAPIDocumentResponse(rsp)
+}
+
+// RolesListWithResponse The permission matrix
+//
+// Every role with its permissions, and every permission the server knows.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/permissions/roles (the `RolesList` operationId).
+func (c *ClientWithResponses) RolesListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesListResponse, error) {
+	rsp, err := c.RolesList(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesListResponse(rsp)
+}
+
+// RolesCreateWithBodyWithResponse Create a custom role
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+func (c *ClientWithResponses) RolesCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RolesCreateResponse, error) {
+	rsp, err := c.RolesCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesCreateResponse(rsp)
+}
+
+// RolesCreateWithResponse Create a custom role
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/permissions/roles (the `RolesCreate` operationId).
+func (c *ClientWithResponses) RolesCreateWithResponse(ctx context.Context, body RolesCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RolesCreateResponse, error) {
+	rsp, err := c.RolesCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesCreateResponse(rsp)
+}
+
+// RolesDeleteWithResponse Delete a custom role that no user has
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/permissions/roles/{role} (the `RolesDelete` operationId).
+func (c *ClientWithResponses) RolesDeleteWithResponse(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*RolesDeleteResponse, error) {
+	rsp, err := c.RolesDelete(ctx, role, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesDeleteResponse(rsp)
+}
+
+// RolesGetWithResponse One role and its permissions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/permissions/roles/{role} (the `RolesGet` operationId).
+func (c *ClientWithResponses) RolesGetWithResponse(ctx context.Context, role string, reqEditors ...RequestEditorFn) (*RolesGetResponse, error) {
+	rsp, err := c.RolesGet(ctx, role, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesGetResponse(rsp)
+}
+
+// RolesUpdateWithBodyWithResponse Replace a role's permissions (superadmin always has all)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+func (c *ClientWithResponses) RolesUpdateWithBodyWithResponse(ctx context.Context, role string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RolesUpdateResponse, error) {
+	rsp, err := c.RolesUpdateWithBody(ctx, role, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesUpdateResponse(rsp)
+}
+
+// RolesUpdateWithResponse Replace a role's permissions (superadmin always has all)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/permissions/roles/{role} (the `RolesUpdate` operationId).
+func (c *ClientWithResponses) RolesUpdateWithResponse(ctx context.Context, role string, body RolesUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*RolesUpdateResponse, error) {
+	rsp, err := c.RolesUpdate(ctx, role, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesUpdateResponse(rsp)
+}
+
+// RolesUserPermissionsWithResponse The current user's role and permissions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
+func (c *ClientWithResponses) RolesUserPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesUserPermissionsResponse, error) {
+	rsp, err := c.RolesUserPermissions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRolesUserPermissionsResponse(rsp)
+}
+
+// GetAgentUpdateIntervalWithResponse How often agents report (minutes)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
+func (c *ClientWithResponses) GetAgentUpdateIntervalWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAgentUpdateIntervalResponse, error) {
+	rsp, err := c.GetAgentUpdateInterval(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgentUpdateIntervalResponse(rsp)
+}
+
+// TfaDisableWithBodyWithResponse Turn 2FA off (needs the password)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+func (c *ClientWithResponses) TfaDisableWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TfaDisableResponse, error) {
+	rsp, err := c.TfaDisableWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaDisableResponse(rsp)
+}
+
+// TfaDisableWithResponse Turn 2FA off (needs the password)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/disable (the `TfaDisable` operationId).
+func (c *ClientWithResponses) TfaDisableWithResponse(ctx context.Context, body TfaDisableJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaDisableResponse, error) {
+	rsp, err := c.TfaDisable(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaDisableResponse(rsp)
+}
+
+// TfaRegenerateBackupCodesWithBodyWithResponse Replace the backup codes (needs the password)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+func (c *ClientWithResponses) TfaRegenerateBackupCodesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TfaRegenerateBackupCodesResponse, error) {
+	rsp, err := c.TfaRegenerateBackupCodesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaRegenerateBackupCodesResponse(rsp)
+}
+
+// TfaRegenerateBackupCodesWithResponse Replace the backup codes (needs the password)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/regenerate-backup-codes (the `TfaRegenerateBackupCodes` operationId).
+func (c *ClientWithResponses) TfaRegenerateBackupCodesWithResponse(ctx context.Context, body TfaRegenerateBackupCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaRegenerateBackupCodesResponse, error) {
+	rsp, err := c.TfaRegenerateBackupCodes(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaRegenerateBackupCodesResponse(rsp)
+}
+
+// TfaSetupWithResponse Start enrolling an authenticator app
+//
+// Returns a new secret as otpauth URL and QR code; confirm with verify-setup.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/setup (the `TfaSetup` operationId).
+func (c *ClientWithResponses) TfaSetupWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaSetupResponse, error) {
+	rsp, err := c.TfaSetup(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaSetupResponse(rsp)
+}
+
+// TfaStatusWithResponse The current user's two-factor state
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/tfa/status (the `TfaStatus` operationId).
+func (c *ClientWithResponses) TfaStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaStatusResponse, error) {
+	rsp, err := c.TfaStatus(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaStatusResponse(rsp)
+}
+
+// TfaRevokeAllTrustedDevicesWithResponse Forget every trusted device
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/tfa/trusted-devices (the `TfaRevokeAllTrustedDevices` operationId).
+func (c *ClientWithResponses) TfaRevokeAllTrustedDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaRevokeAllTrustedDevicesResponse, error) {
+	rsp, err := c.TfaRevokeAllTrustedDevices(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaRevokeAllTrustedDevicesResponse(rsp)
+}
+
+// TfaListTrustedDevicesWithResponse Devices that skip the 2FA step
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/tfa/trusted-devices (the `TfaListTrustedDevices` operationId).
+func (c *ClientWithResponses) TfaListTrustedDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TfaListTrustedDevicesResponse, error) {
+	rsp, err := c.TfaListTrustedDevices(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaListTrustedDevicesResponse(rsp)
+}
+
+// TfaRevokeTrustedDeviceWithResponse Forget one trusted device
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/tfa/trusted-devices/{deviceId} (the `TfaRevokeTrustedDevice` operationId).
+func (c *ClientWithResponses) TfaRevokeTrustedDeviceWithResponse(ctx context.Context, deviceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*TfaRevokeTrustedDeviceResponse, error) {
+	rsp, err := c.TfaRevokeTrustedDevice(ctx, deviceId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaRevokeTrustedDeviceResponse(rsp)
+}
+
+// TfaVerifySetupWithBodyWithResponse Confirm enrolment with a code; turns 2FA on
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+func (c *ClientWithResponses) TfaVerifySetupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TfaVerifySetupResponse, error) {
+	rsp, err := c.TfaVerifySetupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaVerifySetupResponse(rsp)
+}
+
+// TfaVerifySetupWithResponse Confirm enrolment with a code; turns 2FA on
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
+func (c *ClientWithResponses) TfaVerifySetupWithResponse(ctx context.Context, body TfaVerifySetupJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaVerifySetupResponse, error) {
+	rsp, err := c.TfaVerifySetup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTfaVerifySetupResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness and dependency health
@@ -656,6 +10144,2121 @@ func ParseGetAPIReferenceResponse(rsp *http.Response) (*GetAPIReferenceResponse,
 	return response, nil
 }
 
+// ParseAuthAuditLogResponse parses an HTTP response from a AuthAuditLogWithResponse call
+func ParseAuthAuditLogResponse(rsp *http.Response) (*AuthAuditLogResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthAuditLogResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthAuditLog
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersListResponse parses an HTTP response from a UsersListWithResponse call
+func ParseUsersListResponse(rsp *http.Response) (*UsersListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersCreateResponse parses an HTTP response from a UsersCreateWithResponse call
+func ParseUsersCreateResponse(rsp *http.Response) (*UsersCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersDeleteResponse parses an HTTP response from a UsersDeleteWithResponse call
+func ParseUsersDeleteResponse(rsp *http.Response) (*UsersDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersGetResponse parses an HTTP response from a UsersGetWithResponse call
+func ParseUsersGetResponse(rsp *http.Response) (*UsersGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersUpdateResponse parses an HTTP response from a UsersUpdateWithResponse call
+func ParseUsersUpdateResponse(rsp *http.Response) (*UsersUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersResetPasswordResponse parses an HTTP response from a UsersResetPasswordWithResponse call
+func ParseUsersResetPasswordResponse(rsp *http.Response) (*UsersResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersRevokeSessionsResponse parses an HTTP response from a UsersRevokeSessionsWithResponse call
+func ParseUsersRevokeSessionsResponse(rsp *http.Response) (*UsersRevokeSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersRevokeSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersUnlockResponse parses an HTTP response from a UsersUnlockWithResponse call
+func ParseUsersUnlockResponse(rsp *http.Response) (*UsersUnlockResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersUnlockResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthChangePasswordResponse parses an HTTP response from a AuthChangePasswordWithResponse call
+func ParseAuthChangePasswordResponse(rsp *http.Response) (*AuthChangePasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthChangePasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AuthChangePasswordResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthCheckAdminUsersResponse parses an HTTP response from a AuthCheckAdminUsersWithResponse call
+func ParseAuthCheckAdminUsersResponse(rsp *http.Response) (*AuthCheckAdminUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthCheckAdminUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthSetupStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthLoginResponse parses an HTTP response from a AuthLoginWithResponse call
+func ParseAuthLoginResponse(rsp *http.Response) (*AuthLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthLoginResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 423:
+		var dest AuthLocked
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON423 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AuthLoginResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthLogoutResponse parses an HTTP response from a AuthLogoutWithResponse call
+func ParseAuthLogoutResponse(rsp *http.Response) (*AuthLogoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthLogoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthLogoutAllResponse parses an HTTP response from a AuthLogoutAllWithResponse call
+func ParseAuthLogoutAllResponse(rsp *http.Response) (*AuthLogoutAllResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthLogoutAllResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthOidcCallbackResponse parses an HTTP response from a AuthOidcCallbackWithResponse call
+func ParseAuthOidcCallbackResponse(rsp *http.Response) (*AuthOidcCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthOidcCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers AuthOidcCallbackResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers AuthOidcCallbackResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthOidcConfigResponse parses an HTTP response from a AuthOidcConfigWithResponse call
+func ParseAuthOidcConfigResponse(rsp *http.Response) (*AuthOidcConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthOidcConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthOidcConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthOidcLoginResponse parses an HTTP response from a AuthOidcLoginWithResponse call
+func ParseAuthOidcLoginResponse(rsp *http.Response) (*AuthOidcLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthOidcLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers AuthOidcLoginResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers AuthOidcLoginResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthGetProfileResponse parses an HTTP response from a AuthGetProfileWithResponse call
+func ParseAuthGetProfileResponse(rsp *http.Response) (*AuthGetProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthGetProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthUpdateProfileResponse parses an HTTP response from a AuthUpdateProfileWithResponse call
+func ParseAuthUpdateProfileResponse(rsp *http.Response) (*AuthUpdateProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthUpdateProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthRefreshResponse parses an HTTP response from a AuthRefreshWithResponse call
+func ParseAuthRefreshResponse(rsp *http.Response) (*AuthRefreshResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthRefreshResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthTokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AuthRefreshResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthListSessionsResponse parses an HTTP response from a AuthListSessionsWithResponse call
+func ParseAuthListSessionsResponse(rsp *http.Response) (*AuthListSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthListSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthSessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthRevokeSessionResponse parses an HTTP response from a AuthRevokeSessionWithResponse call
+func ParseAuthRevokeSessionResponse(rsp *http.Response) (*AuthRevokeSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthRevokeSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthGetSettingsResponse parses an HTTP response from a AuthGetSettingsWithResponse call
+func ParseAuthGetSettingsResponse(rsp *http.Response) (*AuthGetSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthGetSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthUpdateSettingsResponse parses an HTTP response from a AuthUpdateSettingsWithResponse call
+func ParseAuthUpdateSettingsResponse(rsp *http.Response) (*AuthUpdateSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthUpdateSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthSetupAdminResponse parses an HTTP response from a AuthSetupAdminWithResponse call
+func ParseAuthSetupAdminResponse(rsp *http.Response) (*AuthSetupAdminResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthSetupAdminResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AuthTokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AuthSetupAdminResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthSignupResponse parses an HTTP response from a AuthSignupWithResponse call
+func ParseAuthSignupResponse(rsp *http.Response) (*AuthSignupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthSignupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AuthTokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AuthSignupResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthSignupEnabledResponse parses an HTTP response from a AuthSignupEnabledWithResponse call
+func ParseAuthSignupEnabledResponse(rsp *http.Response) (*AuthSignupEnabledResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthSignupEnabledResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthSignupStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthVerifyTfaResponse parses an HTTP response from a AuthVerifyTfaWithResponse call
+func ParseAuthVerifyTfaResponse(rsp *http.Response) (*AuthVerifyTfaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthVerifyTfaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthTokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 423:
+		var dest AuthLocked
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON423 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AuthVerifyTfaResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAgentDownloadResponse parses an HTTP response from a GetAgentDownloadWithResponse call
+func ParseGetAgentDownloadResponse(rsp *http.Response) (*GetAgentDownloadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgentDownloadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAgentDownloadResponse200Headers
+		if values := rsp.Header.Values("X-Agent-SHA256"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Agent-SHA256", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XAgentSHA256 = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAgentDownloadResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAgentVersionResponse parses an HTTP response from a GetAgentVersionWithResponse call
+func ParseGetAgentVersionResponse(rsp *http.Response) (*GetAgentVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgentVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentVersionResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAgentVersionResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostBootstrapExchangeResponse parses an HTTP response from a PostBootstrapExchangeWithResponse call
+func ParsePostBootstrapExchangeResponse(rsp *http.Response) (*PostBootstrapExchangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostBootstrapExchangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentBootstrapExchangeResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostBootstrapExchangeResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAgentInstallScriptResponse parses an HTTP response from a GetAgentInstallScriptWithResponse call
+func ParseGetAgentInstallScriptResponse(rsp *http.Response) (*GetAgentInstallScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgentInstallScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAgentInstallScriptResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostHostIntegrationStatusResponse parses an HTTP response from a PostHostIntegrationStatusWithResponse call
+func ParsePostHostIntegrationStatusResponse(rsp *http.Response) (*PostHostIntegrationStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostHostIntegrationStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostHostIntegrationStatusResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHostIntegrationsResponse parses an HTTP response from a GetHostIntegrationsWithResponse call
+func ParseGetHostIntegrationsResponse(rsp *http.Response) (*GetHostIntegrationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostIntegrationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentIntegrationsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetHostIntegrationsResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostHostsPingResponse parses an HTTP response from a PostHostsPingWithResponse call
+func ParsePostHostsPingResponse(rsp *http.Response) (*PostHostsPingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostHostsPingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentPingResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostHostsPingResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAgentRemoveScriptResponse parses an HTTP response from a GetAgentRemoveScriptWithResponse call
+func ParseGetAgentRemoveScriptResponse(rsp *http.Response) (*GetAgentRemoveScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgentRemoveScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAgentRemoveScriptResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostHostsUpdateResponse parses an HTTP response from a PostHostsUpdateWithResponse call
+func ParsePostHostsUpdateResponse(rsp *http.Response) (*PostHostsUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostHostsUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentUpdateResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest InventoryPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostHostsUpdateResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetOpenAPIDocumentResponse parses an HTTP response from a GetOpenAPIDocumentWithResponse call
 func ParseGetOpenAPIDocumentResponse(rsp *http.Response) (*GetOpenAPIDocumentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -676,6 +12279,661 @@ func ParseGetOpenAPIDocumentResponse(rsp *http.Response) (*GetOpenAPIDocumentRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRolesListResponse parses an HTTP response from a RolesListWithResponse call
+func ParseRolesListResponse(rsp *http.Response) (*RolesListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RolesListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RoleMatrix
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRolesCreateResponse parses an HTTP response from a RolesCreateWithResponse call
+func ParseRolesCreateResponse(rsp *http.Response) (*RolesCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RolesCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Role
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRolesDeleteResponse parses an HTTP response from a RolesDeleteWithResponse call
+func ParseRolesDeleteResponse(rsp *http.Response) (*RolesDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RolesDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRolesGetResponse parses an HTTP response from a RolesGetWithResponse call
+func ParseRolesGetResponse(rsp *http.Response) (*RolesGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RolesGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Role
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRolesUpdateResponse parses an HTTP response from a RolesUpdateWithResponse call
+func ParseRolesUpdateResponse(rsp *http.Response) (*RolesUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RolesUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Role
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRolesUserPermissionsResponse parses an HTTP response from a RolesUserPermissionsWithResponse call
+func ParseRolesUserPermissionsResponse(rsp *http.Response) (*RolesUserPermissionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RolesUserPermissionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RoleUserPermissions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAgentUpdateIntervalResponse parses an HTTP response from a GetAgentUpdateIntervalWithResponse call
+func ParseGetAgentUpdateIntervalResponse(rsp *http.Response) (*GetAgentUpdateIntervalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgentUpdateIntervalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentUpdateIntervalResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAgentUpdateIntervalResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTfaDisableResponse parses an HTTP response from a TfaDisableWithResponse call
+func ParseTfaDisableResponse(rsp *http.Response) (*TfaDisableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaDisableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaRegenerateBackupCodesResponse parses an HTTP response from a TfaRegenerateBackupCodesWithResponse call
+func ParseTfaRegenerateBackupCodesResponse(rsp *http.Response) (*TfaRegenerateBackupCodesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaRegenerateBackupCodesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TfaBackupCodes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaSetupResponse parses an HTTP response from a TfaSetupWithResponse call
+func ParseTfaSetupResponse(rsp *http.Response) (*TfaSetupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaSetupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TfaSetupResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaStatusResponse parses an HTTP response from a TfaStatusWithResponse call
+func ParseTfaStatusResponse(rsp *http.Response) (*TfaStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TfaStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaRevokeAllTrustedDevicesResponse parses an HTTP response from a TfaRevokeAllTrustedDevicesWithResponse call
+func ParseTfaRevokeAllTrustedDevicesResponse(rsp *http.Response) (*TfaRevokeAllTrustedDevicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaRevokeAllTrustedDevicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaListTrustedDevicesResponse parses an HTTP response from a TfaListTrustedDevicesWithResponse call
+func ParseTfaListTrustedDevicesResponse(rsp *http.Response) (*TfaListTrustedDevicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaListTrustedDevicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TfaTrustedDeviceList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaRevokeTrustedDeviceResponse parses an HTTP response from a TfaRevokeTrustedDeviceWithResponse call
+func ParseTfaRevokeTrustedDeviceResponse(rsp *http.Response) (*TfaRevokeTrustedDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaRevokeTrustedDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTfaVerifySetupResponse parses an HTTP response from a TfaVerifySetupWithResponse call
+func ParseTfaVerifySetupResponse(rsp *http.Response) (*TfaVerifySetupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TfaVerifySetupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TfaBackupCodes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	}
 
@@ -733,9 +12991,165 @@ type ServerInterface interface {
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(w http.ResponseWriter, r *http.Request)
+	// AuthAuditLog Security audit log, newest first
+	// (GET /api/v1/audit-log)
+	AuthAuditLog(w http.ResponseWriter, r *http.Request, params AuthAuditLogParams)
+	// UsersList List users
+	// (GET /api/v1/auth/admin/users)
+	UsersList(w http.ResponseWriter, r *http.Request, params UsersListParams)
+	// UsersCreate Create a user
+	// (POST /api/v1/auth/admin/users)
+	UsersCreate(w http.ResponseWriter, r *http.Request)
+	// UsersDelete Delete a user
+	// (DELETE /api/v1/auth/admin/users/{userId})
+	UsersDelete(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// UsersGet One user
+	// (GET /api/v1/auth/admin/users/{userId})
+	UsersGet(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// UsersUpdate Change a user's details, role or active flag
+	// (PUT /api/v1/auth/admin/users/{userId})
+	UsersUpdate(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// UsersResetPassword Set a user's password (signs the user out everywhere)
+	// (POST /api/v1/auth/admin/users/{userId}/reset-password)
+	UsersResetPassword(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// UsersRevokeSessions Sign a user out everywhere and forget their trusted devices
+	// (DELETE /api/v1/auth/admin/users/{userId}/sessions)
+	UsersRevokeSessions(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// UsersUnlock Clear a user's login and 2FA lockouts
+	// (POST /api/v1/auth/admin/users/{userId}/unlock)
+	UsersUnlock(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// AuthChangePassword Change the current user's password
+	// (PUT /api/v1/auth/change-password)
+	AuthChangePassword(w http.ResponseWriter, r *http.Request)
+	// AuthCheckAdminUsers Whether first-time setup is still needed
+	// (GET /api/v1/auth/check-admin-users)
+	AuthCheckAdminUsers(w http.ResponseWriter, r *http.Request)
+	// AuthLogin Sign in with username (or email) and password
+	// (POST /api/v1/auth/login)
+	AuthLogin(w http.ResponseWriter, r *http.Request)
+	// AuthLogout Sign out of this session
+	// (POST /api/v1/auth/logout)
+	AuthLogout(w http.ResponseWriter, r *http.Request)
+	// AuthLogoutAll Sign out of every session of the current user
+	// (POST /api/v1/auth/logout-all)
+	AuthLogoutAll(w http.ResponseWriter, r *http.Request)
+	// AuthOidcCallback Single sign-on callback from the identity provider
+	// (GET /api/v1/auth/oidc/callback)
+	AuthOidcCallback(w http.ResponseWriter, r *http.Request, params AuthOidcCallbackParams)
+	// AuthOidcConfig Whether the login page shows the SSO button, and its text
+	// (GET /api/v1/auth/oidc/config)
+	AuthOidcConfig(w http.ResponseWriter, r *http.Request)
+	// AuthOidcLogin Start single sign-on (redirects to the identity provider)
+	// (GET /api/v1/auth/oidc/login)
+	AuthOidcLogin(w http.ResponseWriter, r *http.Request)
+	// AuthGetProfile The current user and their permissions
+	// (GET /api/v1/auth/profile)
+	AuthGetProfile(w http.ResponseWriter, r *http.Request)
+	// AuthUpdateProfile Change the current user's names, email, username or theme
+	// (PUT /api/v1/auth/profile)
+	AuthUpdateProfile(w http.ResponseWriter, r *http.Request)
+	// AuthRefresh Exchange a refresh token for new tokens
+	// (POST /api/v1/auth/refresh)
+	AuthRefresh(w http.ResponseWriter, r *http.Request)
+	// AuthListSessions The current user's active sessions
+	// (GET /api/v1/auth/sessions)
+	AuthListSessions(w http.ResponseWriter, r *http.Request)
+	// AuthRevokeSession Revoke one of the current user's sessions
+	// (DELETE /api/v1/auth/sessions/{sessionId})
+	AuthRevokeSession(w http.ResponseWriter, r *http.Request, sessionId openapi_types.UUID)
+	// AuthGetSettings Authentication settings changed at run time
+	// (GET /api/v1/auth/settings)
+	AuthGetSettings(w http.ResponseWriter, r *http.Request)
+	// AuthUpdateSettings Change authentication settings (self sign-up)
+	// (PUT /api/v1/auth/settings)
+	AuthUpdateSettings(w http.ResponseWriter, r *http.Request)
+	// AuthSetupAdmin Create the first user (a super admin) and sign in
+	// (POST /api/v1/auth/setup-admin)
+	AuthSetupAdmin(w http.ResponseWriter, r *http.Request)
+	// AuthSignup Create an account (only when an administrator enabled sign-up)
+	// (POST /api/v1/auth/signup)
+	AuthSignup(w http.ResponseWriter, r *http.Request)
+	// AuthSignupEnabled Whether self sign-up is open
+	// (GET /api/v1/auth/signup-enabled)
+	AuthSignupEnabled(w http.ResponseWriter, r *http.Request)
+	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
+	// (POST /api/v1/auth/verify-tfa)
+	AuthVerifyTfa(w http.ResponseWriter, r *http.Request)
+	// GetAgentDownload Download the agent binary
+	// (GET /api/v1/hosts/agent/download)
+	GetAgentDownload(w http.ResponseWriter, r *http.Request, params GetAgentDownloadParams)
+	// GetAgentVersion Latest agent version served for an architecture
+	// (GET /api/v1/hosts/agent/version)
+	GetAgentVersion(w http.ResponseWriter, r *http.Request, params GetAgentVersionParams)
+	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
+	// (POST /api/v1/hosts/bootstrap/exchange)
+	PostBootstrapExchange(w http.ResponseWriter, r *http.Request)
+	// GetAgentInstallScript POSIX sh installer for the calling host
+	// (GET /api/v1/hosts/install)
+	GetAgentInstallScript(w http.ResponseWriter, r *http.Request, params GetAgentInstallScriptParams)
+	// PostHostIntegrationStatus Report an integration's setup state
+	// (POST /api/v1/hosts/integration-status)
+	PostHostIntegrationStatus(w http.ResponseWriter, r *http.Request)
+	// GetHostIntegrations Integration switches for the calling host
+	// (GET /api/v1/hosts/integrations)
+	GetHostIntegrations(w http.ResponseWriter, r *http.Request)
+	// PostHostsPing Agent heartbeat and hash-gated check-in
+	// (POST /api/v1/hosts/ping)
+	PostHostsPing(w http.ResponseWriter, r *http.Request)
+	// GetAgentRemoveScript POSIX sh uninstaller
+	// (GET /api/v1/hosts/remove)
+	GetAgentRemoveScript(w http.ResponseWriter, r *http.Request)
+	// PostHostsUpdate Agent report (full or partial)
+	// (POST /api/v1/hosts/update)
+	PostHostsUpdate(w http.ResponseWriter, r *http.Request)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(w http.ResponseWriter, r *http.Request)
+	// RolesList The permission matrix
+	// (GET /api/v1/permissions/roles)
+	RolesList(w http.ResponseWriter, r *http.Request)
+	// RolesCreate Create a custom role
+	// (POST /api/v1/permissions/roles)
+	RolesCreate(w http.ResponseWriter, r *http.Request)
+	// RolesDelete Delete a custom role that no user has
+	// (DELETE /api/v1/permissions/roles/{role})
+	RolesDelete(w http.ResponseWriter, r *http.Request, role string)
+	// RolesGet One role and its permissions
+	// (GET /api/v1/permissions/roles/{role})
+	RolesGet(w http.ResponseWriter, r *http.Request, role string)
+	// RolesUpdate Replace a role's permissions (superadmin always has all)
+	// (PUT /api/v1/permissions/roles/{role})
+	RolesUpdate(w http.ResponseWriter, r *http.Request, role string)
+	// RolesUserPermissions The current user's role and permissions
+	// (GET /api/v1/permissions/user-permissions)
+	RolesUserPermissions(w http.ResponseWriter, r *http.Request)
+	// GetAgentUpdateInterval How often agents report (minutes)
+	// (GET /api/v1/settings/update-interval)
+	GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request)
+	// TfaDisable Turn 2FA off (needs the password)
+	// (POST /api/v1/tfa/disable)
+	TfaDisable(w http.ResponseWriter, r *http.Request)
+	// TfaRegenerateBackupCodes Replace the backup codes (needs the password)
+	// (POST /api/v1/tfa/regenerate-backup-codes)
+	TfaRegenerateBackupCodes(w http.ResponseWriter, r *http.Request)
+	// TfaSetup Start enrolling an authenticator app
+	// (POST /api/v1/tfa/setup)
+	TfaSetup(w http.ResponseWriter, r *http.Request)
+	// TfaStatus The current user's two-factor state
+	// (GET /api/v1/tfa/status)
+	TfaStatus(w http.ResponseWriter, r *http.Request)
+	// TfaRevokeAllTrustedDevices Forget every trusted device
+	// (DELETE /api/v1/tfa/trusted-devices)
+	TfaRevokeAllTrustedDevices(w http.ResponseWriter, r *http.Request)
+	// TfaListTrustedDevices Devices that skip the 2FA step
+	// (GET /api/v1/tfa/trusted-devices)
+	TfaListTrustedDevices(w http.ResponseWriter, r *http.Request)
+	// TfaRevokeTrustedDevice Forget one trusted device
+	// (DELETE /api/v1/tfa/trusted-devices/{deviceId})
+	TfaRevokeTrustedDevice(w http.ResponseWriter, r *http.Request, deviceId openapi_types.UUID)
+	// TfaVerifySetup Confirm enrolment with a code; turns 2FA on
+	// (POST /api/v1/tfa/verify-setup)
+	TfaVerifySetup(w http.ResponseWriter, r *http.Request)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(w http.ResponseWriter, r *http.Request, params GetHealthParams)
@@ -764,11 +13178,1219 @@ func (siw *ServerInterfaceWrapper) GetAPIReference(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// AuthAuditLog operation middleware
+func (siw *ServerInterfaceWrapper) AuthAuditLog(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthAuditLogParams
+
+	// ------------- Optional query parameter "event" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event", r.URL.Query(), &params.Event, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "event"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "event", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "userId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "userId", r.URL.Query(), &params.UserId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "userId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "success" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "success", r.URL.Query(), &params.Success, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "success"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "success", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthAuditLog(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersList operation middleware
+func (siw *ServerInterfaceWrapper) UsersList(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UsersListParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", r.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "role"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "role", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", r.URL.Query(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "active"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "active", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersList(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersCreate operation middleware
+func (siw *ServerInterfaceWrapper) UsersCreate(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersCreate(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersDelete operation middleware
+func (siw *ServerInterfaceWrapper) UsersDelete(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersDelete(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersGet operation middleware
+func (siw *ServerInterfaceWrapper) UsersGet(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersGet(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersUpdate operation middleware
+func (siw *ServerInterfaceWrapper) UsersUpdate(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersUpdate(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersResetPassword operation middleware
+func (siw *ServerInterfaceWrapper) UsersResetPassword(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersResetPassword(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersRevokeSessions operation middleware
+func (siw *ServerInterfaceWrapper) UsersRevokeSessions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersRevokeSessions(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersUnlock operation middleware
+func (siw *ServerInterfaceWrapper) UsersUnlock(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersUnlock(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthChangePassword operation middleware
+func (siw *ServerInterfaceWrapper) AuthChangePassword(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthChangePassword(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthCheckAdminUsers operation middleware
+func (siw *ServerInterfaceWrapper) AuthCheckAdminUsers(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthCheckAdminUsers(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthLogin operation middleware
+func (siw *ServerInterfaceWrapper) AuthLogin(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthLogin(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthLogout operation middleware
+func (siw *ServerInterfaceWrapper) AuthLogout(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthLogout(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthLogoutAll operation middleware
+func (siw *ServerInterfaceWrapper) AuthLogoutAll(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthLogoutAll(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthOidcCallback operation middleware
+func (siw *ServerInterfaceWrapper) AuthOidcCallback(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthOidcCallbackParams
+
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", r.URL.Query(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "code"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "code", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "error" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "error", r.URL.Query(), &params.Error, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "error"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "error", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "error_description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "error_description", r.URL.Query(), &params.ErrorDescription, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "error_description"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "error_description", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthOidcCallback(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthOidcConfig operation middleware
+func (siw *ServerInterfaceWrapper) AuthOidcConfig(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthOidcConfig(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthOidcLogin operation middleware
+func (siw *ServerInterfaceWrapper) AuthOidcLogin(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthOidcLogin(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthGetProfile operation middleware
+func (siw *ServerInterfaceWrapper) AuthGetProfile(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthGetProfile(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthUpdateProfile operation middleware
+func (siw *ServerInterfaceWrapper) AuthUpdateProfile(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthUpdateProfile(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthRefresh operation middleware
+func (siw *ServerInterfaceWrapper) AuthRefresh(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthRefresh(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthListSessions operation middleware
+func (siw *ServerInterfaceWrapper) AuthListSessions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthListSessions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthRevokeSession operation middleware
+func (siw *ServerInterfaceWrapper) AuthRevokeSession(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", r.PathValue("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sessionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthRevokeSession(w, r, sessionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthGetSettings operation middleware
+func (siw *ServerInterfaceWrapper) AuthGetSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthGetSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthUpdateSettings operation middleware
+func (siw *ServerInterfaceWrapper) AuthUpdateSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthUpdateSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthSetupAdmin operation middleware
+func (siw *ServerInterfaceWrapper) AuthSetupAdmin(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthSetupAdmin(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthSignup operation middleware
+func (siw *ServerInterfaceWrapper) AuthSignup(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthSignup(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthSignupEnabled operation middleware
+func (siw *ServerInterfaceWrapper) AuthSignupEnabled(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthSignupEnabled(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AuthVerifyTfa operation middleware
+func (siw *ServerInterfaceWrapper) AuthVerifyTfa(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AuthVerifyTfa(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentDownload operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentDownload(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAgentDownloadParams
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", r.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "arch"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "arch", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "os" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os", r.URL.Query(), &params.Os, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "os"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "os", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", r.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "force"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "force", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentDownload(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentVersion operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentVersion(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAgentVersionParams
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", r.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "arch"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "arch", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "os" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os", r.URL.Query(), &params.Os, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "os"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "os", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "currentVersion" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "currentVersion", r.URL.Query(), &params.CurrentVersion, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "currentVersion"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "currentVersion", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentVersion(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostBootstrapExchange operation middleware
+func (siw *ServerInterfaceWrapper) PostBootstrapExchange(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostBootstrapExchange(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentInstallScript operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentInstallScript(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAgentInstallScriptParams
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", r.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "arch"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "arch", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "os" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os", r.URL.Query(), &params.Os, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "os"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "os", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", r.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "force"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "force", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentInstallScript(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostHostIntegrationStatus operation middleware
+func (siw *ServerInterfaceWrapper) PostHostIntegrationStatus(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostHostIntegrationStatus(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHostIntegrations operation middleware
+func (siw *ServerInterfaceWrapper) GetHostIntegrations(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHostIntegrations(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostHostsPing operation middleware
+func (siw *ServerInterfaceWrapper) PostHostsPing(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostHostsPing(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentRemoveScript operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentRemoveScript(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentRemoveScript(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostHostsUpdate operation middleware
+func (siw *ServerInterfaceWrapper) PostHostsUpdate(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostHostsUpdate(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetOpenAPIDocument operation middleware
 func (siw *ServerInterfaceWrapper) GetOpenAPIDocument(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetOpenAPIDocument(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RolesList operation middleware
+func (siw *ServerInterfaceWrapper) RolesList(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RolesList(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RolesCreate operation middleware
+func (siw *ServerInterfaceWrapper) RolesCreate(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RolesCreate(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RolesDelete operation middleware
+func (siw *ServerInterfaceWrapper) RolesDelete(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "role" -------------
+	var role string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "role", r.PathValue("role"), &role, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "role", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RolesDelete(w, r, role)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RolesGet operation middleware
+func (siw *ServerInterfaceWrapper) RolesGet(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "role" -------------
+	var role string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "role", r.PathValue("role"), &role, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "role", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RolesGet(w, r, role)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RolesUpdate operation middleware
+func (siw *ServerInterfaceWrapper) RolesUpdate(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "role" -------------
+	var role string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "role", r.PathValue("role"), &role, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "role", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RolesUpdate(w, r, role)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RolesUserPermissions operation middleware
+func (siw *ServerInterfaceWrapper) RolesUserPermissions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RolesUserPermissions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentUpdateInterval operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentUpdateInterval(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaDisable operation middleware
+func (siw *ServerInterfaceWrapper) TfaDisable(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaDisable(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaRegenerateBackupCodes operation middleware
+func (siw *ServerInterfaceWrapper) TfaRegenerateBackupCodes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaRegenerateBackupCodes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaSetup operation middleware
+func (siw *ServerInterfaceWrapper) TfaSetup(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaSetup(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaStatus operation middleware
+func (siw *ServerInterfaceWrapper) TfaStatus(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaStatus(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaRevokeAllTrustedDevices operation middleware
+func (siw *ServerInterfaceWrapper) TfaRevokeAllTrustedDevices(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaRevokeAllTrustedDevices(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaListTrustedDevices operation middleware
+func (siw *ServerInterfaceWrapper) TfaListTrustedDevices(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaListTrustedDevices(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaRevokeTrustedDevice operation middleware
+func (siw *ServerInterfaceWrapper) TfaRevokeTrustedDevice(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deviceId" -------------
+	var deviceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deviceId", r.PathValue("deviceId"), &deviceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deviceId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaRevokeTrustedDevice(w, r, deviceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TfaVerifySetup operation middleware
+func (siw *ServerInterfaceWrapper) TfaVerifySetup(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TfaVerifySetup(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -934,11 +14556,79 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/health", wrapper.GetHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/openapi.json", wrapper.GetOpenAPIDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api-docs", wrapper.GetAPIReference)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/ping", wrapper.PostHostsPing)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/update", wrapper.PostHostsUpdate)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings/update-interval", wrapper.GetAgentUpdateInterval)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/integrations", wrapper.GetHostIntegrations)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/integration-status", wrapper.PostHostIntegrationStatus)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/agent/version", wrapper.GetAgentVersion)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/agent/download", wrapper.GetAgentDownload)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/install", wrapper.GetAgentInstallScript)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/bootstrap/exchange", wrapper.PostBootstrapExchange)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/remove", wrapper.GetAgentRemoveScript)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/check-admin-users", wrapper.AuthCheckAdminUsers)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/setup-admin", wrapper.AuthSetupAdmin)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/signup-enabled", wrapper.AuthSignupEnabled)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/signup", wrapper.AuthSignup)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/login", wrapper.AuthLogin)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/verify-tfa", wrapper.AuthVerifyTfa)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/refresh", wrapper.AuthRefresh)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/logout", wrapper.AuthLogout)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/logout-all", wrapper.AuthLogoutAll)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/profile", wrapper.AuthGetProfile)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/auth/profile", wrapper.AuthUpdateProfile)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/auth/change-password", wrapper.AuthChangePassword)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/sessions", wrapper.AuthListSessions)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/auth/sessions/{sessionId}", wrapper.AuthRevokeSession)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/settings", wrapper.AuthGetSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/auth/settings", wrapper.AuthUpdateSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/oidc/config", wrapper.AuthOidcConfig)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/oidc/login", wrapper.AuthOidcLogin)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/oidc/callback", wrapper.AuthOidcCallback)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/tfa/status", wrapper.TfaStatus)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/tfa/setup", wrapper.TfaSetup)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/tfa/verify-setup", wrapper.TfaVerifySetup)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/tfa/disable", wrapper.TfaDisable)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/tfa/regenerate-backup-codes", wrapper.TfaRegenerateBackupCodes)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/tfa/trusted-devices", wrapper.TfaRevokeAllTrustedDevices)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/tfa/trusted-devices", wrapper.TfaListTrustedDevices)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/tfa/trusted-devices/{deviceId}", wrapper.TfaRevokeTrustedDevice)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/admin/users", wrapper.UsersList)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/admin/users", wrapper.UsersCreate)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}", wrapper.UsersDelete)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}", wrapper.UsersGet)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}", wrapper.UsersUpdate)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/reset-password", wrapper.UsersResetPassword)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/unlock", wrapper.UsersUnlock)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/sessions", wrapper.UsersRevokeSessions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/roles", wrapper.RolesList)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/permissions/roles", wrapper.RolesCreate)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/permissions/roles/{role}", wrapper.RolesDelete)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/roles/{role}", wrapper.RolesGet)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/permissions/roles/{role}", wrapper.RolesUpdate)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/user-permissions", wrapper.RolesUserPermissions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/audit-log", wrapper.AuthAuditLog)
 
 	return m
 }
 
+type AgentUnauthorizedJSONResponse Error
+
+type AuthConflictJSONResponse Error
+
+type AuthForbiddenJSONResponse Error
+
+type AuthLockedJSONResponse Error
+
+type AuthNotFoundJSONResponse Error
+
+type AuthUnauthorizedJSONResponse Error
+
 type BadRequestJSONResponse Error
+
+type InventoryNotFoundJSONResponse Error
+
+type InventoryPayloadTooLargeJSONResponse Error
 
 type TooManyRequestsResponseHeaders struct {
 	RateLimitLimit     *int
@@ -978,6 +14668,2364 @@ func (response GetAPIReference200TexthtmlResponse) VisitGetAPIReferenceResponse(
 	return err
 }
 
+type AuthAuditLogRequestObject struct {
+	Params AuthAuditLogParams
+}
+
+type AuthAuditLogResponseObject interface {
+	VisitAuthAuditLogResponse(w http.ResponseWriter) error
+}
+
+type AuthAuditLog200JSONResponse AuthAuditLog
+
+func (response AuthAuditLog200JSONResponse) VisitAuthAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthAuditLog400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthAuditLog400JSONResponse) VisitAuthAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthAuditLog401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthAuditLog401JSONResponse) VisitAuthAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthAuditLog403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthAuditLog403JSONResponse) VisitAuthAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersListRequestObject struct {
+	Params UsersListParams
+}
+
+type UsersListResponseObject interface {
+	VisitUsersListResponse(w http.ResponseWriter) error
+}
+
+type UsersList200JSONResponse UserList
+
+func (response UsersList200JSONResponse) VisitUsersListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UsersList400JSONResponse) VisitUsersListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersList401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersList401JSONResponse) VisitUsersListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersList403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersList403JSONResponse) VisitUsersListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersCreateRequestObject struct {
+	Body *UsersCreateJSONRequestBody
+}
+
+type UsersCreateResponseObject interface {
+	VisitUsersCreateResponse(w http.ResponseWriter) error
+}
+
+type UsersCreate201JSONResponse User
+
+func (response UsersCreate201JSONResponse) VisitUsersCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UsersCreate400JSONResponse) VisitUsersCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersCreate401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersCreate401JSONResponse) VisitUsersCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersCreate403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersCreate403JSONResponse) VisitUsersCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersCreate409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UsersCreate409JSONResponse) VisitUsersCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersDeleteRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+}
+
+type UsersDeleteResponseObject interface {
+	VisitUsersDeleteResponse(w http.ResponseWriter) error
+}
+
+type UsersDelete200JSONResponse AuthMessage
+
+func (response UsersDelete200JSONResponse) VisitUsersDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersDelete401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersDelete401JSONResponse) VisitUsersDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersDelete403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersDelete403JSONResponse) VisitUsersDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersDelete404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersDelete404JSONResponse) VisitUsersDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersDelete409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UsersDelete409JSONResponse) VisitUsersDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersGetRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+}
+
+type UsersGetResponseObject interface {
+	VisitUsersGetResponse(w http.ResponseWriter) error
+}
+
+type UsersGet200JSONResponse User
+
+func (response UsersGet200JSONResponse) VisitUsersGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersGet401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersGet401JSONResponse) VisitUsersGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersGet403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersGet403JSONResponse) VisitUsersGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersGet404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersGet404JSONResponse) VisitUsersGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUpdateRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+	Body   *UsersUpdateJSONRequestBody
+}
+
+type UsersUpdateResponseObject interface {
+	VisitUsersUpdateResponse(w http.ResponseWriter) error
+}
+
+type UsersUpdate200JSONResponse User
+
+func (response UsersUpdate200JSONResponse) VisitUsersUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UsersUpdate400JSONResponse) VisitUsersUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUpdate401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersUpdate401JSONResponse) VisitUsersUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUpdate403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersUpdate403JSONResponse) VisitUsersUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUpdate404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersUpdate404JSONResponse) VisitUsersUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUpdate409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UsersUpdate409JSONResponse) VisitUsersUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetPasswordRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+	Body   *UsersResetPasswordJSONRequestBody
+}
+
+type UsersResetPasswordResponseObject interface {
+	VisitUsersResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type UsersResetPassword200JSONResponse AuthMessage
+
+func (response UsersResetPassword200JSONResponse) VisitUsersResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetPassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UsersResetPassword400JSONResponse) VisitUsersResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetPassword401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersResetPassword401JSONResponse) VisitUsersResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetPassword403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersResetPassword403JSONResponse) VisitUsersResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetPassword404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersResetPassword404JSONResponse) VisitUsersResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersRevokeSessionsRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+}
+
+type UsersRevokeSessionsResponseObject interface {
+	VisitUsersRevokeSessionsResponse(w http.ResponseWriter) error
+}
+
+type UsersRevokeSessions200JSONResponse AuthMessage
+
+func (response UsersRevokeSessions200JSONResponse) VisitUsersRevokeSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersRevokeSessions401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersRevokeSessions401JSONResponse) VisitUsersRevokeSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersRevokeSessions403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersRevokeSessions403JSONResponse) VisitUsersRevokeSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersRevokeSessions404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersRevokeSessions404JSONResponse) VisitUsersRevokeSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUnlockRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+}
+
+type UsersUnlockResponseObject interface {
+	VisitUsersUnlockResponse(w http.ResponseWriter) error
+}
+
+type UsersUnlock200JSONResponse User
+
+func (response UsersUnlock200JSONResponse) VisitUsersUnlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUnlock401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersUnlock401JSONResponse) VisitUsersUnlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUnlock403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersUnlock403JSONResponse) VisitUsersUnlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersUnlock404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersUnlock404JSONResponse) VisitUsersUnlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthChangePasswordRequestObject struct {
+	Body *AuthChangePasswordJSONRequestBody
+}
+
+type AuthChangePasswordResponseObject interface {
+	VisitAuthChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type AuthChangePassword200JSONResponse AuthMessage
+
+func (response AuthChangePassword200JSONResponse) VisitAuthChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthChangePassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthChangePassword400JSONResponse) VisitAuthChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthChangePassword401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthChangePassword401JSONResponse) VisitAuthChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthChangePassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthChangePassword429JSONResponse) VisitAuthChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthCheckAdminUsersRequestObject struct {
+}
+
+type AuthCheckAdminUsersResponseObject interface {
+	VisitAuthCheckAdminUsersResponse(w http.ResponseWriter) error
+}
+
+type AuthCheckAdminUsers200JSONResponse AuthSetupStatus
+
+func (response AuthCheckAdminUsers200JSONResponse) VisitAuthCheckAdminUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLoginRequestObject struct {
+	Body *AuthLoginJSONRequestBody
+}
+
+type AuthLoginResponseObject interface {
+	VisitAuthLoginResponse(w http.ResponseWriter) error
+}
+
+type AuthLogin200JSONResponse AuthLoginResult
+
+func (response AuthLogin200JSONResponse) VisitAuthLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogin400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthLogin400JSONResponse) VisitAuthLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogin401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthLogin401JSONResponse) VisitAuthLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogin403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthLogin403JSONResponse) VisitAuthLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogin423JSONResponse struct{ AuthLockedJSONResponse }
+
+func (response AuthLogin423JSONResponse) VisitAuthLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(423)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogin429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthLogin429JSONResponse) VisitAuthLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogoutRequestObject struct {
+}
+
+type AuthLogoutResponseObject interface {
+	VisitAuthLogoutResponse(w http.ResponseWriter) error
+}
+
+type AuthLogout200JSONResponse AuthMessage
+
+func (response AuthLogout200JSONResponse) VisitAuthLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogout403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthLogout403JSONResponse) VisitAuthLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogoutAllRequestObject struct {
+}
+
+type AuthLogoutAllResponseObject interface {
+	VisitAuthLogoutAllResponse(w http.ResponseWriter) error
+}
+
+type AuthLogoutAll200JSONResponse AuthMessage
+
+func (response AuthLogoutAll200JSONResponse) VisitAuthLogoutAllResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthLogoutAll401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthLogoutAll401JSONResponse) VisitAuthLogoutAllResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthOidcCallbackRequestObject struct {
+	Params AuthOidcCallbackParams
+}
+
+type AuthOidcCallbackResponseObject interface {
+	VisitAuthOidcCallbackResponse(w http.ResponseWriter) error
+}
+
+type AuthOidcCallback302ResponseHeaders struct {
+	Location *string
+}
+
+type AuthOidcCallback302Response struct {
+	Headers AuthOidcCallback302ResponseHeaders
+}
+
+func (response AuthOidcCallback302Response) VisitAuthOidcCallbackResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
+}
+
+type AuthOidcCallback403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthOidcCallback403JSONResponse) VisitAuthOidcCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthOidcCallback429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthOidcCallback429JSONResponse) VisitAuthOidcCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthOidcConfigRequestObject struct {
+}
+
+type AuthOidcConfigResponseObject interface {
+	VisitAuthOidcConfigResponse(w http.ResponseWriter) error
+}
+
+type AuthOidcConfig200JSONResponse AuthOidcConfig
+
+func (response AuthOidcConfig200JSONResponse) VisitAuthOidcConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthOidcLoginRequestObject struct {
+}
+
+type AuthOidcLoginResponseObject interface {
+	VisitAuthOidcLoginResponse(w http.ResponseWriter) error
+}
+
+type AuthOidcLogin302ResponseHeaders struct {
+	Location *string
+}
+
+type AuthOidcLogin302Response struct {
+	Headers AuthOidcLogin302ResponseHeaders
+}
+
+func (response AuthOidcLogin302Response) VisitAuthOidcLoginResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
+}
+
+type AuthOidcLogin403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthOidcLogin403JSONResponse) VisitAuthOidcLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthOidcLogin404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response AuthOidcLogin404JSONResponse) VisitAuthOidcLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthOidcLogin429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthOidcLogin429JSONResponse) VisitAuthOidcLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthGetProfileRequestObject struct {
+}
+
+type AuthGetProfileResponseObject interface {
+	VisitAuthGetProfileResponse(w http.ResponseWriter) error
+}
+
+type AuthGetProfile200JSONResponse AuthProfile
+
+func (response AuthGetProfile200JSONResponse) VisitAuthGetProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthGetProfile401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthGetProfile401JSONResponse) VisitAuthGetProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateProfileRequestObject struct {
+	Body *AuthUpdateProfileJSONRequestBody
+}
+
+type AuthUpdateProfileResponseObject interface {
+	VisitAuthUpdateProfileResponse(w http.ResponseWriter) error
+}
+
+type AuthUpdateProfile200JSONResponse AuthProfile
+
+func (response AuthUpdateProfile200JSONResponse) VisitAuthUpdateProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateProfile400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthUpdateProfile400JSONResponse) VisitAuthUpdateProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateProfile401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthUpdateProfile401JSONResponse) VisitAuthUpdateProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateProfile409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response AuthUpdateProfile409JSONResponse) VisitAuthUpdateProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRefreshRequestObject struct {
+	Body *AuthRefreshJSONRequestBody
+}
+
+type AuthRefreshResponseObject interface {
+	VisitAuthRefreshResponse(w http.ResponseWriter) error
+}
+
+type AuthRefresh200JSONResponse AuthTokenResponse
+
+func (response AuthRefresh200JSONResponse) VisitAuthRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRefresh401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthRefresh401JSONResponse) VisitAuthRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRefresh403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthRefresh403JSONResponse) VisitAuthRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRefresh429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthRefresh429JSONResponse) VisitAuthRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthListSessionsRequestObject struct {
+}
+
+type AuthListSessionsResponseObject interface {
+	VisitAuthListSessionsResponse(w http.ResponseWriter) error
+}
+
+type AuthListSessions200JSONResponse AuthSessionList
+
+func (response AuthListSessions200JSONResponse) VisitAuthListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthListSessions401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthListSessions401JSONResponse) VisitAuthListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRevokeSessionRequestObject struct {
+	SessionId openapi_types.UUID `json:"sessionId"`
+}
+
+type AuthRevokeSessionResponseObject interface {
+	VisitAuthRevokeSessionResponse(w http.ResponseWriter) error
+}
+
+type AuthRevokeSession200JSONResponse AuthMessage
+
+func (response AuthRevokeSession200JSONResponse) VisitAuthRevokeSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRevokeSession401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthRevokeSession401JSONResponse) VisitAuthRevokeSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthRevokeSession404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response AuthRevokeSession404JSONResponse) VisitAuthRevokeSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthGetSettingsRequestObject struct {
+}
+
+type AuthGetSettingsResponseObject interface {
+	VisitAuthGetSettingsResponse(w http.ResponseWriter) error
+}
+
+type AuthGetSettings200JSONResponse AuthSettings
+
+func (response AuthGetSettings200JSONResponse) VisitAuthGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthGetSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthGetSettings401JSONResponse) VisitAuthGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthGetSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthGetSettings403JSONResponse) VisitAuthGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateSettingsRequestObject struct {
+	Body *AuthUpdateSettingsJSONRequestBody
+}
+
+type AuthUpdateSettingsResponseObject interface {
+	VisitAuthUpdateSettingsResponse(w http.ResponseWriter) error
+}
+
+type AuthUpdateSettings200JSONResponse AuthSettings
+
+func (response AuthUpdateSettings200JSONResponse) VisitAuthUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateSettings400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthUpdateSettings400JSONResponse) VisitAuthUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthUpdateSettings401JSONResponse) VisitAuthUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthUpdateSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthUpdateSettings403JSONResponse) VisitAuthUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSetupAdminRequestObject struct {
+	Body *AuthSetupAdminJSONRequestBody
+}
+
+type AuthSetupAdminResponseObject interface {
+	VisitAuthSetupAdminResponse(w http.ResponseWriter) error
+}
+
+type AuthSetupAdmin201JSONResponse AuthTokenResponse
+
+func (response AuthSetupAdmin201JSONResponse) VisitAuthSetupAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSetupAdmin400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthSetupAdmin400JSONResponse) VisitAuthSetupAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSetupAdmin409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response AuthSetupAdmin409JSONResponse) VisitAuthSetupAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSetupAdmin429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthSetupAdmin429JSONResponse) VisitAuthSetupAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSignupRequestObject struct {
+	Body *AuthSignupJSONRequestBody
+}
+
+type AuthSignupResponseObject interface {
+	VisitAuthSignupResponse(w http.ResponseWriter) error
+}
+
+type AuthSignup201JSONResponse AuthTokenResponse
+
+func (response AuthSignup201JSONResponse) VisitAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSignup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthSignup400JSONResponse) VisitAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSignup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AuthSignup403JSONResponse) VisitAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSignup409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response AuthSignup409JSONResponse) VisitAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSignup429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthSignup429JSONResponse) VisitAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthSignupEnabledRequestObject struct {
+}
+
+type AuthSignupEnabledResponseObject interface {
+	VisitAuthSignupEnabledResponse(w http.ResponseWriter) error
+}
+
+type AuthSignupEnabled200JSONResponse AuthSignupStatus
+
+func (response AuthSignupEnabled200JSONResponse) VisitAuthSignupEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthVerifyTfaRequestObject struct {
+	Body *AuthVerifyTfaJSONRequestBody
+}
+
+type AuthVerifyTfaResponseObject interface {
+	VisitAuthVerifyTfaResponse(w http.ResponseWriter) error
+}
+
+type AuthVerifyTfa200JSONResponse AuthTokenResponse
+
+func (response AuthVerifyTfa200JSONResponse) VisitAuthVerifyTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthVerifyTfa400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AuthVerifyTfa400JSONResponse) VisitAuthVerifyTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthVerifyTfa401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AuthVerifyTfa401JSONResponse) VisitAuthVerifyTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthVerifyTfa423JSONResponse struct{ AuthLockedJSONResponse }
+
+func (response AuthVerifyTfa423JSONResponse) VisitAuthVerifyTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(423)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthVerifyTfa429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthVerifyTfa429JSONResponse) VisitAuthVerifyTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentDownloadRequestObject struct {
+	Params GetAgentDownloadParams
+}
+
+type GetAgentDownloadResponseObject interface {
+	VisitGetAgentDownloadResponse(w http.ResponseWriter) error
+}
+
+type GetAgentDownload200ResponseHeaders struct {
+	XAgentSHA256 *string
+}
+
+type GetAgentDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       GetAgentDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetAgentDownload200ApplicationoctetStreamResponse) VisitGetAgentDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XAgentSHA256 != nil {
+		w.Header().Set("X-Agent-SHA256", fmt.Sprint(*response.Headers.XAgentSHA256))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetAgentDownload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAgentDownload400JSONResponse) VisitGetAgentDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentDownload401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response GetAgentDownload401JSONResponse) VisitGetAgentDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentDownload404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetAgentDownload404JSONResponse) VisitGetAgentDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAgentDownload429JSONResponse) VisitGetAgentDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentVersionRequestObject struct {
+	Params GetAgentVersionParams
+}
+
+type GetAgentVersionResponseObject interface {
+	VisitGetAgentVersionResponse(w http.ResponseWriter) error
+}
+
+type GetAgentVersion200JSONResponse AgentVersionResponse
+
+func (response GetAgentVersion200JSONResponse) VisitGetAgentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAgentVersion400JSONResponse) VisitGetAgentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentVersion401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response GetAgentVersion401JSONResponse) VisitGetAgentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentVersion404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetAgentVersion404JSONResponse) VisitGetAgentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAgentVersion429JSONResponse) VisitGetAgentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostBootstrapExchangeRequestObject struct {
+	Body *PostBootstrapExchangeJSONRequestBody
+}
+
+type PostBootstrapExchangeResponseObject interface {
+	VisitPostBootstrapExchangeResponse(w http.ResponseWriter) error
+}
+
+type PostBootstrapExchange200JSONResponse AgentBootstrapExchangeResponse
+
+func (response PostBootstrapExchange200JSONResponse) VisitPostBootstrapExchangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostBootstrapExchange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostBootstrapExchange400JSONResponse) VisitPostBootstrapExchangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostBootstrapExchange401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response PostBootstrapExchange401JSONResponse) VisitPostBootstrapExchangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostBootstrapExchange429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostBootstrapExchange429JSONResponse) VisitPostBootstrapExchangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentInstallScriptRequestObject struct {
+	Params GetAgentInstallScriptParams
+}
+
+type GetAgentInstallScriptResponseObject interface {
+	VisitGetAgentInstallScriptResponse(w http.ResponseWriter) error
+}
+
+type GetAgentInstallScript200TextResponse string
+
+func (response GetAgentInstallScript200TextResponse) VisitGetAgentInstallScriptResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetAgentInstallScript401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response GetAgentInstallScript401JSONResponse) VisitGetAgentInstallScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentInstallScript429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAgentInstallScript429JSONResponse) VisitGetAgentInstallScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostIntegrationStatusRequestObject struct {
+	Body *PostHostIntegrationStatusJSONRequestBody
+}
+
+type PostHostIntegrationStatusResponseObject interface {
+	VisitPostHostIntegrationStatusResponse(w http.ResponseWriter) error
+}
+
+type PostHostIntegrationStatus200JSONResponse AgentMessage
+
+func (response PostHostIntegrationStatus200JSONResponse) VisitPostHostIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostIntegrationStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostHostIntegrationStatus400JSONResponse) VisitPostHostIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostIntegrationStatus401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response PostHostIntegrationStatus401JSONResponse) VisitPostHostIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostIntegrationStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostHostIntegrationStatus429JSONResponse) VisitPostHostIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostIntegrationsRequestObject struct {
+}
+
+type GetHostIntegrationsResponseObject interface {
+	VisitGetHostIntegrationsResponse(w http.ResponseWriter) error
+}
+
+type GetHostIntegrations200JSONResponse AgentIntegrationsResponse
+
+func (response GetHostIntegrations200JSONResponse) VisitGetHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostIntegrations401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response GetHostIntegrations401JSONResponse) VisitGetHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostIntegrations429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetHostIntegrations429JSONResponse) VisitGetHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsPingRequestObject struct {
+	Body *PostHostsPingJSONRequestBody
+}
+
+type PostHostsPingResponseObject interface {
+	VisitPostHostsPingResponse(w http.ResponseWriter) error
+}
+
+type PostHostsPing200JSONResponse AgentPingResponse
+
+func (response PostHostsPing200JSONResponse) VisitPostHostsPingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsPing400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostHostsPing400JSONResponse) VisitPostHostsPingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsPing401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response PostHostsPing401JSONResponse) VisitPostHostsPingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsPing429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostHostsPing429JSONResponse) VisitPostHostsPingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentRemoveScriptRequestObject struct {
+}
+
+type GetAgentRemoveScriptResponseObject interface {
+	VisitGetAgentRemoveScriptResponse(w http.ResponseWriter) error
+}
+
+type GetAgentRemoveScript200TextResponse string
+
+func (response GetAgentRemoveScript200TextResponse) VisitGetAgentRemoveScriptResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetAgentRemoveScript429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAgentRemoveScript429JSONResponse) VisitGetAgentRemoveScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsUpdateRequestObject struct {
+	Body *PostHostsUpdateJSONRequestBody
+}
+
+type PostHostsUpdateResponseObject interface {
+	VisitPostHostsUpdateResponse(w http.ResponseWriter) error
+}
+
+type PostHostsUpdate200JSONResponse AgentUpdateResponse
+
+func (response PostHostsUpdate200JSONResponse) VisitPostHostsUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostHostsUpdate400JSONResponse) VisitPostHostsUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsUpdate401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response PostHostsUpdate401JSONResponse) VisitPostHostsUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsUpdate413JSONResponse struct {
+	InventoryPayloadTooLargeJSONResponse
+}
+
+func (response PostHostsUpdate413JSONResponse) VisitPostHostsUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostHostsUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostHostsUpdate429JSONResponse) VisitPostHostsUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPIDocumentRequestObject struct {
 }
 
@@ -995,6 +17043,815 @@ func (response GetOpenAPIDocument200JSONResponse) VisitGetOpenAPIDocumentRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesListRequestObject struct {
+}
+
+type RolesListResponseObject interface {
+	VisitRolesListResponse(w http.ResponseWriter) error
+}
+
+type RolesList200JSONResponse RoleMatrix
+
+func (response RolesList200JSONResponse) VisitRolesListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesList401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RolesList401JSONResponse) VisitRolesListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesList403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RolesList403JSONResponse) VisitRolesListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesCreateRequestObject struct {
+	Body *RolesCreateJSONRequestBody
+}
+
+type RolesCreateResponseObject interface {
+	VisitRolesCreateResponse(w http.ResponseWriter) error
+}
+
+type RolesCreate201JSONResponse Role
+
+func (response RolesCreate201JSONResponse) VisitRolesCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RolesCreate400JSONResponse) VisitRolesCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesCreate401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RolesCreate401JSONResponse) VisitRolesCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesCreate403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RolesCreate403JSONResponse) VisitRolesCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesCreate409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response RolesCreate409JSONResponse) VisitRolesCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesDeleteRequestObject struct {
+	Role string `json:"role"`
+}
+
+type RolesDeleteResponseObject interface {
+	VisitRolesDeleteResponse(w http.ResponseWriter) error
+}
+
+type RolesDelete200JSONResponse AuthMessage
+
+func (response RolesDelete200JSONResponse) VisitRolesDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesDelete401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RolesDelete401JSONResponse) VisitRolesDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesDelete403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RolesDelete403JSONResponse) VisitRolesDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesDelete404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response RolesDelete404JSONResponse) VisitRolesDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesDelete409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response RolesDelete409JSONResponse) VisitRolesDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesGetRequestObject struct {
+	Role string `json:"role"`
+}
+
+type RolesGetResponseObject interface {
+	VisitRolesGetResponse(w http.ResponseWriter) error
+}
+
+type RolesGet200JSONResponse Role
+
+func (response RolesGet200JSONResponse) VisitRolesGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesGet401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RolesGet401JSONResponse) VisitRolesGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesGet403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RolesGet403JSONResponse) VisitRolesGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesGet404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response RolesGet404JSONResponse) VisitRolesGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUpdateRequestObject struct {
+	Role string `json:"role"`
+	Body *RolesUpdateJSONRequestBody
+}
+
+type RolesUpdateResponseObject interface {
+	VisitRolesUpdateResponse(w http.ResponseWriter) error
+}
+
+type RolesUpdate200JSONResponse Role
+
+func (response RolesUpdate200JSONResponse) VisitRolesUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RolesUpdate400JSONResponse) VisitRolesUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUpdate401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RolesUpdate401JSONResponse) VisitRolesUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUpdate403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RolesUpdate403JSONResponse) VisitRolesUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUpdate404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response RolesUpdate404JSONResponse) VisitRolesUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUserPermissionsRequestObject struct {
+}
+
+type RolesUserPermissionsResponseObject interface {
+	VisitRolesUserPermissionsResponse(w http.ResponseWriter) error
+}
+
+type RolesUserPermissions200JSONResponse RoleUserPermissions
+
+func (response RolesUserPermissions200JSONResponse) VisitRolesUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RolesUserPermissions401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RolesUserPermissions401JSONResponse) VisitRolesUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentUpdateIntervalRequestObject struct {
+}
+
+type GetAgentUpdateIntervalResponseObject interface {
+	VisitGetAgentUpdateIntervalResponse(w http.ResponseWriter) error
+}
+
+type GetAgentUpdateInterval200JSONResponse AgentUpdateIntervalResponse
+
+func (response GetAgentUpdateInterval200JSONResponse) VisitGetAgentUpdateIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentUpdateInterval401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response GetAgentUpdateInterval401JSONResponse) VisitGetAgentUpdateIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentUpdateInterval429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAgentUpdateInterval429JSONResponse) VisitGetAgentUpdateIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaDisableRequestObject struct {
+	Body *TfaDisableJSONRequestBody
+}
+
+type TfaDisableResponseObject interface {
+	VisitTfaDisableResponse(w http.ResponseWriter) error
+}
+
+type TfaDisable200JSONResponse AuthMessage
+
+func (response TfaDisable200JSONResponse) VisitTfaDisableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaDisable400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TfaDisable400JSONResponse) VisitTfaDisableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaDisable401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaDisable401JSONResponse) VisitTfaDisableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRegenerateBackupCodesRequestObject struct {
+	Body *TfaRegenerateBackupCodesJSONRequestBody
+}
+
+type TfaRegenerateBackupCodesResponseObject interface {
+	VisitTfaRegenerateBackupCodesResponse(w http.ResponseWriter) error
+}
+
+type TfaRegenerateBackupCodes200JSONResponse TfaBackupCodes
+
+func (response TfaRegenerateBackupCodes200JSONResponse) VisitTfaRegenerateBackupCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRegenerateBackupCodes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TfaRegenerateBackupCodes400JSONResponse) VisitTfaRegenerateBackupCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRegenerateBackupCodes401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaRegenerateBackupCodes401JSONResponse) VisitTfaRegenerateBackupCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaSetupRequestObject struct {
+}
+
+type TfaSetupResponseObject interface {
+	VisitTfaSetupResponse(w http.ResponseWriter) error
+}
+
+type TfaSetup200JSONResponse TfaSetupResult
+
+func (response TfaSetup200JSONResponse) VisitTfaSetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaSetup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TfaSetup400JSONResponse) VisitTfaSetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaSetup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaSetup401JSONResponse) VisitTfaSetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaSetup409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response TfaSetup409JSONResponse) VisitTfaSetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaStatusRequestObject struct {
+}
+
+type TfaStatusResponseObject interface {
+	VisitTfaStatusResponse(w http.ResponseWriter) error
+}
+
+type TfaStatus200JSONResponse TfaStatus
+
+func (response TfaStatus200JSONResponse) VisitTfaStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaStatus401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaStatus401JSONResponse) VisitTfaStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRevokeAllTrustedDevicesRequestObject struct {
+}
+
+type TfaRevokeAllTrustedDevicesResponseObject interface {
+	VisitTfaRevokeAllTrustedDevicesResponse(w http.ResponseWriter) error
+}
+
+type TfaRevokeAllTrustedDevices200JSONResponse AuthMessage
+
+func (response TfaRevokeAllTrustedDevices200JSONResponse) VisitTfaRevokeAllTrustedDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRevokeAllTrustedDevices401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaRevokeAllTrustedDevices401JSONResponse) VisitTfaRevokeAllTrustedDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaListTrustedDevicesRequestObject struct {
+}
+
+type TfaListTrustedDevicesResponseObject interface {
+	VisitTfaListTrustedDevicesResponse(w http.ResponseWriter) error
+}
+
+type TfaListTrustedDevices200JSONResponse TfaTrustedDeviceList
+
+func (response TfaListTrustedDevices200JSONResponse) VisitTfaListTrustedDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaListTrustedDevices401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaListTrustedDevices401JSONResponse) VisitTfaListTrustedDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRevokeTrustedDeviceRequestObject struct {
+	DeviceId openapi_types.UUID `json:"deviceId"`
+}
+
+type TfaRevokeTrustedDeviceResponseObject interface {
+	VisitTfaRevokeTrustedDeviceResponse(w http.ResponseWriter) error
+}
+
+type TfaRevokeTrustedDevice200JSONResponse AuthMessage
+
+func (response TfaRevokeTrustedDevice200JSONResponse) VisitTfaRevokeTrustedDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRevokeTrustedDevice401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaRevokeTrustedDevice401JSONResponse) VisitTfaRevokeTrustedDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaRevokeTrustedDevice404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response TfaRevokeTrustedDevice404JSONResponse) VisitTfaRevokeTrustedDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaVerifySetupRequestObject struct {
+	Body *TfaVerifySetupJSONRequestBody
+}
+
+type TfaVerifySetupResponseObject interface {
+	VisitTfaVerifySetupResponse(w http.ResponseWriter) error
+}
+
+type TfaVerifySetup200JSONResponse TfaBackupCodes
+
+func (response TfaVerifySetup200JSONResponse) VisitTfaVerifySetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaVerifySetup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TfaVerifySetup400JSONResponse) VisitTfaVerifySetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TfaVerifySetup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TfaVerifySetup401JSONResponse) VisitTfaVerifySetupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1076,9 +17933,165 @@ type StrictServerInterface interface {
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(ctx context.Context, request GetAPIReferenceRequestObject) (GetAPIReferenceResponseObject, error)
+	// AuthAuditLog Security audit log, newest first
+	// (GET /api/v1/audit-log)
+	AuthAuditLog(ctx context.Context, request AuthAuditLogRequestObject) (AuthAuditLogResponseObject, error)
+	// UsersList List users
+	// (GET /api/v1/auth/admin/users)
+	UsersList(ctx context.Context, request UsersListRequestObject) (UsersListResponseObject, error)
+	// UsersCreate Create a user
+	// (POST /api/v1/auth/admin/users)
+	UsersCreate(ctx context.Context, request UsersCreateRequestObject) (UsersCreateResponseObject, error)
+	// UsersDelete Delete a user
+	// (DELETE /api/v1/auth/admin/users/{userId})
+	UsersDelete(ctx context.Context, request UsersDeleteRequestObject) (UsersDeleteResponseObject, error)
+	// UsersGet One user
+	// (GET /api/v1/auth/admin/users/{userId})
+	UsersGet(ctx context.Context, request UsersGetRequestObject) (UsersGetResponseObject, error)
+	// UsersUpdate Change a user's details, role or active flag
+	// (PUT /api/v1/auth/admin/users/{userId})
+	UsersUpdate(ctx context.Context, request UsersUpdateRequestObject) (UsersUpdateResponseObject, error)
+	// UsersResetPassword Set a user's password (signs the user out everywhere)
+	// (POST /api/v1/auth/admin/users/{userId}/reset-password)
+	UsersResetPassword(ctx context.Context, request UsersResetPasswordRequestObject) (UsersResetPasswordResponseObject, error)
+	// UsersRevokeSessions Sign a user out everywhere and forget their trusted devices
+	// (DELETE /api/v1/auth/admin/users/{userId}/sessions)
+	UsersRevokeSessions(ctx context.Context, request UsersRevokeSessionsRequestObject) (UsersRevokeSessionsResponseObject, error)
+	// UsersUnlock Clear a user's login and 2FA lockouts
+	// (POST /api/v1/auth/admin/users/{userId}/unlock)
+	UsersUnlock(ctx context.Context, request UsersUnlockRequestObject) (UsersUnlockResponseObject, error)
+	// AuthChangePassword Change the current user's password
+	// (PUT /api/v1/auth/change-password)
+	AuthChangePassword(ctx context.Context, request AuthChangePasswordRequestObject) (AuthChangePasswordResponseObject, error)
+	// AuthCheckAdminUsers Whether first-time setup is still needed
+	// (GET /api/v1/auth/check-admin-users)
+	AuthCheckAdminUsers(ctx context.Context, request AuthCheckAdminUsersRequestObject) (AuthCheckAdminUsersResponseObject, error)
+	// AuthLogin Sign in with username (or email) and password
+	// (POST /api/v1/auth/login)
+	AuthLogin(ctx context.Context, request AuthLoginRequestObject) (AuthLoginResponseObject, error)
+	// AuthLogout Sign out of this session
+	// (POST /api/v1/auth/logout)
+	AuthLogout(ctx context.Context, request AuthLogoutRequestObject) (AuthLogoutResponseObject, error)
+	// AuthLogoutAll Sign out of every session of the current user
+	// (POST /api/v1/auth/logout-all)
+	AuthLogoutAll(ctx context.Context, request AuthLogoutAllRequestObject) (AuthLogoutAllResponseObject, error)
+	// AuthOidcCallback Single sign-on callback from the identity provider
+	// (GET /api/v1/auth/oidc/callback)
+	AuthOidcCallback(ctx context.Context, request AuthOidcCallbackRequestObject) (AuthOidcCallbackResponseObject, error)
+	// AuthOidcConfig Whether the login page shows the SSO button, and its text
+	// (GET /api/v1/auth/oidc/config)
+	AuthOidcConfig(ctx context.Context, request AuthOidcConfigRequestObject) (AuthOidcConfigResponseObject, error)
+	// AuthOidcLogin Start single sign-on (redirects to the identity provider)
+	// (GET /api/v1/auth/oidc/login)
+	AuthOidcLogin(ctx context.Context, request AuthOidcLoginRequestObject) (AuthOidcLoginResponseObject, error)
+	// AuthGetProfile The current user and their permissions
+	// (GET /api/v1/auth/profile)
+	AuthGetProfile(ctx context.Context, request AuthGetProfileRequestObject) (AuthGetProfileResponseObject, error)
+	// AuthUpdateProfile Change the current user's names, email, username or theme
+	// (PUT /api/v1/auth/profile)
+	AuthUpdateProfile(ctx context.Context, request AuthUpdateProfileRequestObject) (AuthUpdateProfileResponseObject, error)
+	// AuthRefresh Exchange a refresh token for new tokens
+	// (POST /api/v1/auth/refresh)
+	AuthRefresh(ctx context.Context, request AuthRefreshRequestObject) (AuthRefreshResponseObject, error)
+	// AuthListSessions The current user's active sessions
+	// (GET /api/v1/auth/sessions)
+	AuthListSessions(ctx context.Context, request AuthListSessionsRequestObject) (AuthListSessionsResponseObject, error)
+	// AuthRevokeSession Revoke one of the current user's sessions
+	// (DELETE /api/v1/auth/sessions/{sessionId})
+	AuthRevokeSession(ctx context.Context, request AuthRevokeSessionRequestObject) (AuthRevokeSessionResponseObject, error)
+	// AuthGetSettings Authentication settings changed at run time
+	// (GET /api/v1/auth/settings)
+	AuthGetSettings(ctx context.Context, request AuthGetSettingsRequestObject) (AuthGetSettingsResponseObject, error)
+	// AuthUpdateSettings Change authentication settings (self sign-up)
+	// (PUT /api/v1/auth/settings)
+	AuthUpdateSettings(ctx context.Context, request AuthUpdateSettingsRequestObject) (AuthUpdateSettingsResponseObject, error)
+	// AuthSetupAdmin Create the first user (a super admin) and sign in
+	// (POST /api/v1/auth/setup-admin)
+	AuthSetupAdmin(ctx context.Context, request AuthSetupAdminRequestObject) (AuthSetupAdminResponseObject, error)
+	// AuthSignup Create an account (only when an administrator enabled sign-up)
+	// (POST /api/v1/auth/signup)
+	AuthSignup(ctx context.Context, request AuthSignupRequestObject) (AuthSignupResponseObject, error)
+	// AuthSignupEnabled Whether self sign-up is open
+	// (GET /api/v1/auth/signup-enabled)
+	AuthSignupEnabled(ctx context.Context, request AuthSignupEnabledRequestObject) (AuthSignupEnabledResponseObject, error)
+	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
+	// (POST /api/v1/auth/verify-tfa)
+	AuthVerifyTfa(ctx context.Context, request AuthVerifyTfaRequestObject) (AuthVerifyTfaResponseObject, error)
+	// GetAgentDownload Download the agent binary
+	// (GET /api/v1/hosts/agent/download)
+	GetAgentDownload(ctx context.Context, request GetAgentDownloadRequestObject) (GetAgentDownloadResponseObject, error)
+	// GetAgentVersion Latest agent version served for an architecture
+	// (GET /api/v1/hosts/agent/version)
+	GetAgentVersion(ctx context.Context, request GetAgentVersionRequestObject) (GetAgentVersionResponseObject, error)
+	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
+	// (POST /api/v1/hosts/bootstrap/exchange)
+	PostBootstrapExchange(ctx context.Context, request PostBootstrapExchangeRequestObject) (PostBootstrapExchangeResponseObject, error)
+	// GetAgentInstallScript POSIX sh installer for the calling host
+	// (GET /api/v1/hosts/install)
+	GetAgentInstallScript(ctx context.Context, request GetAgentInstallScriptRequestObject) (GetAgentInstallScriptResponseObject, error)
+	// PostHostIntegrationStatus Report an integration's setup state
+	// (POST /api/v1/hosts/integration-status)
+	PostHostIntegrationStatus(ctx context.Context, request PostHostIntegrationStatusRequestObject) (PostHostIntegrationStatusResponseObject, error)
+	// GetHostIntegrations Integration switches for the calling host
+	// (GET /api/v1/hosts/integrations)
+	GetHostIntegrations(ctx context.Context, request GetHostIntegrationsRequestObject) (GetHostIntegrationsResponseObject, error)
+	// PostHostsPing Agent heartbeat and hash-gated check-in
+	// (POST /api/v1/hosts/ping)
+	PostHostsPing(ctx context.Context, request PostHostsPingRequestObject) (PostHostsPingResponseObject, error)
+	// GetAgentRemoveScript POSIX sh uninstaller
+	// (GET /api/v1/hosts/remove)
+	GetAgentRemoveScript(ctx context.Context, request GetAgentRemoveScriptRequestObject) (GetAgentRemoveScriptResponseObject, error)
+	// PostHostsUpdate Agent report (full or partial)
+	// (POST /api/v1/hosts/update)
+	PostHostsUpdate(ctx context.Context, request PostHostsUpdateRequestObject) (PostHostsUpdateResponseObject, error)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(ctx context.Context, request GetOpenAPIDocumentRequestObject) (GetOpenAPIDocumentResponseObject, error)
+	// RolesList The permission matrix
+	// (GET /api/v1/permissions/roles)
+	RolesList(ctx context.Context, request RolesListRequestObject) (RolesListResponseObject, error)
+	// RolesCreate Create a custom role
+	// (POST /api/v1/permissions/roles)
+	RolesCreate(ctx context.Context, request RolesCreateRequestObject) (RolesCreateResponseObject, error)
+	// RolesDelete Delete a custom role that no user has
+	// (DELETE /api/v1/permissions/roles/{role})
+	RolesDelete(ctx context.Context, request RolesDeleteRequestObject) (RolesDeleteResponseObject, error)
+	// RolesGet One role and its permissions
+	// (GET /api/v1/permissions/roles/{role})
+	RolesGet(ctx context.Context, request RolesGetRequestObject) (RolesGetResponseObject, error)
+	// RolesUpdate Replace a role's permissions (superadmin always has all)
+	// (PUT /api/v1/permissions/roles/{role})
+	RolesUpdate(ctx context.Context, request RolesUpdateRequestObject) (RolesUpdateResponseObject, error)
+	// RolesUserPermissions The current user's role and permissions
+	// (GET /api/v1/permissions/user-permissions)
+	RolesUserPermissions(ctx context.Context, request RolesUserPermissionsRequestObject) (RolesUserPermissionsResponseObject, error)
+	// GetAgentUpdateInterval How often agents report (minutes)
+	// (GET /api/v1/settings/update-interval)
+	GetAgentUpdateInterval(ctx context.Context, request GetAgentUpdateIntervalRequestObject) (GetAgentUpdateIntervalResponseObject, error)
+	// TfaDisable Turn 2FA off (needs the password)
+	// (POST /api/v1/tfa/disable)
+	TfaDisable(ctx context.Context, request TfaDisableRequestObject) (TfaDisableResponseObject, error)
+	// TfaRegenerateBackupCodes Replace the backup codes (needs the password)
+	// (POST /api/v1/tfa/regenerate-backup-codes)
+	TfaRegenerateBackupCodes(ctx context.Context, request TfaRegenerateBackupCodesRequestObject) (TfaRegenerateBackupCodesResponseObject, error)
+	// TfaSetup Start enrolling an authenticator app
+	// (POST /api/v1/tfa/setup)
+	TfaSetup(ctx context.Context, request TfaSetupRequestObject) (TfaSetupResponseObject, error)
+	// TfaStatus The current user's two-factor state
+	// (GET /api/v1/tfa/status)
+	TfaStatus(ctx context.Context, request TfaStatusRequestObject) (TfaStatusResponseObject, error)
+	// TfaRevokeAllTrustedDevices Forget every trusted device
+	// (DELETE /api/v1/tfa/trusted-devices)
+	TfaRevokeAllTrustedDevices(ctx context.Context, request TfaRevokeAllTrustedDevicesRequestObject) (TfaRevokeAllTrustedDevicesResponseObject, error)
+	// TfaListTrustedDevices Devices that skip the 2FA step
+	// (GET /api/v1/tfa/trusted-devices)
+	TfaListTrustedDevices(ctx context.Context, request TfaListTrustedDevicesRequestObject) (TfaListTrustedDevicesResponseObject, error)
+	// TfaRevokeTrustedDevice Forget one trusted device
+	// (DELETE /api/v1/tfa/trusted-devices/{deviceId})
+	TfaRevokeTrustedDevice(ctx context.Context, request TfaRevokeTrustedDeviceRequestObject) (TfaRevokeTrustedDeviceResponseObject, error)
+	// TfaVerifySetup Confirm enrolment with a code; turns 2FA on
+	// (POST /api/v1/tfa/verify-setup)
+	TfaVerifySetup(ctx context.Context, request TfaVerifySetupRequestObject) (TfaVerifySetupResponseObject, error)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -1147,6 +18160,1031 @@ func (sh *strictHandler) GetAPIReference(w http.ResponseWriter, r *http.Request)
 	}
 }
 
+// AuthAuditLog operation middleware
+func (sh *strictHandler) AuthAuditLog(w http.ResponseWriter, r *http.Request, params AuthAuditLogParams) {
+	var request AuthAuditLogRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthAuditLog(ctx, request.(AuthAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthAuditLog")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthAuditLogResponseObject); ok {
+		if err := validResponse.VisitAuthAuditLogResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersList operation middleware
+func (sh *strictHandler) UsersList(w http.ResponseWriter, r *http.Request, params UsersListParams) {
+	var request UsersListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersList(ctx, request.(UsersListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersList")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersListResponseObject); ok {
+		if err := validResponse.VisitUsersListResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersCreate operation middleware
+func (sh *strictHandler) UsersCreate(w http.ResponseWriter, r *http.Request) {
+	var request UsersCreateRequestObject
+
+	var body UsersCreateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersCreate(ctx, request.(UsersCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersCreate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersCreateResponseObject); ok {
+		if err := validResponse.VisitUsersCreateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersDelete operation middleware
+func (sh *strictHandler) UsersDelete(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersDeleteRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersDelete(ctx, request.(UsersDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersDelete")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersDeleteResponseObject); ok {
+		if err := validResponse.VisitUsersDeleteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersGet operation middleware
+func (sh *strictHandler) UsersGet(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersGetRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersGet(ctx, request.(UsersGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersGet")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersGetResponseObject); ok {
+		if err := validResponse.VisitUsersGetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersUpdate operation middleware
+func (sh *strictHandler) UsersUpdate(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersUpdateRequestObject
+
+	request.UserId = userId
+
+	var body UsersUpdateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersUpdate(ctx, request.(UsersUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersUpdate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersUpdateResponseObject); ok {
+		if err := validResponse.VisitUsersUpdateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersResetPassword operation middleware
+func (sh *strictHandler) UsersResetPassword(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersResetPasswordRequestObject
+
+	request.UserId = userId
+
+	var body UsersResetPasswordJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersResetPassword(ctx, request.(UsersResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersResetPassword")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersResetPasswordResponseObject); ok {
+		if err := validResponse.VisitUsersResetPasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersRevokeSessions operation middleware
+func (sh *strictHandler) UsersRevokeSessions(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersRevokeSessionsRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersRevokeSessions(ctx, request.(UsersRevokeSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersRevokeSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersRevokeSessionsResponseObject); ok {
+		if err := validResponse.VisitUsersRevokeSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersUnlock operation middleware
+func (sh *strictHandler) UsersUnlock(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersUnlockRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersUnlock(ctx, request.(UsersUnlockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersUnlock")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersUnlockResponseObject); ok {
+		if err := validResponse.VisitUsersUnlockResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthChangePassword operation middleware
+func (sh *strictHandler) AuthChangePassword(w http.ResponseWriter, r *http.Request) {
+	var request AuthChangePasswordRequestObject
+
+	var body AuthChangePasswordJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthChangePassword(ctx, request.(AuthChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthChangePassword")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthChangePasswordResponseObject); ok {
+		if err := validResponse.VisitAuthChangePasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthCheckAdminUsers operation middleware
+func (sh *strictHandler) AuthCheckAdminUsers(w http.ResponseWriter, r *http.Request) {
+	var request AuthCheckAdminUsersRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthCheckAdminUsers(ctx, request.(AuthCheckAdminUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthCheckAdminUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthCheckAdminUsersResponseObject); ok {
+		if err := validResponse.VisitAuthCheckAdminUsersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthLogin operation middleware
+func (sh *strictHandler) AuthLogin(w http.ResponseWriter, r *http.Request) {
+	var request AuthLoginRequestObject
+
+	var body AuthLoginJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthLogin(ctx, request.(AuthLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthLogin")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthLoginResponseObject); ok {
+		if err := validResponse.VisitAuthLoginResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthLogout operation middleware
+func (sh *strictHandler) AuthLogout(w http.ResponseWriter, r *http.Request) {
+	var request AuthLogoutRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthLogout(ctx, request.(AuthLogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthLogout")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthLogoutResponseObject); ok {
+		if err := validResponse.VisitAuthLogoutResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthLogoutAll operation middleware
+func (sh *strictHandler) AuthLogoutAll(w http.ResponseWriter, r *http.Request) {
+	var request AuthLogoutAllRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthLogoutAll(ctx, request.(AuthLogoutAllRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthLogoutAll")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthLogoutAllResponseObject); ok {
+		if err := validResponse.VisitAuthLogoutAllResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthOidcCallback operation middleware
+func (sh *strictHandler) AuthOidcCallback(w http.ResponseWriter, r *http.Request, params AuthOidcCallbackParams) {
+	var request AuthOidcCallbackRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthOidcCallback(ctx, request.(AuthOidcCallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthOidcCallback")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthOidcCallbackResponseObject); ok {
+		if err := validResponse.VisitAuthOidcCallbackResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthOidcConfig operation middleware
+func (sh *strictHandler) AuthOidcConfig(w http.ResponseWriter, r *http.Request) {
+	var request AuthOidcConfigRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthOidcConfig(ctx, request.(AuthOidcConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthOidcConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthOidcConfigResponseObject); ok {
+		if err := validResponse.VisitAuthOidcConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthOidcLogin operation middleware
+func (sh *strictHandler) AuthOidcLogin(w http.ResponseWriter, r *http.Request) {
+	var request AuthOidcLoginRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthOidcLogin(ctx, request.(AuthOidcLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthOidcLogin")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthOidcLoginResponseObject); ok {
+		if err := validResponse.VisitAuthOidcLoginResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthGetProfile operation middleware
+func (sh *strictHandler) AuthGetProfile(w http.ResponseWriter, r *http.Request) {
+	var request AuthGetProfileRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthGetProfile(ctx, request.(AuthGetProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthGetProfile")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthGetProfileResponseObject); ok {
+		if err := validResponse.VisitAuthGetProfileResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthUpdateProfile operation middleware
+func (sh *strictHandler) AuthUpdateProfile(w http.ResponseWriter, r *http.Request) {
+	var request AuthUpdateProfileRequestObject
+
+	var body AuthUpdateProfileJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthUpdateProfile(ctx, request.(AuthUpdateProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthUpdateProfile")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthUpdateProfileResponseObject); ok {
+		if err := validResponse.VisitAuthUpdateProfileResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthRefresh operation middleware
+func (sh *strictHandler) AuthRefresh(w http.ResponseWriter, r *http.Request) {
+	var request AuthRefreshRequestObject
+
+	var body AuthRefreshJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthRefresh(ctx, request.(AuthRefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthRefresh")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthRefreshResponseObject); ok {
+		if err := validResponse.VisitAuthRefreshResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthListSessions operation middleware
+func (sh *strictHandler) AuthListSessions(w http.ResponseWriter, r *http.Request) {
+	var request AuthListSessionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthListSessions(ctx, request.(AuthListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthListSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthListSessionsResponseObject); ok {
+		if err := validResponse.VisitAuthListSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthRevokeSession operation middleware
+func (sh *strictHandler) AuthRevokeSession(w http.ResponseWriter, r *http.Request, sessionId openapi_types.UUID) {
+	var request AuthRevokeSessionRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthRevokeSession(ctx, request.(AuthRevokeSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthRevokeSession")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthRevokeSessionResponseObject); ok {
+		if err := validResponse.VisitAuthRevokeSessionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthGetSettings operation middleware
+func (sh *strictHandler) AuthGetSettings(w http.ResponseWriter, r *http.Request) {
+	var request AuthGetSettingsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthGetSettings(ctx, request.(AuthGetSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthGetSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthGetSettingsResponseObject); ok {
+		if err := validResponse.VisitAuthGetSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthUpdateSettings operation middleware
+func (sh *strictHandler) AuthUpdateSettings(w http.ResponseWriter, r *http.Request) {
+	var request AuthUpdateSettingsRequestObject
+
+	var body AuthUpdateSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthUpdateSettings(ctx, request.(AuthUpdateSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthUpdateSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthUpdateSettingsResponseObject); ok {
+		if err := validResponse.VisitAuthUpdateSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthSetupAdmin operation middleware
+func (sh *strictHandler) AuthSetupAdmin(w http.ResponseWriter, r *http.Request) {
+	var request AuthSetupAdminRequestObject
+
+	var body AuthSetupAdminJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthSetupAdmin(ctx, request.(AuthSetupAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthSetupAdmin")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthSetupAdminResponseObject); ok {
+		if err := validResponse.VisitAuthSetupAdminResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthSignup operation middleware
+func (sh *strictHandler) AuthSignup(w http.ResponseWriter, r *http.Request) {
+	var request AuthSignupRequestObject
+
+	var body AuthSignupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthSignup(ctx, request.(AuthSignupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthSignup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthSignupResponseObject); ok {
+		if err := validResponse.VisitAuthSignupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthSignupEnabled operation middleware
+func (sh *strictHandler) AuthSignupEnabled(w http.ResponseWriter, r *http.Request) {
+	var request AuthSignupEnabledRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthSignupEnabled(ctx, request.(AuthSignupEnabledRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthSignupEnabled")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthSignupEnabledResponseObject); ok {
+		if err := validResponse.VisitAuthSignupEnabledResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AuthVerifyTfa operation middleware
+func (sh *strictHandler) AuthVerifyTfa(w http.ResponseWriter, r *http.Request) {
+	var request AuthVerifyTfaRequestObject
+
+	var body AuthVerifyTfaJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthVerifyTfa(ctx, request.(AuthVerifyTfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthVerifyTfa")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AuthVerifyTfaResponseObject); ok {
+		if err := validResponse.VisitAuthVerifyTfaResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentDownload operation middleware
+func (sh *strictHandler) GetAgentDownload(w http.ResponseWriter, r *http.Request, params GetAgentDownloadParams) {
+	var request GetAgentDownloadRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentDownload(ctx, request.(GetAgentDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentDownload")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentDownloadResponseObject); ok {
+		if err := validResponse.VisitGetAgentDownloadResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentVersion operation middleware
+func (sh *strictHandler) GetAgentVersion(w http.ResponseWriter, r *http.Request, params GetAgentVersionParams) {
+	var request GetAgentVersionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentVersion(ctx, request.(GetAgentVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentVersion")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentVersionResponseObject); ok {
+		if err := validResponse.VisitGetAgentVersionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostBootstrapExchange operation middleware
+func (sh *strictHandler) PostBootstrapExchange(w http.ResponseWriter, r *http.Request) {
+	var request PostBootstrapExchangeRequestObject
+
+	var body PostBootstrapExchangeJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostBootstrapExchange(ctx, request.(PostBootstrapExchangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostBootstrapExchange")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostBootstrapExchangeResponseObject); ok {
+		if err := validResponse.VisitPostBootstrapExchangeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentInstallScript operation middleware
+func (sh *strictHandler) GetAgentInstallScript(w http.ResponseWriter, r *http.Request, params GetAgentInstallScriptParams) {
+	var request GetAgentInstallScriptRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentInstallScript(ctx, request.(GetAgentInstallScriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentInstallScript")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentInstallScriptResponseObject); ok {
+		if err := validResponse.VisitGetAgentInstallScriptResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostHostIntegrationStatus operation middleware
+func (sh *strictHandler) PostHostIntegrationStatus(w http.ResponseWriter, r *http.Request) {
+	var request PostHostIntegrationStatusRequestObject
+
+	var body PostHostIntegrationStatusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostHostIntegrationStatus(ctx, request.(PostHostIntegrationStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostHostIntegrationStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostHostIntegrationStatusResponseObject); ok {
+		if err := validResponse.VisitPostHostIntegrationStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHostIntegrations operation middleware
+func (sh *strictHandler) GetHostIntegrations(w http.ResponseWriter, r *http.Request) {
+	var request GetHostIntegrationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHostIntegrations(ctx, request.(GetHostIntegrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHostIntegrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHostIntegrationsResponseObject); ok {
+		if err := validResponse.VisitGetHostIntegrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostHostsPing operation middleware
+func (sh *strictHandler) PostHostsPing(w http.ResponseWriter, r *http.Request) {
+	var request PostHostsPingRequestObject
+
+	var body PostHostsPingJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostHostsPing(ctx, request.(PostHostsPingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostHostsPing")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostHostsPingResponseObject); ok {
+		if err := validResponse.VisitPostHostsPingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentRemoveScript operation middleware
+func (sh *strictHandler) GetAgentRemoveScript(w http.ResponseWriter, r *http.Request) {
+	var request GetAgentRemoveScriptRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentRemoveScript(ctx, request.(GetAgentRemoveScriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentRemoveScript")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentRemoveScriptResponseObject); ok {
+		if err := validResponse.VisitGetAgentRemoveScriptResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostHostsUpdate operation middleware
+func (sh *strictHandler) PostHostsUpdate(w http.ResponseWriter, r *http.Request) {
+	var request PostHostsUpdateRequestObject
+
+	var body PostHostsUpdateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostHostsUpdate(ctx, request.(PostHostsUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostHostsUpdate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostHostsUpdateResponseObject); ok {
+		if err := validResponse.VisitPostHostsUpdateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetOpenAPIDocument operation middleware
 func (sh *strictHandler) GetOpenAPIDocument(w http.ResponseWriter, r *http.Request) {
 	var request GetOpenAPIDocumentRequestObject
@@ -1164,6 +19202,409 @@ func (sh *strictHandler) GetOpenAPIDocument(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetOpenAPIDocumentResponseObject); ok {
 		if err := validResponse.VisitGetOpenAPIDocumentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RolesList operation middleware
+func (sh *strictHandler) RolesList(w http.ResponseWriter, r *http.Request) {
+	var request RolesListRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RolesList(ctx, request.(RolesListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RolesList")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RolesListResponseObject); ok {
+		if err := validResponse.VisitRolesListResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RolesCreate operation middleware
+func (sh *strictHandler) RolesCreate(w http.ResponseWriter, r *http.Request) {
+	var request RolesCreateRequestObject
+
+	var body RolesCreateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RolesCreate(ctx, request.(RolesCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RolesCreate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RolesCreateResponseObject); ok {
+		if err := validResponse.VisitRolesCreateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RolesDelete operation middleware
+func (sh *strictHandler) RolesDelete(w http.ResponseWriter, r *http.Request, role string) {
+	var request RolesDeleteRequestObject
+
+	request.Role = role
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RolesDelete(ctx, request.(RolesDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RolesDelete")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RolesDeleteResponseObject); ok {
+		if err := validResponse.VisitRolesDeleteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RolesGet operation middleware
+func (sh *strictHandler) RolesGet(w http.ResponseWriter, r *http.Request, role string) {
+	var request RolesGetRequestObject
+
+	request.Role = role
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RolesGet(ctx, request.(RolesGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RolesGet")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RolesGetResponseObject); ok {
+		if err := validResponse.VisitRolesGetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RolesUpdate operation middleware
+func (sh *strictHandler) RolesUpdate(w http.ResponseWriter, r *http.Request, role string) {
+	var request RolesUpdateRequestObject
+
+	request.Role = role
+
+	var body RolesUpdateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RolesUpdate(ctx, request.(RolesUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RolesUpdate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RolesUpdateResponseObject); ok {
+		if err := validResponse.VisitRolesUpdateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RolesUserPermissions operation middleware
+func (sh *strictHandler) RolesUserPermissions(w http.ResponseWriter, r *http.Request) {
+	var request RolesUserPermissionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RolesUserPermissions(ctx, request.(RolesUserPermissionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RolesUserPermissions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RolesUserPermissionsResponseObject); ok {
+		if err := validResponse.VisitRolesUserPermissionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentUpdateInterval operation middleware
+func (sh *strictHandler) GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request) {
+	var request GetAgentUpdateIntervalRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentUpdateInterval(ctx, request.(GetAgentUpdateIntervalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentUpdateInterval")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentUpdateIntervalResponseObject); ok {
+		if err := validResponse.VisitGetAgentUpdateIntervalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaDisable operation middleware
+func (sh *strictHandler) TfaDisable(w http.ResponseWriter, r *http.Request) {
+	var request TfaDisableRequestObject
+
+	var body TfaDisableJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaDisable(ctx, request.(TfaDisableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaDisable")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaDisableResponseObject); ok {
+		if err := validResponse.VisitTfaDisableResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaRegenerateBackupCodes operation middleware
+func (sh *strictHandler) TfaRegenerateBackupCodes(w http.ResponseWriter, r *http.Request) {
+	var request TfaRegenerateBackupCodesRequestObject
+
+	var body TfaRegenerateBackupCodesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaRegenerateBackupCodes(ctx, request.(TfaRegenerateBackupCodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaRegenerateBackupCodes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaRegenerateBackupCodesResponseObject); ok {
+		if err := validResponse.VisitTfaRegenerateBackupCodesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaSetup operation middleware
+func (sh *strictHandler) TfaSetup(w http.ResponseWriter, r *http.Request) {
+	var request TfaSetupRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaSetup(ctx, request.(TfaSetupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaSetup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaSetupResponseObject); ok {
+		if err := validResponse.VisitTfaSetupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaStatus operation middleware
+func (sh *strictHandler) TfaStatus(w http.ResponseWriter, r *http.Request) {
+	var request TfaStatusRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaStatus(ctx, request.(TfaStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaStatusResponseObject); ok {
+		if err := validResponse.VisitTfaStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaRevokeAllTrustedDevices operation middleware
+func (sh *strictHandler) TfaRevokeAllTrustedDevices(w http.ResponseWriter, r *http.Request) {
+	var request TfaRevokeAllTrustedDevicesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaRevokeAllTrustedDevices(ctx, request.(TfaRevokeAllTrustedDevicesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaRevokeAllTrustedDevices")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaRevokeAllTrustedDevicesResponseObject); ok {
+		if err := validResponse.VisitTfaRevokeAllTrustedDevicesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaListTrustedDevices operation middleware
+func (sh *strictHandler) TfaListTrustedDevices(w http.ResponseWriter, r *http.Request) {
+	var request TfaListTrustedDevicesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaListTrustedDevices(ctx, request.(TfaListTrustedDevicesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaListTrustedDevices")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaListTrustedDevicesResponseObject); ok {
+		if err := validResponse.VisitTfaListTrustedDevicesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaRevokeTrustedDevice operation middleware
+func (sh *strictHandler) TfaRevokeTrustedDevice(w http.ResponseWriter, r *http.Request, deviceId openapi_types.UUID) {
+	var request TfaRevokeTrustedDeviceRequestObject
+
+	request.DeviceId = deviceId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaRevokeTrustedDevice(ctx, request.(TfaRevokeTrustedDeviceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaRevokeTrustedDevice")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaRevokeTrustedDeviceResponseObject); ok {
+		if err := validResponse.VisitTfaRevokeTrustedDeviceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TfaVerifySetup operation middleware
+func (sh *strictHandler) TfaVerifySetup(w http.ResponseWriter, r *http.Request) {
+	var request TfaVerifySetupRequestObject
+
+	var body TfaVerifySetupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TfaVerifySetup(ctx, request.(TfaVerifySetupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TfaVerifySetup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TfaVerifySetupResponseObject); ok {
+		if err := validResponse.VisitTfaVerifySetupResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -500,6 +500,7 @@ func (s *Server) buildHandler() error {
 	var h http.Handler = router
 	h = httpx.CORS(s.cfg.corsOrigins(), h)
 	h = httpx.SecurityHeaders(s.cfg.EnableHSTS, h)
+	h = httpx.Compress(h)
 	h = httpx.Instrument(httpx.InstrumentConfig{Logger: s.log, TrustProxy: tp, LogRequests: true}, h)
 	s.handler = h
 	return nil

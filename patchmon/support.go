@@ -37,34 +37,19 @@ func (l *lateLimiter) Allow(ctx context.Context, key string, limit int, window t
 	return (*p).Allow(ctx, key, limit, window)
 }
 
-// redisOptions turns REDIS_URL or the REDIS_HOST group into connection options.
+// redisOptions turns REDIS_URL or the REDIS_HOST group into connection options. A URL
+// without a database number uses REDIS_DB.
 func redisOptions(c Config) (kv.RedisOptions, error) {
 	if c.RedisURL == "" {
 		return kv.RedisOptions{Addr: net.JoinHostPort(c.RedisHost, strconv.Itoa(c.RedisPort)),
 			Username: c.RedisUser, Password: c.RedisPassword, DB: c.RedisDB}, nil
 	}
-	u, err := url.Parse(c.RedisURL)
+	o, err := kv.ParseRedisURL(c.RedisURL)
 	if err != nil {
 		return kv.RedisOptions{}, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	o := kv.RedisOptions{Addr: u.Host, TLS: u.Scheme == "rediss", DB: c.RedisDB}
-	if u.Port() == "" {
-		o.Addr = net.JoinHostPort(u.Hostname(), "6379")
-	}
-	if u.User != nil {
-		o.Username = u.User.Username()
-		o.Password, _ = u.User.Password()
-		if o.Password == "" && o.Username != "" {
-			// redis://:password@host and redis://password@host are both seen in the wild.
-			o.Password, o.Username = o.Username, ""
-		}
-	}
-	if db := strings.Trim(u.Path, "/"); db != "" {
-		n, err := strconv.Atoi(db)
-		if err != nil || n < 0 {
-			return kv.RedisOptions{}, fmt.Errorf("REDIS_URL: database %q is not a number", db)
-		}
-		o.DB = n
+	if u, _ := url.Parse(c.RedisURL); u != nil && strings.Trim(u.Path, "/") == "" {
+		o.DB = c.RedisDB
 	}
 	return o, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -302,4 +303,62 @@ func TestSecurityHeadersCORSAndRecovery(t *testing.T) {
 	w = do(h, "GET", "/boom", "", nil)
 	assert.Equal(t, 500, w.Code)
 	assert.Equal(t, "Internal server error", decode(t, w)["error"])
+}
+
+func TestCompressAndHijackThroughWrappers(t *testing.T) {
+	big := strings.Repeat(`{"package":"libc6","version":"2.36"},`, 500)
+	h := Instrument(InstrumentConfig{}, Compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			conn, rw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				w.WriteHeader(500)
+				return
+			}
+			rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+			rw.Flush()
+			conn.Close()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, big)
+	})))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/list", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, "gzip", res.Header.Get("Content-Encoding"))
+	zr, err := gzip.NewReader(res.Body)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(zr)
+	assert.Equal(t, big, string(b))
+
+	// A WebSocket upgrade must still be able to take over the connection.
+	req, _ = http.NewRequest("GET", srv.URL+"/ws", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res2, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res2.Body)
+	res2.Body.Close()
+	assert.Equal(t, "hijacked", string(body), "hijack must work through Instrument and Compress")
+}
+
+func TestRouteMiddlewareErrorsAreReported(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(testSpec))
+	require.NoError(t, err)
+	rt, err := NewRouter(RouterConfig{Spec: doc, RouteMiddleware: []func(RouteInfo, http.Handler) (http.Handler, error){
+		func(ri RouteInfo, next http.Handler) (http.Handler, error) {
+			if ri.Permission == "" {
+				return nil, errors.New(ri.OperationID + " has no permission")
+			}
+			return next, nil
+		},
+	}})
+	require.NoError(t, err)
+	rt.HandleFunc("GET /api/v1/items/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	require.NoError(t, rt.Err())
+	rt.HandleFunc("POST /api/v1/items", func(w http.ResponseWriter, r *http.Request) {})
+	assert.ErrorContains(t, rt.Err(), "createItem has no permission")
 }

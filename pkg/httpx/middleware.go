@@ -1,13 +1,18 @@
 package httpx
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzhttp"
 )
 
 // requestState is created once per request by Instrument and filled in as the request
@@ -46,6 +51,25 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
+}
+
+// Flush sends buffered data to the client (server-sent events, streamed exports).
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack hands the connection to a WebSocket upgrader.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("httpx: connection cannot be hijacked")
+	}
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return hj.Hijack()
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (flush, hijack, deadlines).
@@ -184,4 +208,10 @@ func CORS(origins []string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Compress gzips responses for clients that accept it (dashboard assets, JSON lists);
+// small bodies and already-compressed types are sent as they are.
+func Compress(next http.Handler) http.Handler {
+	return gzhttp.GzipHandler(next)
 }

@@ -56,8 +56,9 @@ type Cache interface {
 // that is connected at the time. Nothing is stored; a message published while
 // a subscriber is disconnected is lost to it.
 //
-// Each subscriber has its own delivery goroutine and queue. When a subscriber
-// falls more than about 1024 messages behind, further messages for it are
+// Each subscriber has its own queue, drained in order by a goroutine of its
+// own while there is something to deliver. When a subscriber falls more than
+// about 1024 messages behind, further messages for it are
 // dropped (and counted, see Memory.Dropped and Redis.Dropped) rather than
 // blocking Publish or other subscribers.
 type Bus interface {

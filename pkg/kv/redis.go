@@ -38,9 +38,11 @@ const (
 // and channel it uses starts with its prefix, so several servers (or tests)
 // can share one Redis.
 //
-// Bus subscriptions share one dedicated connection per Redis value, opened on
-// the first Subscribe and re-established with all current subscriptions after
-// it breaks; messages published while it is down are lost.
+// Bus subscriptions share one dedicated connection per Redis value, named
+// "kv-bus:<prefix>" (CLIENT SETNAME), opened on the first Subscribe and
+// re-established with all current subscriptions after it breaks; messages
+// published while it is down are lost. Every other operation is a single
+// command or script on one key, so it also works on Redis Cluster.
 type Redis struct {
 	client rueidis.Client
 	prefix string
@@ -104,13 +106,17 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = r.prefix + nsCache + k
-	}
+	// One DEL per key, pipelined: a single multi-key DEL would fail on a
+	// Redis Cluster when the keys hash to different slots.
 	c := r.client
-	if err := c.Do(ctx, c.B().Del().Key(full...).Build()).Error(); err != nil {
-		return fmt.Errorf("kv: redis cache delete: %w", err)
+	cmds := make(rueidis.Commands, len(keys))
+	for i, k := range keys {
+		cmds[i] = c.B().Del().Key(r.prefix + nsCache + k).Build()
+	}
+	for _, res := range c.DoMulti(ctx, cmds...) {
+		if err := res.Error(); err != nil {
+			return fmt.Errorf("kv: redis cache delete: %w", err)
+		}
 	}
 	return nil
 }

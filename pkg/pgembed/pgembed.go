@@ -13,6 +13,15 @@
 // "postgres" and local socket connections are trusted, which is safe because only the
 // run-as user (and root) can enter the socket directory.
 //
+// Run as root, the cluster runs as the postgres user: pgdata and pgrun belong to it, while
+// DataDir keeps its owner (the server keeps its own secrets there) and only gains search
+// permission for the postgres user's group. Every directory above DataDir must already be
+// searchable by that user; Start reports ErrDataDirUnreachable otherwise.
+//
+// postgres runs in its own process group, so a terminal's Ctrl-C reaches only the
+// supervising program (which should call Stop), and on Linux it is told to shut down if
+// that program dies without calling Stop.
+//
 // Stability: the exported API is small and intended to stay source-compatible; new Config
 // fields may be added. Only Linux is supported for running clusters.
 package pgembed
@@ -21,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
@@ -98,14 +108,12 @@ type Cluster struct {
 	socketPort int
 	log        *slog.Logger
 
-	// Set when RunAsUser differs from the process's user (only possible as root).
+	uid, gid int // RunAsUser's
+	// cred switches children to RunAsUser; nil when that is the process's own user.
 	cred *syscall.Credential
-	uid  int
-	gid  int
 
-	mu      sync.Mutex
-	run     *supervisor // nil when stopped
-	started bool
+	mu  sync.Mutex
+	run *supervisor // nil when stopped
 }
 
 var settingName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_.]*$`)
@@ -113,7 +121,7 @@ var settingName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_.]*$`)
 // New checks cfg and returns a stopped Cluster. It does not touch the file system beyond
 // looking up the binaries and the run-as user.
 func New(cfg Config) (*Cluster, error) {
-	cfg.Settings = cloneMap(cfg.Settings)
+	cfg.Settings = maps.Clone(cfg.Settings)
 	if cfg.DataDir == "" {
 		return nil, errors.New("pgembed: Config.DataDir is required")
 	}
@@ -263,24 +271,13 @@ func (c *Cluster) ConnString(database string) string {
 // Config returns the configuration with defaults filled in.
 func (c *Cluster) Config() Config {
 	cfg := c.cfg
-	cfg.Settings = cloneMap(cfg.Settings)
+	cfg.Settings = maps.Clone(cfg.Settings)
 	return cfg
 }
 
 // SocketDir returns the directory holding the cluster's unix socket, for tools such as
 // psql (psql -h SOCKETDIR -U postgres).
 func (c *Cluster) SocketDir() string { return c.socketDir }
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
 
 // hasBinaries reports whether dir holds executable initdb and postgres files.
 func hasBinaries(dir string) bool {

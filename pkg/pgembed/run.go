@@ -54,7 +54,7 @@ type child struct {
 // connections and creates Config.Database if it is missing. Afterwards postgres is
 // supervised: if it exits on its own it is restarted with backoff until Stop. ctx bounds
 // the whole start-up; a Start that fails leaves no process behind. Stop blocks while a
-// Start is in progress.
+// Start is in progress. A stopped Cluster may be started again.
 func (c *Cluster) Start(ctx context.Context) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -182,10 +182,7 @@ func (c *Cluster) supervise(sup *supervisor, ch *child, logFile *os.File) {
 				c.mu.Unlock()
 				return
 			}
-			next, err := (*child)(nil), c.clearStalePID()
-			if err == nil {
-				next, err = c.spawn(logFile)
-			}
+			next, err := c.respawn(logFile)
 			if err == nil {
 				sup.child = next
 			}
@@ -200,6 +197,14 @@ func (c *Cluster) supervise(sup *supervisor, ch *child, logFile *os.File) {
 			break
 		}
 	}
+}
+
+// respawn starts postgres again after a crash; the caller holds c.mu.
+func (c *Cluster) respawn(logFile *os.File) (*child, error) {
+	if err := c.clearStalePID(); err != nil {
+		return nil, err
+	}
+	return c.spawn(logFile)
 }
 
 // command prepares one of the PostgreSQL binaries to run as the run-as user, in its own

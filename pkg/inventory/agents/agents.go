@@ -1,0 +1,34 @@
+// Package agents embeds the PatchMon agent binaries that the server hands out to hosts
+// (hosts/agent/download, the install script and agent self-update).
+//
+// `make agents` cross-compiles cmd/patchmon-agent into dist/ as
+// patchmon-agent-<os>-<arch> before the server is built, so a `make build` server carries
+// the agent for linux amd64, arm64, arm and 386. A plain `go build` of the server embeds
+// whatever dist/ holds, possibly nothing; the server then answers 404 with a message
+// naming the missing platform.
+//
+// The version served for a binary is read from the binary itself: the value given to
+// `-ldflags "-X <package>.Version=<v>"` (recorded in the Go build information), else the
+// module version, else a "PatchMon Agent v<version>" string in the binary. A file
+// <binary>.version next to it overrides all of these.
+//
+// The API is stable: FS is all there is.
+package agents
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// FS returns the embedded binaries, with names relative to dist/.
+func FS() fs.FS {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		// fs.Sub fails only for an invalid directory name, which "dist" is not.
+		panic(err)
+	}
+	return sub
+}

@@ -1,0 +1,117 @@
+package inventory
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/patchmon-go/patchmon/pkg/db"
+	"github.com/patchmon-go/patchmon/pkg/inventory/agents"
+	"github.com/patchmon-go/patchmon/pkg/kv"
+)
+
+// Config configures a Service.
+type Config struct {
+	// DB is the database holding the inventory tables (migration 0003). Required.
+	DB *db.DB
+	// Cache holds verified agent credentials for CredentialCacheTTL, so bcrypt runs once
+	// per credential rather than once per request. Required.
+	Cache kv.Cache
+	// Tokens holds the one-time bootstrap tokens of served install scripts. Required.
+	Tokens kv.Tokens
+	// Secret keys the credential cache: entries are stored under
+	// HMAC-SHA256(Secret, api_id, api_key), so the cache never holds a usable key.
+	// At least 16 bytes. Required.
+	Secret []byte
+	// PublicURL is the base URL agents reach the server at, written into install scripts
+	// and install commands, e.g. "https://patchmon.example.com". Default:
+	// "http://localhost:3000".
+	PublicURL string
+	// AgentBinaries holds the agent builds served to agents, named
+	// patchmon-agent-<os>-<arch>. Default: the binaries embedded at build time (see
+	// package agents; `make` fills it).
+	AgentBinaries fs.FS
+	// Logger receives warnings about degraded dependencies. Default: discard.
+	Logger *slog.Logger
+	// CredentialCacheTTL bounds how long a verified credential is trusted without
+	// bcrypt. Regeneration and deletion take effect at once regardless (the cached value
+	// carries the credential generation, which every agent request checks against the
+	// host row). Default: 5m.
+	CredentialCacheTTL time.Duration
+	// BootstrapTokenTTL is how long an install script's bootstrap token stays valid.
+	// Default: 300s.
+	BootstrapTokenTTL time.Duration
+	// RetryWindow is how long a byte-identical report is treated as the agent's retry of
+	// the previous one and answered without writing. Default: 10m.
+	RetryWindow time.Duration
+	// CopyThreshold is the number of new host_packages rows from which ingest switches
+	// from a multi-row INSERT to COPY. Default: 256.
+	CopyThreshold int
+}
+
+// Service is the inventory: it authenticates agents, ingests their reports and check-ins
+// and manages hosts. It is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	db     *db.DB
+	log    *slog.Logger
+	bins   *binaryCatalog
+	flight singleflight.Group
+	macKey []byte
+}
+
+// New validates cfg and returns a Service. It does no I/O.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.DB == nil:
+		return nil, errors.New("inventory: Config.DB is required")
+	case cfg.Cache == nil:
+		return nil, errors.New("inventory: Config.Cache is required")
+	case cfg.Tokens == nil:
+		return nil, errors.New("inventory: Config.Tokens is required")
+	case len(cfg.Secret) < 16:
+		return nil, errors.New("inventory: Config.Secret must be at least 16 bytes")
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:3000"
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("inventory: Config.PublicURL must be an absolute http(s) URL")
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.AgentBinaries == nil {
+		cfg.AgentBinaries = agents.FS()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CredentialCacheTTL <= 0 {
+		cfg.CredentialCacheTTL = 5 * time.Minute
+	}
+	if cfg.BootstrapTokenTTL <= 0 {
+		cfg.BootstrapTokenTTL = 300 * time.Second
+	}
+	if cfg.RetryWindow <= 0 {
+		cfg.RetryWindow = 10 * time.Minute
+	}
+	if cfg.CopyThreshold <= 0 {
+		cfg.CopyThreshold = 256
+	}
+	s := &Service{
+		cfg:    cfg,
+		db:     cfg.DB,
+		log:    cfg.Logger,
+		bins:   newBinaryCatalog(cfg.AgentBinaries),
+		macKey: deriveKey(cfg.Secret, "patchmon agent credential cache v1"),
+	}
+	return s, nil
+}
+
+// PublicURL is the base URL written into install scripts.
+func (s *Service) PublicURL() string { return s.cfg.PublicURL }

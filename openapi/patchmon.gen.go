@@ -22,48 +22,6 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/agentproto"
 )
 
-// Defines values for AgentIntegrationStatusRequestIntegration.
-const (
-	AgentIntegrationStatusRequestIntegrationCompliance AgentIntegrationStatusRequestIntegration = "compliance"
-	AgentIntegrationStatusRequestIntegrationDocker     AgentIntegrationStatusRequestIntegration = "docker"
-)
-
-// Valid indicates whether the value is a known member of the AgentIntegrationStatusRequestIntegration enum.
-func (e AgentIntegrationStatusRequestIntegration) Valid() bool {
-	switch e {
-	case AgentIntegrationStatusRequestIntegrationCompliance:
-		return true
-	case AgentIntegrationStatusRequestIntegrationDocker:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for AgentIntegrationStatusRequestStatus.
-const (
-	AgentIntegrationStatusRequestStatusError      AgentIntegrationStatusRequestStatus = "error"
-	AgentIntegrationStatusRequestStatusInstalling AgentIntegrationStatusRequestStatus = "installing"
-	AgentIntegrationStatusRequestStatusReady      AgentIntegrationStatusRequestStatus = "ready"
-	AgentIntegrationStatusRequestStatusRemoving   AgentIntegrationStatusRequestStatus = "removing"
-)
-
-// Valid indicates whether the value is a known member of the AgentIntegrationStatusRequestStatus enum.
-func (e AgentIntegrationStatusRequestStatus) Valid() bool {
-	switch e {
-	case AgentIntegrationStatusRequestStatusError:
-		return true
-	case AgentIntegrationStatusRequestStatusInstalling:
-		return true
-	case AgentIntegrationStatusRequestStatusReady:
-		return true
-	case AgentIntegrationStatusRequestStatusRemoving:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for AgentIntegrationsResponseComplianceMode.
 const (
 	AgentIntegrationsResponseComplianceModeDisabled AgentIntegrationsResponseComplianceMode = "disabled"
@@ -205,21 +163,7 @@ type AgentBootstrapExchangeResponse struct {
 }
 
 // AgentIntegrationStatusRequest defines model for AgentIntegrationStatusRequest.
-type AgentIntegrationStatusRequest struct {
-	Components    *map[string]string                       `json:"components,omitempty"`
-	Enabled       *bool                                    `json:"enabled,omitempty"`
-	InstallEvents *[]map[string]interface{}                `json:"install_events,omitempty"`
-	Integration   AgentIntegrationStatusRequestIntegration `json:"integration"`
-	Message       *string                                  `json:"message,omitempty"`
-	ScannerInfo   *map[string]interface{}                  `json:"scanner_info,omitempty"`
-	Status        AgentIntegrationStatusRequestStatus      `json:"status"`
-}
-
-// AgentIntegrationStatusRequestIntegration defines model for AgentIntegrationStatusRequest.Integration.
-type AgentIntegrationStatusRequestIntegration string
-
-// AgentIntegrationStatusRequestStatus defines model for AgentIntegrationStatusRequest.Status.
-type AgentIntegrationStatusRequestStatus string
+type AgentIntegrationStatusRequest = agentproto.IntegrationStatusRequest
 
 // AgentIntegrations defines model for AgentIntegrations.
 type AgentIntegrations struct {

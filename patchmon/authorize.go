@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/patchmon-go/patchmon/pkg/httpx"
+	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
 // Every operation in the spec declares who may call it with the x-permission extension:
@@ -25,6 +26,13 @@ func (s *Server) authorizer(info httpx.RouteInfo, next http.Handler) (http.Handl
 		return nil, fmt.Errorf("openapi: %s %s (%s) declares no x-permission", info.Method, info.Pattern, info.OperationID)
 	case "public":
 		return next, nil
+	case "agent":
+		return s.inventory.RequireAgent(next), nil
+	case "authenticated":
+		return s.requireUser("", next), nil
+	}
+	if users.IsPermission(info.Permission) {
+		return s.requireUser(info.Permission, next), nil
 	}
 	return nil, fmt.Errorf("openapi: %s %s (%s): no enforcer for x-permission %q", info.Method, info.Pattern, info.OperationID, info.Permission)
 }

@@ -3,6 +3,8 @@ package patchmon
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -255,6 +257,19 @@ func (c *Config) embedded() bool { return c.DatabaseURL == "" }
 
 // redisEnabled reports whether Redis replaces the in-process store.
 func (c *Config) redisEnabled() bool { return c.RedisURL != "" || c.RedisHost != "" }
+
+// publicURL is the base URL agents use (SERVER_PROTOCOL, SERVER_HOST, SERVER_PORT), with
+// the port left out when it is the protocol's default.
+func (c *Config) publicURL() string {
+	host := c.ServerHost
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]"
+	}
+	if (c.ServerProtocol == "https" && c.ServerPort == 443) || (c.ServerProtocol == "http" && c.ServerPort == 80) {
+		return c.ServerProtocol + "://" + host
+	}
+	return c.ServerProtocol + "://" + host + ":" + strconv.Itoa(c.ServerPort)
+}
 
 // corsOrigins is the effective CORS allow-list.
 func (c *Config) corsOrigins() []string {

@@ -108,12 +108,19 @@ server. Run several replicas with an external PostgreSQL and Redis.
 			fmt.Fprintf(&b, "\n## %s\n\n| Variable | Default | Meaning |\n|---|---|---|\n", sec)
 		}
 		doc := docs[name]
+		commentDefault := ""
 		if i := strings.LastIndex(doc, " Default:"); i >= 0 {
-			doc = doc[:i]
+			doc, commentDefault = doc[:i], strings.TrimSuffix(strings.TrimSpace(doc[i+len(" Default:"):]), ".")
 		}
 		doc = strings.TrimPrefix(doc, name+" ")
+		for _, verb := range []string{"is ", "are "} {
+			doc = strings.TrimPrefix(doc, verb)
+		}
 		doc = strings.ToUpper(doc[:1]) + doc[1:]
 		def := "—"
+		if rest, ok := strings.CutPrefix(commentDefault, `""`); ok && strings.TrimSpace(rest) != "" {
+			def = "— " + strings.TrimSpace(rest)
+		}
 		if cf.def != "" {
 			v := reflect.New(cf.kind).Elem()
 			if err := setField(v, cf, cf.def); err != nil {

@@ -9,6 +9,7 @@ package patchmon
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -27,11 +28,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patchmon-go/patchmon/openapi"
+	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
 	"github.com/patchmon-go/patchmon/pkg/httpx"
+	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
+	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
 )
 
@@ -55,6 +59,10 @@ type Server struct {
 
 	// limiter forwards to the store chosen at Start, so routes can be built in New.
 	limiter lateLimiter
+	// inventory serves the agent endpoints; it is bound to its service at Start.
+	inventory *inventory.API
+	// authn holds the user and auth services once started.
+	authn authState
 
 	mu       sync.Mutex
 	running  bool
@@ -90,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -204,6 +212,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.openStore(ctx); err != nil {
+		return err
+	}
+	if err := s.startInventory(); err != nil {
+		return err
+	}
+	if err := s.startAuth(ctx); err != nil {
 		return err
 	}
 	if !s.cfg.DisableListener {
@@ -364,6 +378,24 @@ func (s *Server) openStore(ctx context.Context) error {
 	return nil
 }
 
+// startInventory binds the agent endpoints to the database and store opened by Start.
+func (s *Server) startInventory() error {
+	secret := sha256.Sum256([]byte("patchmon inventory\x00" + s.cfg.JWTSecret))
+	svc, err := inventory.New(inventory.Config{
+		DB:        s.db,
+		Cache:     s.store,
+		Tokens:    s.store,
+		Secret:    secret[:],
+		PublicURL: s.cfg.publicURL(),
+		Logger:    s.log.With("component", "inventory"),
+	})
+	if err != nil {
+		return err
+	}
+	s.inventory.Bind(svc)
+	return nil
+}
+
 func (s *Server) listen() error {
 	addr := s.cfg.ListenAddr
 	if addr == "" {
@@ -418,6 +450,8 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		}
 		s.httpSrv, s.listener = nil, nil
 	}
+	s.inventory.Bind(nil)
+	s.stopAuth()
 	if s.store != nil {
 		s.limiter.set(nil)
 		s.store.Close()
@@ -487,7 +521,9 @@ func (s *Server) buildHandler() error {
 	if err != nil {
 		return err
 	}
-	strict := openapi.NewStrictHandlerWithOptions(&api{systemAPI: &systemAPI{s: s}}, nil, openapi.StrictHTTPServerOptions{
+	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
+		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService)}
+	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,
 	})

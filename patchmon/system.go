@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/patchmon-go/patchmon/openapi"
+	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/inventory"
+	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
 // api composes the feature handlers into the generated strict server interface by
@@ -19,6 +22,9 @@ import (
 // and the compiler insists every operation in the spec has exactly one implementation.
 type api struct {
 	*systemAPI
+	*inventory.API
+	*auth.Handlers
+	*users.AdminAPI
 }
 
 var _ openapi.StrictServerInterface = (*api)(nil)

@@ -108,3 +108,23 @@ func FuzzCompareVersions(f *testing.F) {
 		}
 	})
 }
+
+func TestParseOSRelease(t *testing.T) {
+	t.Parallel()
+	got := ParseOSRelease("# comment\nNAME=\"Rocky Linux\"\nID=rocky\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID='9.4'\nPRETTY_NAME=\"Quote \\\"inside\\\"\"\nbroken line\n")
+	assert.Equal(t, map[string]string{
+		"NAME": "Rocky Linux", "ID": "rocky", "ID_LIKE": "rhel centos fedora", "VERSION_ID": "9.4",
+		"PRETTY_NAME": `Quote "inside"`,
+	}, got)
+}
+
+func FuzzParseOSRelease(f *testing.F) {
+	f.Add("ID=debian\nVERSION_ID=\"12\"\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		for k := range ParseOSRelease(in) {
+			if k == "" {
+				t.Fatal("empty key")
+			}
+		}
+	})
+}

@@ -43,12 +43,12 @@ type IngestResult struct {
 
 // pkgRow is one package of a report, cleaned and trimmed, as stored in host_packages.
 type pkgRow struct {
-	name, description, category       string
-	current, available, source        string
-	needsUpdate, security             bool
+	name, description, category         string
+	current, available, source          string
+	needsUpdate, security               bool
 	wuaGUID, wuaKB, wuaSeverity, wuaURL string
-	wuaCategories                     []string
-	wuaRevision                       int32
+	wuaCategories                       []string
+	wuaRevision                         int32
 }
 
 // sameHostFields reports whether the per-host columns of two rows are equal (the
@@ -76,17 +76,17 @@ type repoRow struct {
 
 // preparedReport is a validated, cleaned report reduced to what is stored.
 type preparedReport struct {
-	full                           bool
-	sections                       []string
-	hasPackages, hasRepos          bool
-	hasInterfaces, hasHostname     bool
-	packages                       []pkgRow // sorted by name, one per name
-	repos                          []repoRow
-	updates, security              int
-	packagesHash, reposHash        string
-	interfacesHash, hostnameHash   string
-	interfacesJSON, disksJSON      []byte
-	report                         *agentproto.Report
+	full                         bool
+	sections                     []string
+	hasPackages, hasRepos        bool
+	hasInterfaces, hasHostname   bool
+	packages                     []pkgRow // sorted by name, one per name
+	repos                        []repoRow
+	updates, security            int
+	packagesHash, reposHash      string
+	interfacesHash, hostnameHash string
+	interfacesJSON, disksJSON    []byte
+	report                       *agentproto.Report
 }
 
 // invalidReport turns a validation failure into the 400 the agent gets.
@@ -266,16 +266,46 @@ func (s *Service) Ingest(ctx context.Context, a Agent, r *agentproto.Report, met
 	if err != nil {
 		return IngestResult{}, err
 	}
-	res, err := s.ingest(ctx, a, p, meta, start)
+	res, flags, err := s.ingest(ctx, a, p, meta, start)
 	if errors.Is(err, ErrInvalidCredentials) {
 		s.forget(ctx, a)
 	}
 	if err != nil {
 		return IngestResult{}, err
 	}
-	if res.Retry {
-		return res, nil
+	if p.full {
+		res.AutoUpdate = s.autoUpdate(ctx, r.Architecture, r.AgentVersion, flags)
 	}
-	res.AutoUpdate = s.autoUpdate(ctx, r)
 	return res, nil
+}
+
+// autoUpdate tells a reporting agent whether to update itself: only when this build
+// carries an agent for its platform that is newer than it, and auto-update is enabled
+// for the server and for the host.
+func (s *Service) autoUpdate(ctx context.Context, arch, current string, flags autoFlags) *agentproto.AutoUpdate {
+	goarch, ok := normalizeArch(arch)
+	if !ok || strings.TrimSpace(current) == "" {
+		return nil
+	}
+	bin, err := s.bins.lookup(AgentOS, goarch)
+	if err != nil {
+		if !errors.Is(err, ErrNoAgentBinary) {
+			s.log.WarnContext(ctx, "reading agent binary failed", "arch", goarch, "err", err)
+		}
+		return nil
+	}
+	au := &agentproto.AutoUpdate{LatestVersion: bin.Version, CurrentVersion: current}
+	newer := CompareVersions(bin.Version, current) > 0
+	switch {
+	case !newer:
+		au.Message = "Agent is up to date"
+	case !flags.server:
+		au.Message = "Auto-update is disabled in server settings"
+	case !flags.host:
+		au.Message = "Auto-update is disabled for this host"
+	default:
+		au.ShouldUpdate = true
+		au.Message = "A newer agent version is available"
+	}
+	return au
 }

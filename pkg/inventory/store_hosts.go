@@ -352,10 +352,10 @@ func (s *Service) agentSettings(ctx context.Context, a Agent) (agentSettings, er
 
 // HostIntegrations are a host's integration switches as the agent sees them.
 type HostIntegrations struct {
-	Docker, Compliance        bool
-	ComplianceMode            string
-	OpenSCAPEnabled           bool
-	DockerBenchEnabled        bool
+	Docker, Compliance bool
+	ComplianceMode     string
+	OpenSCAPEnabled    bool
+	DockerBenchEnabled bool
 }
 
 func (s *Service) integrations(ctx context.Context, a Agent) (HostIntegrations, error) {

@@ -2,6 +2,9 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 
 export type Theme = 'light' | 'dark';
 
+/** What a user chose: a theme, or "follow the system". Stored per user on the server too. */
+export type ThemePreference = Theme | 'system';
+
 /** localStorage key holding the user's explicit choice; absent means "follow the system". */
 export const THEME_STORAGE_KEY = 'patchmon.theme';
 
@@ -21,9 +24,10 @@ export function readStoredTheme(): Theme | null {
   }
 }
 
-function writeStoredTheme(theme: Theme): void {
+function writeStoredTheme(theme: Theme | null): void {
   try {
-    window.localStorage.setItem(THEME_STORAGE_KEY, theme);
+    if (theme) window.localStorage.setItem(THEME_STORAGE_KEY, theme);
+    else window.localStorage.removeItem(THEME_STORAGE_KEY);
   } catch {
     // The choice then lasts for this page only, which is the best we can do.
   }
@@ -47,7 +51,11 @@ export function applyTheme(theme: Theme): void {
 
 interface ThemeContextValue {
   theme: Theme;
+  /** The explicit choice, or 'system' while the system setting decides. */
+  preference: ThemePreference;
   setTheme: (theme: Theme) => void;
+  /** Applies a preference, e.g. the one saved in the user's profile. */
+  setPreference: (preference: ThemePreference) => void;
   toggleTheme: () => void;
 }
 
@@ -76,9 +84,26 @@ export function ThemeProvider({ children }: { children: ReactNode }) {
     setThemeState(next);
   }, []);
 
+  const setPreference = useCallback(
+    (next: ThemePreference) => {
+      if (next !== 'system') {
+        setTheme(next);
+        return;
+      }
+      writeStoredTheme(null);
+      setExplicit(false);
+      setThemeState(systemTheme());
+    },
+    [setTheme],
+  );
+
   const toggleTheme = useCallback(() => setTheme(theme === 'dark' ? 'light' : 'dark'), [theme, setTheme]);
 
-  const value = useMemo(() => ({ theme, setTheme, toggleTheme }), [theme, setTheme, toggleTheme]);
+  const preference: ThemePreference = explicit ? theme : 'system';
+  const value = useMemo(
+    () => ({ theme, preference, setTheme, setPreference, toggleTheme }),
+    [theme, preference, setTheme, setPreference, toggleTheme],
+  );
   return <ThemeContext.Provider value={value}>{children}</ThemeContext.Provider>;
 }
 

@@ -1,5 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { components, paths } from './schema';
+import { sessionFetch } from './session';
 
 /** Where the versioned API lives; the spec's paths carry this prefix. */
 export const API_BASE_PATH = '/api/v1';
@@ -29,7 +30,8 @@ function origin(): string {
 const lateFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
 
 const shared = {
-  fetch: lateFetch,
+  // Renews an expired access token once and reports a session that is gone for good.
+  fetch: sessionFetch(lateFetch),
   credentials: 'same-origin',
   headers: { Accept: 'application/json' },
 } as const;
@@ -43,11 +45,20 @@ export const root = createClient<RootPaths>({ ...shared, baseUrl: origin() });
 /** Error raised when the server answers with something other than the documented response. */
 export class ApiError extends Error {
   readonly status: number;
+  /** The stable machine-readable code from the error body, when there is one. */
+  readonly code?: string;
+  /** The request field the error is about (password, email, …), when there is one. */
+  readonly field?: string;
+  /** Seconds until a rate-limited request may be retried. */
+  readonly retryAfter?: number;
 
-  constructor(message: string, status: number) {
+  constructor(message: string, status: number, details: { code?: string; field?: string; retryAfter?: number } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.code = details.code;
+    this.field = details.field;
+    this.retryAfter = details.retryAfter;
   }
 }
 
@@ -57,4 +68,31 @@ export function errorMessage(body: unknown, status: number): string {
     return body.error;
   }
   return `The server answered with HTTP ${status}.`;
+}
+
+function stringProp(body: unknown, key: string): string | undefined {
+  if (!body || typeof body !== 'object' || !(key in body)) return undefined;
+  const value = (body as Record<string, unknown>)[key];
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+/** An ApiError carrying the message, code and field of an error body. */
+export function toApiError(body: unknown, status: number): ApiError {
+  const retry = body && typeof body === 'object' && 'retryAfter' in body ? Number(body.retryAfter) : undefined;
+  return new ApiError(errorMessage(body, status), status, {
+    code: stringProp(body, 'code'),
+    field: stringProp(body, 'field'),
+    retryAfter: retry !== undefined && Number.isFinite(retry) ? retry : undefined,
+  });
+}
+
+/**
+ * The data of an openapi-fetch result, or an ApiError built from its error body.
+ * Lets query and mutation functions be written as `unwrap(await api.GET(…))`.
+ */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || result.data === undefined) {
+    throw toApiError(result.error, result.response.status);
+  }
+  return result.data;
 }

@@ -63,6 +63,834 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Agent heartbeat and hash-gated check-in
+         * @description An empty body is a heartbeat. A body carries the agent's current section hashes
+         *     and volatile metrics; the answer lists in `requestFull` the sections whose stored
+         *     hash is missing or differs, which the agent then sends with hosts/update.
+         */
+        post: operations["postHostsPing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Agent report (full or partial)
+         * @description Without `sections` the report is full and replaces the host's inventory; with
+         *     `sections` only the listed sections (packages, repos, interfaces, hostname) are
+         *     applied. A full report needs at least one package; more than 10,000 packages are
+         *     rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
+         *     then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
+         *     report (an agent retry) is answered without writing anything.
+         */
+        post: operations["postHostsUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/update-interval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How often agents report (minutes) */
+        get: operations["getAgentUpdateInterval"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Integration switches for the calling host
+         * @description The agent treats the answer as authoritative for which integrations run.
+         */
+        get: operations["getHostIntegrations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/integration-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report an integration's setup state */
+        post: operations["postHostIntegrationStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/agent/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest agent version served for an architecture
+         * @description `hash` is the SHA-256 of the binary hosts/agent/download serves. `hasUpdate` is
+         *     true only when a newer version is available and auto-update is enabled both for
+         *     the server and for the host. 404 when this build carries no agent binary for the
+         *     platform.
+         */
+        get: operations["getAgentVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/agent/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the agent binary */
+        get: operations["getAgentDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * POSIX sh installer for the calling host
+         * @description Authenticated with the host's credentials, it returns a script carrying a one-time
+         *     bootstrap token (32 random bytes, hex, valid 300 s, deleted on use), never the API
+         *     key. The script detects the architecture and init system, downloads the agent,
+         *     exchanges the token for the credentials and writes config and credentials (0600),
+         *     then installs a systemd or OpenRC service, or a crontab entry as a fallback.
+         *     `force=true` tolerates broken package-manager state.
+         */
+        get: operations["getAgentInstallScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/bootstrap/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a bootstrap token for the host's credentials
+         * @description The token is deleted on first use; an unknown or expired token gets 401.
+         */
+        post: operations["postBootstrapExchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * POSIX sh uninstaller
+         * @description Stops and removes the agent, its service or crontab entry, configuration and logs.
+         *     Environment options: `REMOVE_BACKUPS=1` also deletes backups of the configuration,
+         *     `SILENT=1` prints nothing but errors.
+         */
+        get: operations["getAgentRemoveScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/check-admin-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether first-time setup is still needed */
+        get: operations["authCheckAdminUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/setup-admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create the first user (a super admin) and sign in
+         * @description Only while no user exists; afterwards it answers 409.
+         */
+        post: operations["authSetupAdmin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/signup-enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether self sign-up is open */
+        get: operations["authSignupEnabled"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an account (only when an administrator enabled sign-up) */
+        post: operations["authSignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with username (or email) and password
+         * @description Answers with the user and tokens (and sets the `token` and `refresh_token`
+         *     cookies), or with `requiresTfa: true` and a `tfaChallenge` to send to
+         *     /api/v1/auth/verify-tfa with a code. Unknown users and wrong passwords get the
+         *     same 401; a locked account gets 423 for the whole lockout.
+         */
+        post: operations["authLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-tfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete a sign-in with a TOTP or backup code */
+        post: operations["authVerifyTfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for new tokens
+         * @description The refresh token comes from the `refresh_token` cookie or the body. It is
+         *     rotated: the old one stops working. Fails with 401 once the session was revoked,
+         *     has expired or was inactive longer than SESSION_INACTIVITY_TIMEOUT_MINUTES.
+         */
+        post: operations["authRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out of this session
+         * @description Revokes the session of the access or refresh token and clears the cookies.
+         */
+        post: operations["authLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out of every session of the current user */
+        post: operations["authLogoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user and their permissions */
+        get: operations["authGetProfile"];
+        /** Change the current user's names, email, username or theme */
+        put: operations["authUpdateProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/change-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the current user's password
+         * @description Limited to PASSWORD_RATE_LIMIT_MAX attempts per PASSWORD_RATE_LIMIT_WINDOW_MS.
+         *     Every other session of the user is signed out.
+         */
+        put: operations["authChangePassword"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user's active sessions */
+        get: operations["authListSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of the current user's sessions */
+        delete: operations["authRevokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Authentication settings changed at run time */
+        get: operations["authGetSettings"];
+        /** Change authentication settings (self sign-up) */
+        put: operations["authUpdateSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the login page shows the SSO button, and its text */
+        get: operations["authOidcConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start single sign-on (redirects to the identity provider)
+         * @description Sets an httpOnly cookie holding state, nonce and PKCE verifier for 10 minutes and
+         *     redirects to the provider. In production (NODE_ENV=production) only over HTTPS.
+         */
+        get: operations["authOidcLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Single sign-on callback from the identity provider
+         * @description Redirects to the dashboard signed in (cookies set), or to /login?error=CODE where
+         *     CODE is one of session_expired, invalid_state, provider_error, email_not_verified,
+         *     user_not_found, account_disabled, authentication_failed.
+         */
+        get: operations["authOidcCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user's two-factor state */
+        get: operations["tfaStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling an authenticator app
+         * @description Returns a new secret as otpauth URL and QR code; confirm with verify-setup.
+         */
+        post: operations["tfaSetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/verify-setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm enrolment with a code; turns 2FA on */
+        post: operations["tfaVerifySetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn 2FA off (needs the password) */
+        post: operations["tfaDisable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/regenerate-backup-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the backup codes (needs the password) */
+        post: operations["tfaRegenerateBackupCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/trusted-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Devices that skip the 2FA step */
+        get: operations["tfaListTrustedDevices"];
+        put?: never;
+        post?: never;
+        /** Forget every trusted device */
+        delete: operations["tfaRevokeAllTrustedDevices"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tfa/trusted-devices/{deviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Forget one trusted device */
+        delete: operations["tfaRevokeTrustedDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List users */
+        get: operations["usersList"];
+        put?: never;
+        /**
+         * Create a user
+         * @description Creating a super admin needs can_manage_superusers.
+         */
+        post: operations["usersCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/admin/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        /** One user */
+        get: operations["usersGet"];
+        /**
+         * Change a user's details, role or active flag
+         * @description Changing a super admin, or making someone one, needs can_manage_superusers. The
+         *     last active super admin cannot be demoted or deactivated.
+         */
+        put: operations["usersUpdate"];
+        post?: never;
+        /**
+         * Delete a user
+         * @description Not yourself, and not the last active super admin.
+         */
+        delete: operations["usersDelete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/admin/users/{userId}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a user's password (signs the user out everywhere) */
+        post: operations["usersResetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/admin/users/{userId}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clear a user's login and 2FA lockouts */
+        post: operations["usersUnlock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/admin/users/{userId}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Sign a user out everywhere and forget their trusted devices */
+        delete: operations["usersRevokeSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permissions/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The permission matrix
+         * @description Every role with its permissions, and every permission the server knows.
+         */
+        get: operations["rolesList"];
+        put?: never;
+        /** Create a custom role */
+        post: operations["rolesCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permissions/roles/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role: string;
+            };
+            cookie?: never;
+        };
+        /** One role and its permissions */
+        get: operations["rolesGet"];
+        /** Replace a role's permissions (superadmin always has all) */
+        put: operations["rolesUpdate"];
+        post?: never;
+        /** Delete a custom role that no user has */
+        delete: operations["rolesDelete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permissions/user-permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user's role and permissions */
+        get: operations["rolesUserPermissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Security audit log, newest first */
+        get: operations["authAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -101,8 +929,468 @@ export interface components {
             database: components["schemas"]["DependencyHealth"];
             redis: components["schemas"]["DependencyHealth"];
         };
+        /**
+         * @description The agent's report; fields as in spec/agent-protocol.md (packages, repositories,
+         *     osType, osVersion, hostname, ip, architecture, agentVersion, machineId,
+         *     kernelVersion, installedKernelVersion, selinuxStatus, systemUptime, bootTime,
+         *     loadAverage, cpuModel, cpuCores, ramInstalled, swapSize, diskDetails, gatewayIp,
+         *     dnsServers, networkInterfaces, executionTime, needsReboot, rebootReason,
+         *     packageManager, sections, hashes, agentExecutionMs). Validated by the handler.
+         */
+        AgentReport: Record<string, never>;
+        /**
+         * @description `{hashes: {packagesHash, reposHash, interfacesHash, hostnameHash, dockerHash,
+         *     complianceHash}, metrics: {cpuCores, cpuModel, ramInstalled, swapSize, diskDetails,
+         *     systemUptime, bootTime, loadAverage, needsReboot, rebootReason}, agentVersion,
+         *     agentExecutionMs}`; every member is optional.
+         */
+        AgentPingRequest: Record<string, never>;
+        AgentIntegrations: {
+            docker: boolean;
+            compliance: boolean;
+        };
+        AgentPingResponse: {
+            /** @example Ping successful */
+            message: string;
+            /** Format: date-time */
+            timestamp: string;
+            friendlyName: string;
+            /** @description True on the first check-in of a pending host or of one marked offline. */
+            agentStartup: boolean;
+            /** @description Always true; tells the agent it may skip unchanged sections. */
+            hashGate: boolean;
+            integrations: components["schemas"]["AgentIntegrations"];
+            /** @description Stale sections, among packages, repos, interfaces, hostname, docker, compliance. */
+            requestFull?: string[];
+        };
+        AgentAutoUpdate: {
+            shouldUpdate: boolean;
+            latestVersion: string;
+            currentVersion: string;
+            message: string;
+        };
+        AgentUpdateResponse: {
+            /** @example Host updated successfully */
+            message: string;
+            /** @description Always true; agents before 2.0 check it. */
+            success: boolean;
+            packagesProcessed: number;
+            updatesAvailable: number;
+            securityUpdates: number;
+            autoUpdate?: components["schemas"]["AgentAutoUpdate"];
+        };
+        AgentUpdateIntervalResponse: {
+            /** @description Minutes between reports. */
+            updateInterval: number;
+        };
+        AgentIntegrationsResponse: {
+            success: boolean;
+            integrations: components["schemas"]["AgentIntegrations"];
+            /** @enum {string} */
+            compliance_mode: "disabled" | "on-demand" | "enabled";
+            compliance_openscap_enabled: boolean;
+            compliance_docker_bench_enabled: boolean;
+        };
+        AgentIntegrationStatusRequest: {
+            /** @enum {string} */
+            integration: "docker" | "compliance";
+            enabled?: boolean;
+            /** @enum {string} */
+            status: "ready" | "installing" | "removing" | "error";
+            message?: string;
+            components?: {
+                [key: string]: string;
+            };
+            scanner_info?: {
+                [key: string]: unknown;
+            };
+            install_events?: {
+                [key: string]: unknown;
+            }[];
+        };
+        AgentMessage: {
+            message: string;
+        };
+        AgentVersionResponse: {
+            currentVersion: string;
+            latestVersion: string;
+            hasUpdate: boolean;
+            autoUpdateDisabled: boolean;
+            autoUpdateDisabledReason: string;
+            downloadUrl: string;
+            releaseNotes: string;
+            architecture: string;
+            /** @example go */
+            agentType: string;
+            /** @description SHA-256 (hex) of the binary served by hosts/agent/download. */
+            hash: string;
+        };
+        AgentBootstrapExchangeRequest: {
+            /** @description The 64-hex-character bootstrap token from the installer. */
+            token: string;
+        };
+        AgentBootstrapExchangeResponse: {
+            apiId: string;
+            apiKey: string;
+        };
+        HostCreateRequest: {
+            friendly_name: string;
+            hostGroupIds?: string[];
+            docker_enabled?: boolean;
+            compliance_enabled?: boolean;
+            notes?: string;
+        };
+        HostGroupRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            color: string;
+        };
+        HostCreateResponse: {
+            /** @example Host created successfully */
+            message: string;
+            /** Format: uuid */
+            hostId: string;
+            friendlyName: string;
+            apiId: string;
+            /** @description Shown only once; the server keeps a bcrypt hash. */
+            apiKey: string;
+            hostGroups: components["schemas"]["HostGroupRef"][];
+            /** @description One-liner that downloads and runs the installer on the host. */
+            installCommand: string;
+        };
+        AuthSetupStatus: {
+            /** @description At least one user exists. */
+            hasAdminUsers: boolean;
+            /** @description No user exists yet; only setup-admin is offered. */
+            setupRequired: boolean;
+        };
+        AuthAccountRequest: {
+            username: string;
+            /** Format: email */
+            email: string;
+            firstName?: string;
+            lastName?: string;
+            /** @description Checked against the PASSWORD_* policy. */
+            password: string;
+        };
+        AuthLoginRequest: {
+            /** @description Username or email address. */
+            username: string;
+            password: string;
+        };
+        AuthLoginResult: {
+            /** @description When true, send tfaChallenge and a code to /api/v1/auth/verify-tfa. */
+            requiresTfa: boolean;
+            /** @description Single-use, valid for 5 minutes. */
+            tfaChallenge?: string;
+            user?: components["schemas"]["User"];
+            permissions?: string[];
+            /** @description The access token (JWT), also set as the `token` cookie. */
+            token?: string;
+            /** @description The refresh token, also set as the `refresh_token` cookie. */
+            refreshToken?: string;
+            /** Format: date-time */
+            expiresAt?: string;
+        };
+        AuthTokenResponse: {
+            user: components["schemas"]["User"];
+            permissions: string[];
+            token: string;
+            refreshToken: string;
+            /**
+             * Format: date-time
+             * @description When the access token expires.
+             */
+            expiresAt: string;
+        };
+        AuthVerifyTfaRequest: {
+            tfaChallenge: string;
+            /** @description A 6-digit TOTP code or a backup code. */
+            code: string;
+            /** @description Skip the 2FA step on this browser for TFA_REMEMBER_ME_EXPIRES_IN. */
+            rememberDevice?: boolean;
+        };
+        AuthRefreshRequest: {
+            refreshToken?: string;
+        };
+        AuthMessage: {
+            message: string;
+        };
+        AuthProfile: {
+            user: components["schemas"]["User"];
+            permissions: string[];
+        };
+        AuthProfileUpdate: {
+            username?: string;
+            /** Format: email */
+            email?: string;
+            firstName?: string;
+            lastName?: string;
+            /** @enum {string} */
+            themePreference?: "light" | "dark" | "system";
+        };
+        AuthChangePasswordRequest: {
+            currentPassword: string;
+            newPassword: string;
+        };
+        AuthSession: {
+            /** Format: uuid */
+            id: string;
+            /** @description password or oidc. */
+            loginMethod: string;
+            ipAddress: string;
+            userAgent: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastActivityAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The session this request was made with. */
+            current: boolean;
+        };
+        AuthSessionList: {
+            sessions: components["schemas"]["AuthSession"][];
+        };
+        AuthSignupStatus: {
+            enabled: boolean;
+        };
+        AuthSettings: {
+            /** @description Let anyone create an account (with DEFAULT_USER_ROLE). Default off. */
+            signupEnabled: boolean;
+        };
+        AuthOidcConfig: {
+            /** @description OIDC is enabled and initialised; show the SSO button. */
+            enabled: boolean;
+            buttonText: string;
+            /** @description Hide the username and password form. */
+            disableLocalAuth: boolean;
+        };
+        AuthAuditEvent: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @example auth.login.failure */
+            event: string;
+            success: boolean;
+            /** Format: uuid */
+            actorId?: string | null;
+            actorUsername: string;
+            targetType: string;
+            targetId: string;
+            targetName: string;
+            ipAddress: string;
+            userAgent: string;
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        AuthAuditLog: {
+            events: components["schemas"]["AuthAuditEvent"][];
+            /** Format: int64 */
+            total: number;
+        };
+        TfaStatus: {
+            enabled: boolean;
+            /** @description False for accounts without a local password (SSO only). */
+            available: boolean;
+            backupCodesRemaining: number;
+            trustedDevices: number;
+        };
+        TfaSetupResult: {
+            /** @description Base32 secret for manual entry. */
+            secret: string;
+            otpauthUrl: string;
+            /** @description The otpauth URL as a PNG data URL (data:image/png;base64,...). */
+            qrCode: string;
+        };
+        TfaCodeRequest: {
+            code: string;
+        };
+        TfaPasswordRequest: {
+            password: string;
+        };
+        TfaBackupCodes: {
+            /** @description Ten single-use codes; shown only now. */
+            backupCodes: string[];
+        };
+        TfaTrustedDevice: {
+            /** Format: uuid */
+            id: string;
+            ipAddress: string;
+            userAgent: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The device this request came from. */
+            current: boolean;
+        };
+        TfaTrustedDeviceList: {
+            devices: components["schemas"]["TfaTrustedDevice"][];
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            email: string;
+            firstName: string;
+            lastName: string;
+            role: string;
+            isActive: boolean;
+            tfaEnabled: boolean;
+            /** @enum {string} */
+            themePreference: "light" | "dark" | "system";
+            avatarUrl: string;
+            /** @description False for accounts created by SSO that never set a password. */
+            hasPassword: boolean;
+            oidcLinked: boolean;
+            /** @description Locked out after failed logins right now. */
+            locked: boolean;
+            /** Format: date-time */
+            lockedUntil?: string | null;
+            /** Format: date-time */
+            lastLoginAt?: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        UserList: {
+            users: components["schemas"]["User"][];
+            total: number;
+        };
+        UserCreateRequest: {
+            username: string;
+            /** Format: email */
+            email: string;
+            firstName?: string;
+            lastName?: string;
+            password: string;
+            /** @description Default DEFAULT_USER_ROLE. */
+            role?: string;
+            /** @default true */
+            isActive: boolean;
+        };
+        UserUpdateRequest: {
+            username?: string;
+            /** Format: email */
+            email?: string;
+            firstName?: string;
+            lastName?: string;
+            role?: string;
+            isActive?: boolean;
+        };
+        UserResetPasswordRequest: {
+            newPassword: string;
+        };
+        Role: {
+            name: string;
+            description: string;
+            builtin: boolean;
+            permissions: string[];
+            userCount: number;
+        };
+        RolePermission: {
+            /** @example can_view_hosts */
+            name: string;
+            description: string;
+        };
+        RoleMatrix: {
+            roles: components["schemas"]["Role"][];
+            permissions: components["schemas"]["RolePermission"][];
+        };
+        RoleCreateRequest: {
+            name: string;
+            description?: string;
+            permissions: string[];
+        };
+        RoleUpdateRequest: {
+            description?: string;
+            permissions: string[];
+        };
+        RoleUserPermissions: {
+            role: string;
+            permissions: string[];
+        };
     };
     responses: {
+        /** @description Not signed in, or the session expired or was revoked. */
+        AuthUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Signed in but lacking the permission, or the request was refused (CSRF). */
+        AuthForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The resource does not exist. */
+        AuthNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request conflicts with the current state (setup done, name taken, role in use). */
+        AuthConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The account (or its 2FA) is locked after too many failed attempts. */
+        AuthLocked: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Missing or invalid agent credentials (X-API-ID / X-API-KEY) or bootstrap token. */
+        AgentUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The resource does not exist. */
+        InventoryNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body is larger than the endpoint's limit. */
+        InventoryPayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request does not match the API description or fails validation. */
         BadRequest: {
             headers: {
@@ -206,6 +1494,1313 @@ export interface operations {
                     "text/html": string;
                 };
             };
+        };
+    };
+    postHostsPing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AgentPingRequest"];
+            };
+        };
+        responses: {
+            /** @description Check-in recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentPingResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AgentUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    postHostsUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentReport"];
+            };
+        };
+        responses: {
+            /** @description Report applied. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUpdateResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AgentUnauthorized"];
+            413: components["responses"]["InventoryPayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAgentUpdateInterval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The interval. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUpdateIntervalResponse"];
+                };
+            };
+            401: components["responses"]["AgentUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getHostIntegrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host's integration settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentIntegrationsResponse"];
+                };
+            };
+            401: components["responses"]["AgentUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    postHostIntegrationStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentIntegrationStatusRequest"];
+            };
+        };
+        responses: {
+            /** @description State recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AgentUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAgentVersion: {
+        parameters: {
+            query?: {
+                arch?: string;
+                os?: string;
+                type?: string;
+                currentVersion?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Version information. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentVersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AgentUnauthorized"];
+            404: components["responses"]["InventoryNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAgentDownload: {
+        parameters: {
+            query?: {
+                arch?: string;
+                os?: string;
+                force?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent binary. */
+            200: {
+                headers: {
+                    /** @description SHA-256 (hex) of the body. */
+                    "X-Agent-SHA256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AgentUnauthorized"];
+            404: components["responses"]["InventoryNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAgentInstallScript: {
+        parameters: {
+            query?: {
+                arch?: string;
+                os?: string;
+                force?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The installer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["AgentUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    postBootstrapExchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentBootstrapExchangeRequest"];
+            };
+        };
+        responses: {
+            /** @description The credentials. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentBootstrapExchangeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AgentUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAgentRemoveScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The uninstaller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authCheckAdminUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Setup state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSetupStatus"];
+                };
+            };
+        };
+    };
+    authSetupAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description The super admin was created and is signed in (cookies set). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["AuthConflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authSignupEnabled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sign-up state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSignupStatus"];
+                };
+            };
+        };
+    };
+    authSignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description The account was created with DEFAULT_USER_ROLE and is signed in. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in, or a second factor is needed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthLoginResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            423: components["responses"]["AuthLocked"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authVerifyTfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthVerifyTfaRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in (cookies set; `tfa_device` too when rememberDevice). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            423: components["responses"]["AuthLocked"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AuthRefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description New tokens (cookies set). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenResponse"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    authLogoutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All sessions revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    authGetProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed-in user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProfile"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    authUpdateProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    authChangePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Password changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authListSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active sessions, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSessionList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    authRevokeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    authGetSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSettings"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    authUpdateSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthSettings"];
+            };
+        };
+        responses: {
+            /** @description The settings now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    authOidcConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OIDC state for the login page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthOidcConfig"];
+                };
+            };
+        };
+    };
+    authOidcLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the identity provider. */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authOidcCallback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the dashboard or to the login page with an error. */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["AuthForbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    tfaStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 2FA state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TfaStatus"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    tfaSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TfaSetupResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    tfaVerifySetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TfaCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description 2FA is on; the backup codes are shown once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TfaBackupCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    tfaDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TfaPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description 2FA is off; backup codes and trusted devices are gone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    tfaRegenerateBackupCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TfaPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description The new codes, shown once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TfaBackupCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    tfaListTrustedDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Trusted devices, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TfaTrustedDeviceList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    tfaRevokeAllTrustedDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    tfaRevokeTrustedDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    usersList: {
+        parameters: {
+            query?: {
+                search?: string;
+                role?: string;
+                active?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Users ordered by username. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    usersCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new user. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    usersGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    usersUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    usersDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    usersResetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Password set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    usersUnlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlocked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    usersRevokeSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    rolesList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Roles and permissions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleMatrix"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    rolesCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new role. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    rolesGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    rolesUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated role. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    rolesDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    rolesUserPermissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Role and permissions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleUserPermissions"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    authAuditLog: {
+        parameters: {
+            query?: {
+                /** @description An event name, or a prefix ending in a dot (`auth.login.`). */
+                event?: string;
+                /** @description Entries where this user is the actor or the target. */
+                userId?: string;
+                success?: boolean;
+                from?: string;
+                to?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries and the total that match. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthAuditLog"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
         };
     };
 }

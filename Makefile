@@ -11,7 +11,7 @@ PORT       ?= 3000
 DATA_DIR   ?= $(CURDIR)/data
 NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 
-.PHONY: run build server web web-deps generate test test-go test-web bench lint deps deps-test clean help
+.PHONY: run build agents server web web-deps generate test test-go test-web bench lint deps deps-test clean help
 
 help:
 	@echo "make run       build everything and start the server (embedded PostgreSQL, port $(PORT))"
@@ -53,7 +53,22 @@ web-deps:
 web: web-deps
 	cd web && npm run --silent build
 
-server:
+# agents cross-compiles the agent for every architecture the server hands out and puts the
+# binaries (with a .version file each) where the server embeds them from.
+AGENT_DIST  := pkg/inventory/agents/dist
+AGENT_ARCHS := amd64 arm64 arm 386
+agents:
+	@if [ -d cmd/patchmon-agent ]; then \
+	  for arch in $(AGENT_ARCHS); do \
+	    echo "==> agent linux/$$arch"; \
+	    CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath \
+	      -ldflags '-s -w -X github.com/patchmon-go/patchmon/agentkit.Version=$(VERSION)' \
+	      -o $(AGENT_DIST)/patchmon-agent-linux-$$arch ./cmd/patchmon-agent || exit 1; \
+	    echo '$(VERSION)' > $(AGENT_DIST)/patchmon-agent-linux-$$arch.version; \
+	  done; \
+	else echo "==> cmd/patchmon-agent not present: the server is built without agent binaries"; fi
+
+server: agents
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/patchmon-server ./cmd/patchmon-server
 
@@ -92,4 +107,4 @@ lint:
 	@if [ -d web/node_modules ]; then cd web && npm run --silent lint; fi
 
 clean:
-	rm -rf $(BIN) web/dist/app
+	rm -rf $(BIN) web/dist/app $(AGENT_DIST)/patchmon-agent-*

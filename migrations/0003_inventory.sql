@@ -101,6 +101,9 @@ CREATE TABLE hosts (
     last_checkin_at           timestamptz,  -- any authenticated ping or report
     last_report_at            timestamptz,  -- last accepted hosts/update
     last_full_report_at       timestamptz,  -- last accepted full report
+    -- SHA-256 of the last accepted report body: a byte-identical body within the retry
+    -- window is the agent retrying, and is answered without writing.
+    last_report_digest        bytea,
     created_at                timestamptz NOT NULL DEFAULT now(),
     updated_at                timestamptz NOT NULL DEFAULT now()
 );

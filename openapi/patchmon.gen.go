@@ -259,9 +259,9 @@ type AgentVersionResponse struct {
 
 // AuthAccountRequest defines model for AuthAccountRequest.
 type AuthAccountRequest struct {
-	Email     openapi_types.Email `json:"email"`
-	FirstName *string             `json:"firstName,omitempty"`
-	LastName  *string             `json:"lastName,omitempty"`
+	Email     string  `json:"email"`
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
 
 	// Password Checked against the PASSWORD_* policy.
 	Password string `json:"password"`
@@ -349,7 +349,7 @@ type AuthProfile struct {
 
 // AuthProfileUpdate defines model for AuthProfileUpdate.
 type AuthProfileUpdate struct {
-	Email           *openapi_types.Email              `json:"email,omitempty"`
+	Email           *string                           `json:"email,omitempty"`
 	FirstName       *string                           `json:"firstName,omitempty"`
 	LastName        *string                           `json:"lastName,omitempty"`
 	ThemePreference *AuthProfileUpdateThemePreference `json:"themePreference,omitempty"`
@@ -631,11 +631,11 @@ type UserThemePreference string
 
 // UserCreateRequest defines model for UserCreateRequest.
 type UserCreateRequest struct {
-	Email     openapi_types.Email `json:"email"`
-	FirstName *string             `json:"firstName,omitempty"`
-	IsActive  *bool               `json:"isActive,omitempty"`
-	LastName  *string             `json:"lastName,omitempty"`
-	Password  string              `json:"password"`
+	Email     string  `json:"email"`
+	FirstName *string `json:"firstName,omitempty"`
+	IsActive  *bool   `json:"isActive,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	Password  string  `json:"password"`
 
 	// Role Default DEFAULT_USER_ROLE.
 	Role     *string `json:"role,omitempty"`
@@ -655,12 +655,12 @@ type UserResetPasswordRequest struct {
 
 // UserUpdateRequest defines model for UserUpdateRequest.
 type UserUpdateRequest struct {
-	Email     *openapi_types.Email `json:"email,omitempty"`
-	FirstName *string              `json:"firstName,omitempty"`
-	IsActive  *bool                `json:"isActive,omitempty"`
-	LastName  *string              `json:"lastName,omitempty"`
-	Role      *string              `json:"role,omitempty"`
-	Username  *string              `json:"username,omitempty"`
+	Email     *string `json:"email,omitempty"`
+	FirstName *string `json:"firstName,omitempty"`
+	IsActive  *bool   `json:"isActive,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	Role      *string `json:"role,omitempty"`
+	Username  *string `json:"username,omitempty"`
 }
 
 // AgentUnauthorized defines model for AgentUnauthorized.

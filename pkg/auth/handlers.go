@@ -204,7 +204,7 @@ func (a *Handlers) AuthVerifyTfa(ctx context.Context, req openapi.AuthVerifyTfaR
 	r := requestFrom(ctx)
 	cookies := s.sessionCookies(r, t)
 	if t.DeviceToken != "" {
-		cookies = append(cookies, newCookie(r, CookieDevice, t.DeviceToken, refreshCookiePath, seconds(t.DeviceExpires.Sub(s.now()))))
+		cookies = append(cookies, newCookie(r, CookieDevice, t.DeviceToken, deviceCookiePath, seconds(t.DeviceExpires.Sub(s.now()))))
 	}
 	return cookieResponse{status: http.StatusOK, cookies: cookies, body: tokensBody(t)}, nil
 }
@@ -514,7 +514,7 @@ func (a *Handlers) TfaDisable(ctx context.Context, req openapi.TfaDisableRequest
 		return nil, err
 	}
 	r := requestFrom(ctx)
-	return cookieResponse{status: http.StatusOK, cookies: []*http.Cookie{clearCookie(r, CookieDevice, refreshCookiePath)},
+	return cookieResponse{status: http.StatusOK, cookies: []*http.Cookie{clearCookie(r, CookieDevice, deviceCookiePath)},
 		body: openapi.AuthMessage{Message: "Two-factor authentication disabled"}}, nil
 }
 

@@ -21,6 +21,8 @@ const (
 	// refreshCookiePath keeps the long-lived cookies away from every other request.
 	refreshCookiePath = "/api/v1/auth"
 	oidcCookiePath    = "/api/v1/auth/oidc"
+	// deviceCookiePath reaches sign-in and the trusted-device list.
+	deviceCookiePath = "/api/v1"
 )
 
 // UserFrom returns the signed-in user of a request (set by Require), or nil and false.

@@ -128,8 +128,8 @@ func TestPingMetrics(t *testing.T) {
 	e := setup(t)
 	h := e.newHost("web-1")
 	resp := e.do(&h, "POST", "/api/v1/hosts/ping", agentproto.PingRequest{
-		Hashes:  agentproto.PingHashes{PackagesHash: strings.Repeat("a", 64)},
-		Metrics: agentproto.PingMetrics{CPUCores: ptr(8), RAMInstalled: ptr(15.5), LoadAverage: []float64{1, 2, 3}, NeedsReboot: ptr(true), RebootReason: ptr("libc"), SystemUptime: ptr("1 day")},
+		Hashes:       agentproto.PingHashes{PackagesHash: strings.Repeat("a", 64)},
+		Metrics:      agentproto.PingMetrics{CPUCores: ptr(8), RAMInstalled: ptr(15.5), LoadAverage: []float64{1, 2, 3}, NeedsReboot: ptr(true), RebootReason: ptr("libc"), SystemUptime: ptr("1 day")},
 		AgentVersion: "1.4.1", AgentExecutionMs: ptr[int64](42),
 	})
 	require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
@@ -268,8 +268,8 @@ func TestIntegrationStatus(t *testing.T) {
 	h := e.newHost("web-1")
 	body := map[string]any{
 		"integration": "compliance", "enabled": true, "status": "installing", "message": "installing openscap",
-		"components":   map[string]string{"openscap": "installing", "ssg": "ready"},
-		"scanner_info": map[string]any{"openscap_version": "1.3.7", "profiles": []string{"cis"}},
+		"components":     map[string]string{"openscap": "installing", "ssg": "ready"},
+		"scanner_info":   map[string]any{"openscap_version": "1.3.7", "profiles": []string{"cis"}},
 		"install_events": []map[string]string{{"step": "apt", "status": "done", "message": "ok", "timestamp": "2025-01-01T00:00:00Z"}},
 	}
 	resp := e.do(&h, "POST", "/api/v1/hosts/integration-status", body)

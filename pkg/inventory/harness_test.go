@@ -55,7 +55,10 @@ type options struct {
 func setup(t testing.TB, opts ...func(*options)) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, patchmontest.DatabaseURL(t))
+	pcfg, err := pgxpool.ParseConfig(patchmontest.DatabaseURL(t))
+	require.NoError(t, err)
+	pcfg.MaxConns = 30 // the server's default DB_CONNECTION_LIMIT
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	mig, err := dbmigrate.New(pool, dbmigrate.Config{SkipRiver: true})

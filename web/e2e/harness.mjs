@@ -4,14 +4,15 @@
 // `make test` (or the commands in web/README.md) builds bin/patchmon-server and
 // web/dist/app first.
 //
-// Each test file calls useHarness() once at top level; that starts a server and a browser
-// before the file's tests and stops both after them, also when a test fails.
+// Each test file calls useHarness() once inside its top-level describe(); that starts a
+// server and a browser before the file's tests and stops both after them, also when a
+// test fails. (Node 20 runs top-level before() hooks around every test, hence describe.)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -77,8 +78,13 @@ export async function startServer({ name, env = {} }) {
   if (!existsSync(serverBinary)) {
     throw new Error(`${serverBinary} does not exist: build it first (go build -o bin/patchmon-server ./cmd/patchmon-server)`);
   }
-  if (!existsSync(join(repoRoot, 'web/dist/app/index.html'))) {
+  const index = join(repoRoot, 'web/dist/app/index.html');
+  if (!existsSync(index)) {
     throw new Error('web/dist/app is not built: run `npm run build` in web/ first');
+  }
+  // The server embeds web/dist when it is compiled: a dashboard built later is not in it.
+  if (statSync(index).mtimeMs > statSync(serverBinary).mtimeMs) {
+    throw new Error(`${serverBinary} is older than web/dist/app: rebuild the server after the dashboard, since it embeds it`);
   }
 
   // Run as root, the embedded cluster runs as the postgres user, which must be able to
@@ -239,14 +245,14 @@ export async function screenshot(page, name) {
  */
 
 /**
- * Registers before/after hooks for the calling test file: a server and a browser for the
+ * Registers before/after hooks in the calling describe() block: a server and a browser for the
  * file's tests, stopped afterwards whatever happened. The returned object is filled in
  * by the time the first test runs.
- * @param {{ env?: Record<string, string> }} [options] extra server environment
+ * @param {{ name: string, env?: Record<string, string> }} options name labels the server
+ *   log (screenshots/NAME.server.log); env adds to the server's environment
  * @returns {Harness}
  */
-export function useHarness({ env } = {}) {
-  const name = basename(process.argv[1] ?? 'e2e', '.mjs').replace(/\.test$/, '');
+export function useHarness({ name, env }) {
   const h = /** @type {Harness} */ ({});
   /** @type {(() => Promise<void>)[]} */
   const closers = [];

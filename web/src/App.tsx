@@ -1,6 +1,9 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { lazy, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
+import { ApiError } from './api/client';
+import { AuthProvider } from './auth/AuthProvider';
+import { FullPageStatus, RequireAuth, RequirePermission } from './auth/guards';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { Layout } from './components/Layout';
 import { ToastProvider } from './components/Toasts';
@@ -11,28 +14,74 @@ import { ThemeProvider } from './theme';
 const Dashboard = lazy(() => import('./pages/Dashboard'));
 const UpcomingSection = lazy(() => import('./pages/UpcomingSection'));
 const NotFound = lazy(() => import('./pages/NotFound'));
+const Login = lazy(() => import('./pages/auth/Login'));
+const Setup = lazy(() => import('./pages/auth/Setup'));
+const Signup = lazy(() => import('./pages/auth/Signup'));
+const Profile = lazy(() => import('./pages/profile/Profile'));
+const Users = lazy(() => import('./pages/admin/Users'));
+const Roles = lazy(() => import('./pages/admin/Roles'));
+const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
-      queries: { staleTime: 10_000, retry: 1 },
+      // A 4xx will not change by asking again; a network error or 5xx might.
+      queries: { staleTime: 10_000, retry: (count, err) => count < 1 && !(err instanceof ApiError && err.status < 500) },
     },
   });
 }
 
+/** Pages that have shipped, by section path; the others show their "arrives with" state. */
+const pages: Record<string, ReactNode> = {
+  '/users': <Users />,
+  '/roles': <Roles />,
+  '/audit-log': <AuditLog />,
+};
+
+function PublicPage({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<FullPageStatus title="Loading…" busy />}>{children}</Suspense>;
+}
+
 export function AppRoutes() {
   return (
-    <Routes>
-      <Route element={<Layout />}>
-        <Route index element={<Dashboard />} />
-        {sections
-          .filter((s) => s.arrivesWith)
-          .map((s) => (
-            <Route key={s.path} path={`${s.path}/*`} element={<UpcomingSection section={s} />} />
-          ))}
-        <Route path="*" element={<NotFound />} />
-      </Route>
-    </Routes>
+    <AuthProvider>
+      <Routes>
+        <Route path="/login" element={<PublicPage><Login /></PublicPage>} />
+        <Route path="/setup" element={<PublicPage><Setup /></PublicPage>} />
+        <Route path="/signup" element={<PublicPage><Signup /></PublicPage>} />
+        <Route
+          element={
+            <RequireAuth>
+              <Layout />
+            </RequireAuth>
+          }
+        >
+          <Route
+            index
+            element={
+              <RequirePermission permission="can_view_dashboard">
+                <Dashboard />
+              </RequirePermission>
+            }
+          />
+          <Route path="profile/*" element={<Profile />} />
+          {sections
+            .filter((s) => s.path !== '/')
+            .map((s) => (
+              <Route
+                key={s.path}
+                path={`${s.path}/*`}
+                element={
+                  <RequirePermission permission={s.permission}>
+                    {pages[s.path] ?? <UpcomingSection section={s} />}
+                  </RequirePermission>
+                }
+              />
+            ))}
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </AuthProvider>
   );
 }
 

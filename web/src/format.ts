@@ -19,3 +19,35 @@ export function formatTime(value: string | number | Date): string {
   const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleTimeString();
 }
+
+/** Date and time in the user's locale, e.g. "02/01/2025, 03:04:05"; the input as given when unparsable. */
+export function formatDateTime(value: string | number | Date | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+}
+
+/** "Firefox on Linux" from a User-Agent header; "Unknown browser" when nothing is recognised. */
+export function describeUserAgent(ua: string): string {
+  if (!ua) return 'Unknown browser';
+  const browsers: [RegExp, string][] = [
+    [/Edg\//, 'Edge'],
+    [/OPR\//, 'Opera'],
+    [/Firefox\//, 'Firefox'],
+    [/Chrome\/|Chromium\//, 'Chrome'],
+    [/Safari\//, 'Safari'],
+    [/curl\//, 'curl'],
+  ];
+  const systems: [RegExp, string][] = [
+    [/Android/, 'Android'],
+    [/iPhone|iPad|iOS/, 'iOS'],
+    [/Windows/, 'Windows'],
+    [/Mac OS X|Macintosh/, 'macOS'],
+    [/CrOS/, 'ChromeOS'],
+    [/Linux/, 'Linux'],
+  ];
+  const browser = browsers.find(([re]) => re.test(ua))?.[1];
+  const system = systems.find(([re]) => re.test(ua))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? (ua.length > 60 ? `${ua.slice(0, 57)}…` : ua);
+}

@@ -1,7 +1,9 @@
 import {
+  AuditIcon,
   DashboardIcon,
   GroupsIcon,
   HostsIcon,
+  KeyIcon,
   PackagesIcon,
   RepositoriesIcon,
   SettingsIcon,
@@ -18,17 +20,23 @@ export interface Section {
   arrivesWith?: string;
   /** One sentence on what the section will show, for its empty state. */
   summary: string;
+  /** The permission a user needs to see the section; without it the link is hidden and the page refuses. */
+  permission: string;
+  /** The sidebar group the link is listed under; absent for the main group. */
+  group?: 'Administration';
 }
 
 export const sections: readonly Section[] = [
   {
     path: '/',
+    permission: 'can_view_dashboard',
     label: 'Dashboard',
     icon: DashboardIcon,
     summary: 'Server health at a glance.',
   },
   {
     path: '/hosts',
+    permission: 'can_view_hosts',
     label: 'Hosts',
     icon: HostsIcon,
     arrivesWith: 'the host inventory',
@@ -36,6 +44,7 @@ export const sections: readonly Section[] = [
   },
   {
     path: '/packages',
+    permission: 'can_view_packages',
     label: 'Packages',
     icon: PackagesIcon,
     arrivesWith: 'the package inventory',
@@ -43,6 +52,7 @@ export const sections: readonly Section[] = [
   },
   {
     path: '/repositories',
+    permission: 'can_view_packages',
     label: 'Repositories',
     icon: RepositoriesIcon,
     arrivesWith: 'the repository inventory',
@@ -50,6 +60,7 @@ export const sections: readonly Section[] = [
   },
   {
     path: '/host-groups',
+    permission: 'can_view_hosts',
     label: 'Host Groups',
     icon: GroupsIcon,
     arrivesWith: 'host groups',
@@ -57,16 +68,40 @@ export const sections: readonly Section[] = [
   },
   {
     path: '/users',
+    permission: 'can_view_users',
+    group: 'Administration',
     label: 'Users',
     icon: UsersIcon,
-    arrivesWith: 'user management',
     summary: 'Dashboard accounts, their roles and two-factor authentication.',
   },
   {
+    path: '/roles',
+    permission: 'can_view_users',
+    group: 'Administration',
+    label: 'Roles',
+    icon: KeyIcon,
+    summary: 'Roles and the permissions each one grants.',
+  },
+  {
+    path: '/audit-log',
+    permission: 'can_view_users',
+    group: 'Administration',
+    label: 'Audit Log',
+    icon: AuditIcon,
+    summary: 'Sign-ins, two-factor changes, and changes to users, roles and permissions.',
+  },
+  {
     path: '/settings',
+    permission: 'can_manage_settings',
+    group: 'Administration',
     label: 'Settings',
     icon: SettingsIcon,
     arrivesWith: 'server settings',
     summary: 'Server URL, agent update policy, enrollment tokens and integrations.',
   },
 ];
+
+/** The sections a user with these permissions may open, in sidebar order. */
+export function visibleSections(can: (permission: string) => boolean): Section[] {
+  return sections.filter((s) => can(s.permission));
+}

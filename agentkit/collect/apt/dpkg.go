@@ -11,14 +11,14 @@ const dpkgQueryFormat = `${db:Status-Abbrev}\t${Package}\t${Architecture}\t${Ver
 
 // installedPackage is one row of dpkg's database that is really installed.
 type installedPackage struct {
-	Name        string // as reported: "libc6", or "libc6:i386" for a foreign architecture
-	Package     string // dpkg's package name without architecture
-	Arch        string
-	Version     string
-	Section     string
-	Summary     string
-	QueryName   string // the name apt-cache understands: the package, qualified for a foreign architecture
-	PolicyKey   string // the header apt-cache policy prints for it
+	Name      string // as reported: "libc6", or "libc6:i386" for a foreign architecture
+	Package   string // dpkg's package name without architecture
+	Arch      string
+	Version   string
+	Section   string
+	Summary   string
+	QueryName string // the name apt-cache understands: the package, qualified for a foreign architecture
+	PolicyKey string // the header apt-cache policy prints for it
 }
 
 // installedStatus reports whether a db:Status-Abbrev value describes a

@@ -15,7 +15,9 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/agentproto"
 )
 
-func tracker(context.Context, string) ([]byte, error) { return os.ReadFile("testdata/tracker-all.json") }
+func tracker(context.Context, string) ([]byte, error) {
+	return os.ReadFile("testdata/tracker-all.json")
+}
 
 func TestPackagesCheckupdates(t *testing.T) {
 	t.Parallel()

@@ -194,7 +194,7 @@ func parseRepos(out []byte) []agentproto.Repository {
 		}
 		switch {
 		case strings.HasSuffix(t, "{"):
-			name := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(t, "{"), ":"))
+			name := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.TrimSuffix(t, "{")), ":"))
 			res = append(res, agentproto.Repository{Name: name, Distribution: name, RepoType: "pkg", IsEnabled: true})
 			cur = &res[len(res)-1]
 		case t == "}":

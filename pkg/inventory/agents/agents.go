@@ -7,10 +7,11 @@
 // whatever dist/ holds, possibly nothing; the server then answers 404 with a message
 // naming the missing platform.
 //
-// The version served for a binary is read from the binary itself: the value given to
-// `-ldflags "-X <package>.Version=<v>"` (recorded in the Go build information), else the
-// module version, else a "PatchMon Agent v<version>" string in the binary. A file
-// <binary>.version next to it overrides all of these.
+// The version served for a binary is, in order: the content of <binary>.version next to it
+// (`make agents` writes one), the value given to `-ldflags "-X <package>.Version=<v>"` as
+// recorded in the Go build information (Go leaves -ldflags out of it for -trimpath
+// builds), the module version of a tagged build, or a "PatchMon Agent v<version>" string
+// in the binary.
 //
 // The API is stable: FS is all there is.
 package agents

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { useLocation, useNavigate } from 'react-router';
-import { api, ApiError, toApiError, type Schemas } from '../api/client';
+import { api, ApiError, toApiError, unwrap, type Schemas } from '../api/client';
 import { onSessionExpired } from '../api/session';
 import { useTheme, type ThemePreference } from '../theme';
 import { loginPath } from './redirect';
@@ -21,8 +21,8 @@ export interface AuthContextValue {
   error: Error | null;
   /** Records a successful sign-in (login, 2FA, setup, sign-up) without another round trip. */
   signedIn: (profile: Profile) => void;
-  /** Ends the session on the server and forgets it here; resolves when done. */
-  signOut: () => Promise<void>;
+  /** Ends the session (or, with everywhere, every session of the user) and goes to the login page. */
+  signOut: (options?: { everywhere?: boolean }) => Promise<void>;
   /** Re-reads the profile (after a change to the user or their role). */
   reload: () => Promise<unknown>;
 }
@@ -103,9 +103,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
-  const signOut = useCallback(async () => {
+  const signOut = useCallback(async ({ everywhere = false }: { everywhere?: boolean } = {}) => {
+    // Signing out everywhere must not look done here when the server did not do it.
+    if (everywhere) unwrap(await api.POST('/auth/logout-all'));
     try {
-      await api.POST('/auth/logout');
+      if (!everywhere) await api.POST('/auth/logout');
     } finally {
       // Leave the protected page first, so it does not bounce to the login page with a
       // "return here afterwards" link that the user did not ask for.

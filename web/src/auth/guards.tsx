@@ -19,6 +19,17 @@ export function useSetupStatus(enabled = true) {
   });
 }
 
+export const signupStatusQueryKey = ['auth', 'signup-enabled'] as const;
+
+/** GET /auth/signup-enabled: whether anyone may create an account. */
+export function useSignupEnabled() {
+  return useQuery({
+    queryKey: signupStatusQueryKey,
+    queryFn: async ({ signal }) => unwrap(await api.GET('/auth/signup-enabled', { signal })).enabled,
+    staleTime: 60_000,
+  });
+}
+
 /** A full-screen message while the session is checked, or when the server cannot be reached. */
 export function FullPageStatus({ title, children, busy }: { title: string; children?: ReactNode; busy?: boolean }) {
   return (

@@ -1,13 +1,18 @@
-import { useTheme } from '../theme';
+import { useTheme, type Theme } from '../theme';
 import { MoonIcon, SunIcon } from './icons';
 
-export function ThemeToggle() {
-  const { theme, toggleTheme } = useTheme();
+/** Flips light/dark; onChange hears the new theme (the layout saves it to the user's profile). */
+export function ThemeToggle({ onChange }: { onChange?: (theme: Theme) => void }) {
+  const { theme, setTheme } = useTheme();
   const dark = theme === 'dark';
   return (
     <button
       type="button"
-      onClick={toggleTheme}
+      onClick={() => {
+        const next: Theme = dark ? 'light' : 'dark';
+        setTheme(next);
+        onChange?.(next);
+      }}
       aria-label="Dark theme"
       aria-pressed={dark}
       title={dark ? 'Switch to the light theme' : 'Switch to the dark theme'}

@@ -45,15 +45,16 @@ export function TextField({ label, error, hint, className, ...input }: FieldProp
   const id = useId();
   return (
     <div className={className}>
-      <label htmlFor={id} className="block text-sm font-medium">
-        {label}
+      <div className="flex gap-1 text-sm font-medium">
+        <label htmlFor={id}>{label}</label>
+        {/* Outside the label, so the field's name stays "Password", not "Password *"; the
+            required attribute tells assistive technology. */}
         {input.required && (
           <span className="text-rose-600 dark:text-rose-400" aria-hidden="true">
-            {' '}
             *
           </span>
         )}
-      </label>
+      </div>
       <input
         id={id}
         aria-invalid={error ? true : undefined}

@@ -142,3 +142,51 @@ export const RefreshIcon: IconComponent = (p) => (
     <path d="M20 21v-5h-5" />
   </Icon>
 );
+
+export const KeyIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <circle cx="8" cy="15" r="4" />
+    <path d="M10.8 12.2L20 3M16 7l3 3M14 9l2 2" />
+  </Icon>
+);
+
+export const AuditIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <path d="M8 3h8l4 4v13a1 1 0 01-1 1H8a1 1 0 01-1-1V4a1 1 0 011-1z" />
+    <path d="M16 3v4h4M10 12h6M10 16h6" />
+    <path d="M4 7v13a1 1 0 001 1" />
+  </Icon>
+);
+
+export const UserIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <circle cx="12" cy="8" r="4" />
+    <path d="M4 21c1-4 4-6 8-6s7 2 8 6" />
+  </Icon>
+);
+
+export const LogoutIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <path d="M15 4h3a2 2 0 012 2v12a2 2 0 01-2 2h-3" />
+    <path d="M10 17l-5-5 5-5M5 12h11" />
+  </Icon>
+);
+
+export const ChevronDownIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <path d="M6 9l6 6 6-6" />
+  </Icon>
+);
+
+export const CopyIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <rect x="8" y="8" width="12" height="12" rx="2" />
+    <path d="M16 8V6a2 2 0 00-2-2H6a2 2 0 00-2 2v8a2 2 0 002 2h2" />
+  </Icon>
+);
+
+export const PlusIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <path d="M12 5v14M5 12h14" />
+  </Icon>
+);

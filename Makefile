@@ -62,7 +62,7 @@ agents:
 	  for arch in $(AGENT_ARCHS); do \
 	    echo "==> agent linux/$$arch"; \
 	    CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath \
-	      -ldflags '-s -w -X github.com/patchmon-go/patchmon/agentkit.Version=$(VERSION)' \
+	      -ldflags '-s -w -X github.com/patchmon-go/patchmon/agentkit.buildVersion=$(VERSION)' \
 	      -o $(AGENT_DIST)/patchmon-agent-linux-$$arch ./cmd/patchmon-agent || exit 1; \
 	    echo '$(VERSION)' > $(AGENT_DIST)/patchmon-agent-linux-$$arch.version; \
 	  done; \

@@ -44,13 +44,15 @@ type Agent struct {
 	hw  collect.HardwareCollector
 	net collect.NetworkCollector
 
-	collectMu sync.Mutex // one collection at a time
+	collectMu sync.Mutex     // one collection at a time
+	bg        sync.WaitGroup // command handlers started from the WebSocket
 
 	mu        sync.Mutex // guards the fields below
 	settings  Settings
 	facts     string    // fingerprint of the last delivered full report's facts
 	loaded    bool      // state read from StateDir
 	updatedAt time.Time // last self-update, when there is no StateDir
+	persisted bool      // settings were handed to the SettingsStore since New
 
 	reportNow  chan struct{}
 	updateNow  chan struct{}

@@ -187,7 +187,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		"package_manager", a.pm.Name())
 	a.syncSettings(ctx)
 
+	a.saveDerivedOffset(ctx)
+
 	var wg sync.WaitGroup
+	defer a.bg.Wait()
 	defer wg.Wait()
 	defer cancel()
 	if !a.cfg.DisableWebSocket {
@@ -244,6 +247,22 @@ func (a *Agent) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// saveDerivedOffset persists the offset derived from the API id when the
+// configuration did not hold it yet, so that config.yml shows where in the
+// interval this host reports (as the documented report_offset promises).
+func (a *Agent) saveDerivedOffset(ctx context.Context) {
+	a.mu.Lock()
+	s, persisted := a.settings, a.persisted
+	a.persisted = true
+	a.mu.Unlock()
+	if a.cfg.Settings == nil || persisted || a.cfg.ReportOffset == s.ReportOffset {
+		return
+	}
+	if err := a.cfg.Settings.SaveSettings(ctx, s); err != nil {
+		a.log.WarnContext(ctx, "could not save settings", "error", err)
 	}
 }
 

@@ -48,8 +48,9 @@ type Config struct {
 	APIID  string
 	APIKey string
 	// SkipTLSVerify accepts any server certificate (self-signed test
-	// servers). It is ignored for self-update downloads, which are verified
-	// by hash anyway. Default: false.
+	// servers). Self-update is refused while it is set on an https server
+	// (ErrInsecureUpdate): the binary's hash would come over the same
+	// unverified connection. Default: false.
 	SkipTLSVerify bool
 	// HTTPClient performs every HTTP request. Default: a client with
 	// connect, TLS and response-header timeouts and SkipTLSVerify applied.

@@ -114,6 +114,7 @@ func (a *Agent) updateSettings(ctx context.Context, f func(*Settings)) bool {
 	intervalChanged := next.UpdateInterval != a.settings.UpdateInterval || next.ReportOffset != a.settings.ReportOffset
 	if changed {
 		a.settings = next
+		a.persisted = a.persisted || a.cfg.Settings != nil
 	}
 	a.mu.Unlock()
 	if !changed {

@@ -33,15 +33,6 @@ type spooled struct {
 	data json.RawMessage
 }
 
-func newSpool(dir string, maxItems int, maxBytes int64) (*spool, error) {
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("spool: %w", err)
-		}
-	}
-	return &spool{dir: dir, maxItems: maxItems, maxBytes: maxBytes}, nil
-}
-
 // add stores a report and drops the oldest ones beyond the bounds; it
 // returns how many were dropped.
 func (s *spool) add(data []byte) (dropped int, err error) {
@@ -51,8 +42,14 @@ func (s *spool) add(data []byte) (dropped int, err error) {
 	name := fmt.Sprintf("%020d-%06d.json", time.Now().UnixNano(), s.seq%1000000)
 	if s.dir == "" {
 		s.mem = append(s.mem, spooled{name: name, data: slices.Clone(data)})
-	} else if err := writeFileAtomic(filepath.Join(s.dir, name), data, 0o600); err != nil {
-		return 0, fmt.Errorf("spool: %w", err)
+	} else {
+		// Created on first use: New has no side effects.
+		if err := os.MkdirAll(s.dir, 0o700); err != nil {
+			return 0, fmt.Errorf("spool: %w", err)
+		}
+		if err := writeFileAtomic(filepath.Join(s.dir, name), data, 0o600); err != nil {
+			return 0, fmt.Errorf("spool: %w", err)
+		}
 	}
 	return s.trimLocked(), nil
 }

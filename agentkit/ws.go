@@ -3,7 +3,6 @@ package agentkit
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -147,8 +146,6 @@ func (a *Agent) wsSession(ctx context.Context) error {
 	default:
 	}
 
-	var workers sync.WaitGroup
-	defer workers.Wait()
 	ping := time.NewTicker(a.cfg.PingInterval)
 	defer ping.Stop()
 	for {
@@ -170,7 +167,7 @@ func (a *Agent) wsSession(ctx context.Context) error {
 				return fmt.Errorf("websocket ping: %w", <-h.closed)
 			}
 		case data := <-h.frames:
-			a.handleFrame(ctx, conn, data, &workers)
+			a.handleFrame(ctx, conn, data)
 		}
 	}
 }
@@ -188,9 +185,10 @@ func (a *Agent) tlsConfig() *tls.Config {
 }
 
 // handleFrame acts on one server frame. Long work (HTTP calls, reports,
-// updates) is handed to the Run loop or to a worker goroutine, so the
-// connection keeps reading and pinging meanwhile.
-func (a *Agent) handleFrame(ctx context.Context, conn *gws.Conn, data []byte, workers *sync.WaitGroup) {
+// updates) is handed to the Run loop or to a background goroutine that Run
+// waits for, so the connection keeps reading and pinging meanwhile and a
+// dropped link is replaced at once.
+func (a *Agent) handleFrame(ctx context.Context, conn *gws.Conn, data []byte) {
 	f, err := parseFrame(data)
 	if err != nil {
 		a.log.DebugContext(ctx, "websocket: ignoring a frame", "error", err)
@@ -226,14 +224,14 @@ func (a *Agent) handleFrame(ctx context.Context, conn *gws.Conn, data []byte, wo
 				in.Docker = *f.Config.Docker
 			}
 			if c := f.Config.Compliance; c != nil {
-				if m := c.mode(); m != "" {
-					in.Compliance = m
+				if c.Mode != "" {
+					in.Compliance = c.Mode
 				}
-				if c.OpenSCAPEnabled != nil {
-					in.OpenSCAP = c.OpenSCAPEnabled
+				if c.OpenSCAP != nil {
+					in.OpenSCAP = c.OpenSCAP
 				}
-				if c.DockerBenchEnabled != nil {
-					in.DockerBench = c.DockerBenchEnabled
+				if c.DockerBench != nil {
+					in.DockerBench = c.DockerBench
 				}
 			}
 			s.Integrations = &in
@@ -245,25 +243,25 @@ func (a *Agent) handleFrame(ctx context.Context, conn *gws.Conn, data []byte, wo
 		default:
 		}
 	case wsRefreshIntegration:
-		workers.Add(1)
+		a.bg.Add(1)
 		go func() {
-			defer workers.Done()
+			defer a.bg.Done()
 			a.reportIntegrationStatus(ctx)
 		}()
 	case wsSSHProxy:
 		// Only the host's own config could enable an SSH proxy, and this
 		// agent does not provide one: say so instead of leaving the
 		// browser waiting.
-		b, _ := json.Marshal(wsSSHProxyReply{Type: wsSSHProxyError, SessionID: f.SessionID,
-			Message: "SSH proxy is not available on this agent (patchmon-go agentkit does not provide it)"})
-		_ = conn.WriteMessage(gws.OpcodeText, b)
+		if b, err := sshProxyErrorFrame(f.SessionID, "SSH proxy is not available on this agent (patchmon-go agentkit does not provide it)"); err == nil {
+			_ = conn.WriteMessage(gws.OpcodeText, b)
+		}
 	case wsRunPatch:
 		if f.PatchRunID == "" {
 			return
 		}
-		workers.Add(1)
+		a.bg.Add(1)
 		go func() {
-			defer workers.Done()
+			defer a.bg.Done()
 			if err := a.client.patchOutput(ctx, f.PatchRunID, "failed", "patching is not supported by this agent"); err != nil {
 				a.log.WarnContext(ctx, "could not report the unsupported patch run", "error", err)
 			}

@@ -1,106 +1,98 @@
 package agentkit
 
 import (
-	"encoding/json"
 	"errors"
-	"strings"
+
+	"github.com/patchmon-go/patchmon/pkg/wsproto"
 )
 
-// This file is the only place that knows the layout of WebSocket frames
-// (spec/agent-protocol.md, "Agent WebSocket"). When the shared package
-// pkg/wsproto exists, these types become aliases of its types and this file
-// is the only one that changes.
+// This file is the only place that knows the WebSocket frame layout: it maps
+// the frames of pkg/wsproto (shared with the server's agent hub) onto the few
+// fields the agent acts on, so the rest of the agent does not depend on the
+// frame structs.
 
-// Message types the agent handles or answers.
+// Frame types the agent handles.
 const (
-	wsReportNow          = "report_now"
-	wsSettingsUpdate     = "settings_update"
-	wsApplyConfig        = "apply_config"
-	wsUpdateAgent        = "update_agent"
-	wsRefreshIntegration = "refresh_integration_status"
-	wsRunPatch           = "run_patch"
-	wsSSHProxy           = "ssh_proxy"
-	wsSSHProxyError      = "ssh_proxy_error"
+	wsReportNow          = string(wsproto.TypeReportNow)
+	wsSettingsUpdate     = string(wsproto.TypeSettingsUpdate)
+	wsApplyConfig        = string(wsproto.TypeApplyConfig)
+	wsUpdateAgent        = string(wsproto.TypeUpdateAgent)
+	wsRefreshIntegration = string(wsproto.TypeRefreshIntegrationStatus)
+	wsRunPatch           = string(wsproto.TypeRunPatch)
+	wsSSHProxy           = string(wsproto.TypeSSHProxy)
 )
 
-// wsMaxFrame is the largest frame the agent accepts (the server's limit for
-// agent frames).
-const wsMaxFrame = 64 << 10
+// wsMaxFrame is the largest frame the agent reads.
+const wsMaxFrame = wsproto.MaxFrameSize
 
-// wsInbound is a server-to-agent frame; only the fields of the handled types
-// are modelled.
+// wsInbound is what the agent needs from a server frame.
 type wsInbound struct {
-	Type string `json:"type"`
+	Type string
 
-	// settings_update
-	UpdateInterval            *int   `json:"update_interval,omitempty"`
-	ComplianceScanInterval    *int   `json:"compliance_scan_interval,omitempty"`
-	PackageCacheRefreshMode   string `json:"package_cache_refresh_mode,omitempty"`
-	PackageCacheRefreshMaxAge *int   `json:"package_cache_refresh_max_age,omitempty"`
+	// settings_update; nil or "" when the frame leaves a value unchanged.
+	UpdateInterval            *int
+	PackageCacheRefreshMode   string
+	PackageCacheRefreshMaxAge *int
 
 	// apply_config
-	Config *wsAgentConfig `json:"config,omitempty"`
+	Config *wsAgentConfig
 
 	// run_patch
-	PatchRunID string `json:"patch_run_id,omitempty"`
+	PatchRunID string
 
 	// ssh_proxy
-	SessionID string `json:"session_id,omitempty"`
+	SessionID string
 }
 
 type wsAgentConfig struct {
-	Docker     *bool               `json:"docker,omitempty"`
-	Compliance *wsComplianceConfig `json:"compliance,omitempty"`
+	Docker     *bool
+	Compliance *wsComplianceConfig
 }
 
-// wsComplianceConfig.Enabled is a boolean or the string "on-demand".
 type wsComplianceConfig struct {
-	Enabled            json.RawMessage `json:"enabled,omitempty"`
-	OpenSCAPEnabled    *bool           `json:"openscap_enabled,omitempty"`
-	DockerBenchEnabled *bool           `json:"docker_bench_enabled,omitempty"`
+	// Mode is "disabled", "on-demand" or "enabled".
+	Mode        string
+	OpenSCAP    *bool
+	DockerBench *bool
 }
 
-// mode returns the compliance mode the frame sets, or "" when it sets none.
-func (c *wsComplianceConfig) mode() string {
-	raw := strings.TrimSpace(string(c.Enabled))
-	switch raw {
-	case "true":
-		return "enabled"
-	case "false":
-		return "disabled"
-	}
-	var s string
-	if json.Unmarshal(c.Enabled, &s) == nil {
-		switch strings.ToLower(s) {
-		case "on-demand", "on_demand", "ondemand":
-			return "on-demand"
-		case "true", "enabled":
-			return "enabled"
-		case "false", "disabled":
-			return "disabled"
-		}
-	}
-	return ""
-}
-
-// wsSSHProxyReply is the agent's answer to an ssh_proxy request it does not
-// serve.
-type wsSSHProxyReply struct {
-	Type      string `json:"type"`
-	SessionID string `json:"session_id"`
-	Message   string `json:"message"`
-}
-
-var errFrame = errors.New("not a JSON object with a type")
-
-// parseFrame decodes a server frame.
+// parseFrame decodes a server frame. Unknown types come back with only Type
+// set, so the agent can log them: a newer server may send frames this agent
+// does not know.
 func parseFrame(data []byte) (*wsInbound, error) {
-	var f wsInbound
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, errFrame
+	m, err := wsproto.DecodeFromServer(data)
+	if err != nil {
+		var ute *wsproto.UnknownTypeError
+		if errors.As(err, &ute) && ute.Type != "" {
+			return &wsInbound{Type: ute.Type}, nil
+		}
+		return nil, err
 	}
-	if f.Type == "" {
-		return nil, errFrame
+	f := &wsInbound{Type: string(m.Type())}
+	switch m := m.(type) {
+	case *wsproto.SettingsUpdate:
+		if m.UpdateInterval > 0 {
+			f.UpdateInterval = &m.UpdateInterval
+		}
+		f.PackageCacheRefreshMode = m.PackageCacheRefreshMode
+		if m.PackageCacheRefreshMaxAge > 0 {
+			f.PackageCacheRefreshMaxAge = &m.PackageCacheRefreshMaxAge
+		}
+	case *wsproto.ApplyConfig:
+		f.Config = &wsAgentConfig{Docker: m.Config.Docker}
+		if c := m.Config.Compliance; c != nil {
+			f.Config.Compliance = &wsComplianceConfig{Mode: string(c.Enabled), OpenSCAP: c.OpenSCAPEnabled, DockerBench: c.DockerBenchEnabled}
+		}
+	case *wsproto.RunPatch:
+		f.PatchRunID = m.PatchRunID
+	case *wsproto.SSHProxy:
+		f.SessionID = m.SessionID
 	}
-	return &f, nil
+	return f, nil
+}
+
+// sshProxyErrorFrame is the agent's answer to an ssh_proxy request it does
+// not serve.
+func sshProxyErrorFrame(sessionID, message string) ([]byte, error) {
+	return wsproto.Encode(wsproto.NewSSHProxyError(sessionID, message))
 }

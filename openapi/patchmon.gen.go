@@ -22,6 +22,54 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/agentproto"
 )
 
+// Defines values for AgentCommandDeliveryStatus.
+const (
+	AgentCommandDeliveryStatusDelivered AgentCommandDeliveryStatus = "delivered"
+	AgentCommandDeliveryStatusFailed    AgentCommandDeliveryStatus = "failed"
+	AgentCommandDeliveryStatusOffline   AgentCommandDeliveryStatus = "offline"
+)
+
+// Valid indicates whether the value is a known member of the AgentCommandDeliveryStatus enum.
+func (e AgentCommandDeliveryStatus) Valid() bool {
+	switch e {
+	case AgentCommandDeliveryStatusDelivered:
+		return true
+	case AgentCommandDeliveryStatusFailed:
+		return true
+	case AgentCommandDeliveryStatusOffline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentCommandRequestCommand.
+const (
+	AgentCommandRequestCommandDockerInventoryRefresh   AgentCommandRequestCommand = "docker_inventory_refresh"
+	AgentCommandRequestCommandRefreshIntegrationStatus AgentCommandRequestCommand = "refresh_integration_status"
+	AgentCommandRequestCommandReportNow                AgentCommandRequestCommand = "report_now"
+	AgentCommandRequestCommandSettingsUpdate           AgentCommandRequestCommand = "settings_update"
+	AgentCommandRequestCommandUpdateAgent              AgentCommandRequestCommand = "update_agent"
+)
+
+// Valid indicates whether the value is a known member of the AgentCommandRequestCommand enum.
+func (e AgentCommandRequestCommand) Valid() bool {
+	switch e {
+	case AgentCommandRequestCommandDockerInventoryRefresh:
+		return true
+	case AgentCommandRequestCommandRefreshIntegrationStatus:
+		return true
+	case AgentCommandRequestCommandReportNow:
+		return true
+	case AgentCommandRequestCommandSettingsUpdate:
+		return true
+	case AgentCommandRequestCommandUpdateAgent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AgentIntegrationsResponseComplianceMode.
 const (
 	AgentIntegrationsResponseComplianceModeDisabled AgentIntegrationsResponseComplianceMode = "disabled"
@@ -37,6 +85,24 @@ func (e AgentIntegrationsResponseComplianceMode) Valid() bool {
 	case AgentIntegrationsResponseComplianceModeEnabled:
 		return true
 	case AgentIntegrationsResponseComplianceModeOnDemand:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentWsTransitionStatus.
+const (
+	AgentWsTransitionStatusOffline AgentWsTransitionStatus = "offline"
+	AgentWsTransitionStatusOnline  AgentWsTransitionStatus = "online"
+)
+
+// Valid indicates whether the value is a known member of the AgentWsTransitionStatus enum.
+func (e AgentWsTransitionStatus) Valid() bool {
+	switch e {
+	case AgentWsTransitionStatusOffline:
+		return true
+	case AgentWsTransitionStatusOnline:
 		return true
 	default:
 		return false
@@ -103,6 +169,78 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for RealtimeAgentEventType.
+const (
+	RealtimeAgentEventTypeComplianceScanProgress RealtimeAgentEventType = "compliance_scan_progress"
+	RealtimeAgentEventTypeDockerStatus           RealtimeAgentEventType = "docker_status"
+)
+
+// Valid indicates whether the value is a known member of the RealtimeAgentEventType enum.
+func (e RealtimeAgentEventType) Valid() bool {
+	switch e {
+	case RealtimeAgentEventTypeComplianceScanProgress:
+		return true
+	case RealtimeAgentEventTypeDockerStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RealtimeHostStatusPrevious.
+const (
+	RealtimeHostStatusPreviousOffline RealtimeHostStatusPrevious = "offline"
+	RealtimeHostStatusPreviousOnline  RealtimeHostStatusPrevious = "online"
+)
+
+// Valid indicates whether the value is a known member of the RealtimeHostStatusPrevious enum.
+func (e RealtimeHostStatusPrevious) Valid() bool {
+	switch e {
+	case RealtimeHostStatusPreviousOffline:
+		return true
+	case RealtimeHostStatusPreviousOnline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RealtimeHostStatusStatus.
+const (
+	RealtimeHostStatusStatusOffline RealtimeHostStatusStatus = "offline"
+	RealtimeHostStatusStatusOnline  RealtimeHostStatusStatus = "online"
+)
+
+// Valid indicates whether the value is a known member of the RealtimeHostStatusStatus enum.
+func (e RealtimeHostStatusStatus) Valid() bool {
+	switch e {
+	case RealtimeHostStatusStatusOffline:
+		return true
+	case RealtimeHostStatusStatusOnline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RealtimeReportKind.
+const (
+	RealtimeReportKindFull    RealtimeReportKind = "full"
+	RealtimeReportKindPartial RealtimeReportKind = "partial"
+)
+
+// Valid indicates whether the value is a known member of the RealtimeReportKind enum.
+func (e RealtimeReportKind) Valid() bool {
+	switch e {
+	case RealtimeReportKindFull:
+		return true
+	case RealtimeReportKindPartial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserThemePreference.
 const (
 	UserThemePreferenceDark   UserThemePreference = "dark"
@@ -160,6 +298,69 @@ type AgentBootstrapExchangeRequest struct {
 type AgentBootstrapExchangeResponse struct {
 	ApiId  string `json:"apiId"`
 	ApiKey string `json:"apiKey"`
+}
+
+// AgentCommandDelivery defines model for AgentCommandDelivery.
+type AgentCommandDelivery struct {
+	ApiId  string             `json:"apiId"`
+	Error  *string            `json:"error,omitempty"`
+	HostId openapi_types.UUID `json:"hostId"`
+
+	// Status delivered: written to the agent's WebSocket; offline: no agent connection on any
+	// replica; failed: the write failed or the replica holding the agent did not answer.
+	Status AgentCommandDeliveryStatus `json:"status"`
+}
+
+// AgentCommandDeliveryStatus delivered: written to the agent's WebSocket; offline: no agent connection on any
+// replica; failed: the write failed or the replica holding the agent did not answer.
+type AgentCommandDeliveryStatus string
+
+// AgentCommandEvent A command_result stream message's data.
+type AgentCommandEvent struct {
+	At        time.Time `json:"at"`
+	Command   string    `json:"command"`
+	Delivered int       `json:"delivered"`
+
+	// Deliveries Per-host outcomes; left out (with truncated) above 500 hosts.
+	Deliveries *[]AgentCommandDelivery `json:"deliveries,omitempty"`
+	Failed     int                     `json:"failed"`
+	Id         string                  `json:"id"`
+	Offline    int                     `json:"offline"`
+
+	// Target The union of the listed hosts, the members of the listed groups and, with `all`, every host.
+	Target    AgentCommandTarget `json:"target"`
+	Truncated *bool              `json:"truncated,omitempty"`
+}
+
+// AgentCommandRequest defines model for AgentCommandRequest.
+type AgentCommandRequest struct {
+	Command AgentCommandRequestCommand `json:"command"`
+
+	// Target The union of the listed hosts, the members of the listed groups and, with `all`, every host.
+	Target AgentCommandTarget `json:"target"`
+
+	// UpdateInterval Minutes between reports; required for settings_update.
+	UpdateInterval *int `json:"updateInterval,omitempty"`
+}
+
+// AgentCommandRequestCommand defines model for AgentCommandRequest.Command.
+type AgentCommandRequestCommand string
+
+// AgentCommandResult defines model for AgentCommandResult.
+type AgentCommandResult struct {
+	Command    string                 `json:"command"`
+	Delivered  int                    `json:"delivered"`
+	Deliveries []AgentCommandDelivery `json:"deliveries"`
+	Failed     int                    `json:"failed"`
+	Id         string                 `json:"id"`
+	Offline    int                    `json:"offline"`
+}
+
+// AgentCommandTarget The union of the listed hosts, the members of the listed groups and, with `all`, every host.
+type AgentCommandTarget struct {
+	All      *bool                 `json:"all,omitempty"`
+	GroupIds *[]openapi_types.UUID `json:"groupIds,omitempty"`
+	HostIds  *[]openapi_types.UUID `json:"hostIds,omitempty"`
 }
 
 // AgentIntegrationStatusRequest defines model for AgentIntegrationStatusRequest.
@@ -256,6 +457,59 @@ type AgentVersionResponse struct {
 	LatestVersion string `json:"latestVersion"`
 	ReleaseNotes  string `json:"releaseNotes"`
 }
+
+// AgentWsStatus defines model for AgentWsStatus.
+type AgentWsStatus struct {
+	ApiId            string     `json:"apiId"`
+	Connected        bool       `json:"connected"`
+	ConnectedAt      *time.Time `json:"connectedAt,omitempty"`
+	DisconnectReason *string    `json:"disconnectReason,omitempty"`
+	DisconnectedAt   *time.Time `json:"disconnectedAt,omitempty"`
+
+	// DisconnectedSecondsAgo Seconds since the agent disconnected; null while connected or if it never connected.
+	DisconnectedSecondsAgo *int   `json:"disconnected_seconds_ago"`
+	FriendlyName           string `json:"friendlyName"`
+
+	// History The latest status transitions, newest first.
+	History []AgentWsTransition `json:"history"`
+	HostId  openapi_types.UUID  `json:"hostId"`
+
+	// Secure The current or last connection used TLS (directly or via a trusted proxy).
+	Secure bool `json:"secure"`
+}
+
+// AgentWsStatusResponse defines model for AgentWsStatusResponse.
+type AgentWsStatusResponse struct {
+	Data    AgentWsStatus `json:"data"`
+	Success bool          `json:"success"`
+}
+
+// AgentWsSummary defines model for AgentWsSummary.
+type AgentWsSummary struct {
+	// Connected Hosts whose agent holds a WebSocket on a live replica.
+	Connected int `json:"connected"`
+	Offline   int `json:"offline"`
+
+	// Replicas Live server replicas holding agent connections, this one first.
+	Replicas []struct {
+		Connections int    `json:"connections"`
+		Id          string `json:"id"`
+		Self        bool   `json:"self"`
+	} `json:"replicas"`
+	Total int `json:"total"`
+}
+
+// AgentWsTransition defines model for AgentWsTransition.
+type AgentWsTransition struct {
+	At time.Time `json:"at"`
+
+	// Reason connected, closed, idle_timeout, replaced, server_shutdown, replica_lost, revoked, protocol_error or reasserted.
+	Reason string                  `json:"reason"`
+	Status AgentWsTransitionStatus `json:"status"`
+}
+
+// AgentWsTransitionStatus defines model for AgentWsTransition.Status.
+type AgentWsTransitionStatus string
 
 // AuthAccountRequest defines model for AuthAccountRequest.
 type AuthAccountRequest struct {
@@ -505,6 +759,53 @@ type RateLimitError struct {
 	RetryAfter int `json:"retryAfter"`
 }
 
+// RealtimeAgentEvent An agent_event stream message's data.
+type RealtimeAgentEvent struct {
+	ApiId string    `json:"apiId"`
+	At    time.Time `json:"at"`
+
+	// Frame The agent's frame as pkg/wsproto encodes it.
+	Frame  map[string]interface{} `json:"frame"`
+	HostId openapi_types.UUID     `json:"hostId"`
+	Type   RealtimeAgentEventType `json:"type"`
+}
+
+// RealtimeAgentEventType defines model for RealtimeAgentEvent.Type.
+type RealtimeAgentEventType string
+
+// RealtimeHostStatus A host_status stream message's data.
+type RealtimeHostStatus struct {
+	ApiId    string                     `json:"apiId"`
+	At       time.Time                  `json:"at"`
+	HostId   openapi_types.UUID         `json:"hostId"`
+	Previous RealtimeHostStatusPrevious `json:"previous"`
+	Reason   string                     `json:"reason"`
+	Secure   bool                       `json:"secure"`
+	Status   RealtimeHostStatusStatus   `json:"status"`
+}
+
+// RealtimeHostStatusPrevious defines model for RealtimeHostStatus.Previous.
+type RealtimeHostStatusPrevious string
+
+// RealtimeHostStatusStatus defines model for RealtimeHostStatus.Status.
+type RealtimeHostStatusStatus string
+
+// RealtimeReport A report stream message's data.
+type RealtimeReport struct {
+	ApiId             string             `json:"apiId"`
+	At                time.Time          `json:"at"`
+	FriendlyName      *string            `json:"friendlyName,omitempty"`
+	HostId            openapi_types.UUID `json:"hostId"`
+	Kind              RealtimeReportKind `json:"kind"`
+	NeedsReboot       bool               `json:"needsReboot"`
+	PackagesProcessed int                `json:"packagesProcessed"`
+	SecurityUpdates   int                `json:"securityUpdates"`
+	UpdatesAvailable  int                `json:"updatesAvailable"`
+}
+
+// RealtimeReportKind defines model for RealtimeReport.Kind.
+type RealtimeReportKind string
+
 // Role defines model for Role.
 type Role struct {
 	Builtin     bool     `json:"builtin"`
@@ -752,6 +1053,9 @@ type GetHealthParams struct {
 // GetHealthParamsFormat defines parameters for GetHealth.
 type GetHealthParamsFormat string
 
+// AgentsSendCommandJSONRequestBody defines body for AgentsSendCommand for application/json ContentType.
+type AgentsSendCommandJSONRequestBody = AgentCommandRequest
+
 // UsersCreateJSONRequestBody defines body for UsersCreate for application/json ContentType.
 type UsersCreateJSONRequestBody = UserCreateRequest
 
@@ -785,17 +1089,14 @@ type AuthSignupJSONRequestBody = AuthAccountRequest
 // AuthVerifyTfaJSONRequestBody defines body for AuthVerifyTfa for application/json ContentType.
 type AuthVerifyTfaJSONRequestBody = AuthVerifyTfaRequest
 
+// CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
+type CreateHostJSONRequestBody = HostCreateRequest
+
 // PostBootstrapExchangeJSONRequestBody defines body for PostBootstrapExchange for application/json ContentType.
 type PostBootstrapExchangeJSONRequestBody = AgentBootstrapExchangeRequest
 
 // PostHostIntegrationStatusJSONRequestBody defines body for PostHostIntegrationStatus for application/json ContentType.
 type PostHostIntegrationStatusJSONRequestBody = AgentIntegrationStatusRequest
-
-// PostHostsPingJSONRequestBody defines body for PostHostsPing for application/json ContentType.
-type PostHostsPingJSONRequestBody = AgentPingRequest
-
-// PostHostsUpdateJSONRequestBody defines body for PostHostsUpdate for application/json ContentType.
-type PostHostsUpdateJSONRequestBody = AgentReport
 
 // RolesCreateJSONRequestBody defines body for RolesCreate for application/json ContentType.
 type RolesCreateJSONRequestBody = RoleCreateRequest
@@ -886,6 +1187,44 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// AgentsSendCommandWithBody Send a command to hosts, host groups or the whole fleet
+	//
+	// Delivers the command to every agent of the target that holds a WebSocket, on
+	// whichever server replica it is connected to, and reports per host whether it was
+	// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+	// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+	// pushes: the interval agents read at start-up is stored by the settings API.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+	AgentsSendCommandWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AgentsSendCommand Send a command to hosts, host groups or the whole fleet
+	//
+	// Delivers the command to every agent of the target that holds a WebSocket, on
+	// whichever server replica it is connected to, and reports per host whether it was
+	// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+	// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+	// pushes: the interval agents read at start-up is stored by the settings API.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+	AgentsSendCommand(ctx context.Context, body AgentsSendCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AgentWebSocket Agent WebSocket (commands to the agent, events from it)
+	//
+	// Upgrades to a WebSocket once the X-API-ID / X-API-KEY credentials are verified;
+	// every refusal comes before the upgrade. Frames are JSON objects with a `type`
+	// (spec/agent-protocol.md), at most 64 KiB; larger ones close the connection (1009).
+	// The agent pings every 30 s and so does the server; a connection silent for 90 s is
+	// closed and the host counts as offline. The 101 response carries
+	// `X-PatchMon-WS-Version`, the message-set version of pkg/wsproto.
+	//
+	// Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
+	AgentWebSocket(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAPIReference Interactive API reference
 	//
 	// An HTML page that renders this API description and lets you try requests.
@@ -971,6 +1310,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
 	UsersRevokeSessions(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UsersResetTfa Turn a user's 2FA off (lost authenticator and backup codes)
+	//
+	// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/tfa (the `UsersResetTfa` operationId).
+	UsersResetTfa(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UsersUnlock Clear a user's login and 2FA lockouts
 	//
@@ -1181,6 +1525,26 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
 	AuthVerifyTfa(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateHostWithBody Create a host and its agent credentials
+	//
+	// Creates a host in status `pending`. The API key is returned only here (it is
+	// stored bcrypt-hashed); the response also carries the install one-liner.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+	CreateHostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateHost Create a host and its agent credentials
+	//
+	// Creates a host in status `pending`. The API key is returned only here (it is
+	// stored bcrypt-hashed); the response also carries the install one-liner.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+	CreateHost(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAgentDownload Download the agent binary
 	//
 	// Corresponds with GET /api/v1/hosts/agent/download (the `GetAgentDownload` operationId).
@@ -1258,17 +1622,6 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
 	PostHostsPingWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostHostsPing Agent heartbeat and hash-gated check-in
-	//
-	// An empty body is a heartbeat. A body carries the agent's current section hashes
-	// and volatile metrics; the answer lists in `requestFull` the sections whose stored
-	// hash is missing or differs, which the agent then sends with hosts/update.
-	//
-	// Takes a body of the `application/json` content type.
-	//
-	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
-	PostHostsPing(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
 	// GetAgentRemoveScript POSIX sh uninstaller
 	//
 	// Stops and removes the agent, its service or crontab entry, configuration and logs.
@@ -1292,19 +1645,20 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
 	PostHostsUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostHostsUpdate Agent report (full or partial)
+	// HostFetchReport Ask a host's agent for a report now (report_now)
 	//
-	// Without `sections` the report is full and replaces the host's inventory; with
-	// `sections` only the listed sections (packages, repos, interfaces, hostname) are
-	// applied. A full report needs at least one package; more than 10,000 packages are
-	// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
-	// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
-	// report (an agent retry) is answered without writing anything.
+	// Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
+	HostFetchReport(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
 	//
-	// Takes a body of the `application/json` content type.
+	// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
+	HostForceAgentUpdate(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	//
-	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
-	PostHostsUpdate(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
+	HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPIDocument This API description as JSON
 	//
@@ -1435,6 +1789,31 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
 	TfaVerifySetup(ctx context.Context, body TfaVerifySetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RealtimeEvents Live dashboard events (WebSocket)
+	//
+	// Upgrades to a WebSocket that pushes `{"type", "data"}` messages: `hello` first, then
+	// `host_status` (RealtimeHostStatus), `report` (RealtimeReport), `agent_event`
+	// (RealtimeAgentEvent; compliance progress only with can_view_compliance) and
+	// `command_result` (AgentCommandEvent; only with can_manage_hosts). The server pings
+	// every 30 s and closes the stream after `maxAgeSeconds` (announced in `hello`) so
+	// that the browser reconnects with a fresh session; reload state after reconnecting.
+	// An upgrade from an untrusted Origin is refused with 403.
+	//
+	// Corresponds with GET /api/v1/ws/events (the `RealtimeEvents` operationId).
+	RealtimeEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WsStatusSummary How many agents are connected
+	//
+	// Counts hosts whose agent holds a WebSocket on any live server replica.
+	//
+	// Corresponds with GET /api/v1/ws/status/summary (the `WsStatusSummary` operationId).
+	WsStatusSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WsStatus A host's agent connection
+	//
+	// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
+	WsStatus(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Liveness and dependency health
 	//
 	// Plain `healthy` by default, for load balancers and container health checks.
@@ -1443,6 +1822,74 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// AgentsSendCommandWithBody Send a command to hosts, host groups or the whole fleet
+//
+// Delivers the command to every agent of the target that holds a WebSocket, on
+// whichever server replica it is connected to, and reports per host whether it was
+// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+// pushes: the interval agents read at start-up is stored by the settings API.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+func (c *Client) AgentsSendCommandWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAgentsSendCommandRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AgentsSendCommand Send a command to hosts, host groups or the whole fleet
+//
+// Delivers the command to every agent of the target that holds a WebSocket, on
+// whichever server replica it is connected to, and reports per host whether it was
+// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+// pushes: the interval agents read at start-up is stored by the settings API.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+func (c *Client) AgentsSendCommand(ctx context.Context, body AgentsSendCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAgentsSendCommandRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AgentWebSocket Agent WebSocket (commands to the agent, events from it)
+//
+// Upgrades to a WebSocket once the X-API-ID / X-API-KEY credentials are verified;
+// every refusal comes before the upgrade. Frames are JSON objects with a `type`
+// (spec/agent-protocol.md), at most 64 KiB; larger ones close the connection (1009).
+// The agent pings every 30 s and so does the server; a connection silent for 90 s is
+// closed and the host counts as offline. The 101 response carries
+// `X-PatchMon-WS-Version`, the message-set version of pkg/wsproto.
+//
+// Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
+func (c *Client) AgentWebSocket(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAgentWebSocketRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetAPIReference Interactive API reference
@@ -1641,6 +2088,21 @@ func (c *Client) UsersResetPassword(ctx context.Context, userId openapi_types.UU
 // Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
 func (c *Client) UsersRevokeSessions(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUsersRevokeSessionsRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UsersResetTfa Turn a user's 2FA off (lost authenticator and backup codes)
+//
+// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/tfa (the `UsersResetTfa` operationId).
+func (c *Client) UsersResetTfa(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUsersResetTfaRequest(c.Server, userId)
 	if err != nil {
 		return nil, err
 	}
@@ -2140,6 +2602,46 @@ func (c *Client) AuthVerifyTfa(ctx context.Context, body AuthVerifyTfaJSONReques
 	return c.Client.Do(req)
 }
 
+// CreateHostWithBody Create a host and its agent credentials
+//
+// Creates a host in status `pending`. The API key is returned only here (it is
+// stored bcrypt-hashed); the response also carries the install one-liner.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+func (c *Client) CreateHostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateHost Create a host and its agent credentials
+//
+// Creates a host in status `pending`. The API key is returned only here (it is
+// stored bcrypt-hashed); the response also carries the install one-liner.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+func (c *Client) CreateHost(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAgentDownload Download the agent binary
 //
 // Corresponds with GET /api/v1/hosts/agent/download (the `GetAgentDownload` operationId).
@@ -2307,27 +2809,6 @@ func (c *Client) PostHostsPingWithBody(ctx context.Context, contentType string, 
 	return c.Client.Do(req)
 }
 
-// PostHostsPing Agent heartbeat and hash-gated check-in
-//
-// An empty body is a heartbeat. A body carries the agent's current section hashes
-// and volatile metrics; the answer lists in `requestFull` the sections whose stored
-// hash is missing or differs, which the agent then sends with hosts/update.
-//
-// Takes a body of the `application/json` content type.
-//
-// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
-func (c *Client) PostHostsPing(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostHostsPingRequest(c.Server, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
 // GetAgentRemoveScript POSIX sh uninstaller
 //
 // Stops and removes the agent, its service or crontab entry, configuration and logs.
@@ -2371,20 +2852,41 @@ func (c *Client) PostHostsUpdateWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
-// PostHostsUpdate Agent report (full or partial)
+// HostFetchReport Ask a host's agent for a report now (report_now)
 //
-// Without `sections` the report is full and replaces the host's inventory; with
-// `sections` only the listed sections (packages, repos, interfaces, hostname) are
-// applied. A full report needs at least one package; more than 10,000 packages are
-// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
-// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
-// report (an agent retry) is answered without writing anything.
+// Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
+func (c *Client) HostFetchReport(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHostFetchReportRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
 //
-// Takes a body of the `application/json` content type.
+// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
+func (c *Client) HostForceAgentUpdate(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHostForceAgentUpdateRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 //
-// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
-func (c *Client) PostHostsUpdate(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostHostsUpdateRequest(c.Server, body)
+// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
+func (c *Client) HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHostRefreshIntegrationStatusRequest(c.Server, hostId)
 	if err != nil {
 		return nil, err
 	}
@@ -2734,6 +3236,61 @@ func (c *Client) TfaVerifySetup(ctx context.Context, body TfaVerifySetupJSONRequ
 	return c.Client.Do(req)
 }
 
+// RealtimeEvents Live dashboard events (WebSocket)
+//
+// Upgrades to a WebSocket that pushes `{"type", "data"}` messages: `hello` first, then
+// `host_status` (RealtimeHostStatus), `report` (RealtimeReport), `agent_event`
+// (RealtimeAgentEvent; compliance progress only with can_view_compliance) and
+// `command_result` (AgentCommandEvent; only with can_manage_hosts). The server pings
+// every 30 s and closes the stream after `maxAgeSeconds` (announced in `hello`) so
+// that the browser reconnects with a fresh session; reload state after reconnecting.
+// An upgrade from an untrusted Origin is refused with 403.
+//
+// Corresponds with GET /api/v1/ws/events (the `RealtimeEvents` operationId).
+func (c *Client) RealtimeEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRealtimeEventsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WsStatusSummary How many agents are connected
+//
+// Counts hosts whose agent holds a WebSocket on any live server replica.
+//
+// Corresponds with GET /api/v1/ws/status/summary (the `WsStatusSummary` operationId).
+func (c *Client) WsStatusSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWsStatusSummaryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WsStatus A host's agent connection
+//
+// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
+func (c *Client) WsStatus(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWsStatusRequest(c.Server, apiId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealth Liveness and dependency health
 //
 // Plain `healthy` by default, for load balancers and container health checks.
@@ -2751,6 +3308,73 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewAgentsSendCommandRequest calls the generic AgentsSendCommand builder with application/json body
+func NewAgentsSendCommandRequest(server string, body AgentsSendCommandJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAgentsSendCommandRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAgentsSendCommandRequestWithBody constructs an http.Request for the AgentsSendCommand method, with any body, and a specified content type
+func NewAgentsSendCommandRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agents/commands")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAgentWebSocketRequest constructs an http.Request for the AgentWebSocket method
+func NewAgentWebSocketRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agents/ws")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetAPIReferenceRequest constructs an http.Request for the GetAPIReference method
@@ -3203,6 +3827,40 @@ func NewUsersRevokeSessionsRequest(server string, userId openapi_types.UUID) (*h
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUsersResetTfaRequest constructs an http.Request for the UsersResetTfa method
+func NewUsersResetTfaRequest(server string, userId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/admin/users/%s/tfa", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3941,6 +4599,46 @@ func NewAuthVerifyTfaRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewCreateHostRequest calls the generic CreateHost builder with application/json body
+func NewCreateHostRequest(server string, body CreateHostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateHostRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateHostRequestWithBody constructs an http.Request for the CreateHost method, with any body, and a specified content type
+func NewCreateHostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetAgentDownloadRequest constructs an http.Request for the GetAgentDownload method
 func NewGetAgentDownloadRequest(server string, params *GetAgentDownloadParams) (*http.Request, error) {
 	var err error
@@ -4294,17 +4992,6 @@ func NewGetHostIntegrationsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPostHostsPingRequest calls the generic PostHostsPing builder with application/json body
-func NewPostHostsPingRequest(server string, body PostHostsPingJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	bodyReader = bytes.NewReader(buf)
-	return NewPostHostsPingRequestWithBody(server, "application/json", bodyReader)
-}
-
 // NewPostHostsPingRequestWithBody constructs an http.Request for the PostHostsPing method, with any body, and a specified content type
 func NewPostHostsPingRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -4361,17 +5048,6 @@ func NewGetAgentRemoveScriptRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPostHostsUpdateRequest calls the generic PostHostsUpdate builder with application/json body
-func NewPostHostsUpdateRequest(server string, body PostHostsUpdateJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	bodyReader = bytes.NewReader(buf)
-	return NewPostHostsUpdateRequestWithBody(server, "application/json", bodyReader)
-}
-
 // NewPostHostsUpdateRequestWithBody constructs an http.Request for the PostHostsUpdate method, with any body, and a specified content type
 func NewPostHostsUpdateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -4397,6 +5073,108 @@ func NewPostHostsUpdateRequestWithBody(server string, contentType string, body i
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewHostFetchReportRequest constructs an http.Request for the HostFetchReport method
+func NewHostFetchReportRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/fetch-report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHostForceAgentUpdateRequest constructs an http.Request for the HostForceAgentUpdate method
+func NewHostForceAgentUpdateRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/force-agent-update", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHostRefreshIntegrationStatusRequest constructs an http.Request for the HostRefreshIntegrationStatus method
+func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/refresh-integration-status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4926,6 +5704,94 @@ func NewTfaVerifySetupRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewRealtimeEventsRequest constructs an http.Request for the RealtimeEvents method
+func NewRealtimeEventsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ws/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewWsStatusSummaryRequest constructs an http.Request for the WsStatusSummary method
+func NewWsStatusSummaryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ws/status/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewWsStatusRequest constructs an http.Request for the WsStatus method
+func NewWsStatusRequest(server string, apiId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "apiId", apiId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ws/status/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request, error) {
 	var err error
@@ -5024,6 +5890,46 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// AgentsSendCommandWithBodyWithResponse Send a command to hosts, host groups or the whole fleet
+	//
+	// Delivers the command to every agent of the target that holds a WebSocket, on
+	// whichever server replica it is connected to, and reports per host whether it was
+	// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+	// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+	// pushes: the interval agents read at start-up is stored by the settings API.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+	AgentsSendCommandWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AgentsSendCommandResponse, error)
+
+	// AgentsSendCommandWithResponse Send a command to hosts, host groups or the whole fleet
+	//
+	// Delivers the command to every agent of the target that holds a WebSocket, on
+	// whichever server replica it is connected to, and reports per host whether it was
+	// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+	// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+	// pushes: the interval agents read at start-up is stored by the settings API.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+	AgentsSendCommandWithResponse(ctx context.Context, body AgentsSendCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*AgentsSendCommandResponse, error)
+
+	// AgentWebSocketWithResponse Agent WebSocket (commands to the agent, events from it)
+	//
+	// Upgrades to a WebSocket once the X-API-ID / X-API-KEY credentials are verified;
+	// every refusal comes before the upgrade. Frames are JSON objects with a `type`
+	// (spec/agent-protocol.md), at most 64 KiB; larger ones close the connection (1009).
+	// The agent pings every 30 s and so does the server; a connection silent for 90 s is
+	// closed and the host counts as offline. The 101 response carries
+	// `X-PatchMon-WS-Version`, the message-set version of pkg/wsproto.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
+	AgentWebSocketWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AgentWebSocketResponse, error)
+
 	// GetAPIReferenceWithResponse Interactive API reference
 	//
 	// An HTML page that renders this API description and lets you try requests.
@@ -5121,6 +6027,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/sessions (the `UsersRevokeSessions` operationId).
 	UsersRevokeSessionsWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersRevokeSessionsResponse, error)
+
+	// UsersResetTfaWithResponse Turn a user's 2FA off (lost authenticator and backup codes)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/tfa (the `UsersResetTfa` operationId).
+	UsersResetTfaWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersResetTfaResponse, error)
 
 	// UsersUnlockWithResponse Clear a user's login and 2FA lockouts
 	//
@@ -5355,6 +6268,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
 	AuthVerifyTfaWithResponse(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthVerifyTfaResponse, error)
 
+	// CreateHostWithBodyWithResponse Create a host and its agent credentials
+	//
+	// Creates a host in status `pending`. The API key is returned only here (it is
+	// stored bcrypt-hashed); the response also carries the install one-liner.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+	CreateHostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostResponse, error)
+
+	// CreateHostWithResponse Create a host and its agent credentials
+	//
+	// Creates a host in status `pending`. The API key is returned only here (it is
+	// stored bcrypt-hashed); the response also carries the install one-liner.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+	CreateHostWithResponse(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostResponse, error)
+
 	// GetAgentDownloadWithResponse Download the agent binary
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5440,17 +6373,6 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
 	PostHostsPingWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error)
 
-	// PostHostsPingWithResponse Agent heartbeat and hash-gated check-in
-	//
-	// An empty body is a heartbeat. A body carries the agent's current section hashes
-	// and volatile metrics; the answer lists in `requestFull` the sections whose stored
-	// hash is missing or differs, which the agent then sends with hosts/update.
-	//
-	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
-	PostHostsPingWithResponse(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error)
-
 	// GetAgentRemoveScriptWithResponse POSIX sh uninstaller
 	//
 	// Stops and removes the agent, its service or crontab entry, configuration and logs.
@@ -5476,19 +6398,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
 	PostHostsUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error)
 
-	// PostHostsUpdateWithResponse Agent report (full or partial)
+	// HostFetchReportWithResponse Ask a host's agent for a report now (report_now)
 	//
-	// Without `sections` the report is full and replaces the host's inventory; with
-	// `sections` only the listed sections (packages, repos, interfaces, hostname) are
-	// applied. A full report needs at least one package; more than 10,000 packages are
-	// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
-	// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
-	// report (an agent retry) is answered without writing anything.
+	// Returns a wrapper object for the known response body format(s).
 	//
-	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	// Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
+	HostFetchReportWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostFetchReportResponse, error)
+
+	// HostForceAgentUpdateWithResponse Ask a host's agent to update itself now (update_agent)
 	//
-	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
-	PostHostsUpdateWithResponse(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error)
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
+	HostForceAgentUpdateWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostForceAgentUpdateResponse, error)
+
+	// HostRefreshIntegrationStatusWithResponse Ask a host's agent to report its integrations again (refresh_integration_status)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
+	HostRefreshIntegrationStatusWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostRefreshIntegrationStatusResponse, error)
 
 	// GetOpenAPIDocumentWithResponse This API description as JSON
 	//
@@ -5641,6 +6570,37 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/tfa/verify-setup (the `TfaVerifySetup` operationId).
 	TfaVerifySetupWithResponse(ctx context.Context, body TfaVerifySetupJSONRequestBody, reqEditors ...RequestEditorFn) (*TfaVerifySetupResponse, error)
 
+	// RealtimeEventsWithResponse Live dashboard events (WebSocket)
+	//
+	// Upgrades to a WebSocket that pushes `{"type", "data"}` messages: `hello` first, then
+	// `host_status` (RealtimeHostStatus), `report` (RealtimeReport), `agent_event`
+	// (RealtimeAgentEvent; compliance progress only with can_view_compliance) and
+	// `command_result` (AgentCommandEvent; only with can_manage_hosts). The server pings
+	// every 30 s and closes the stream after `maxAgeSeconds` (announced in `hello`) so
+	// that the browser reconnects with a fresh session; reload state after reconnecting.
+	// An upgrade from an untrusted Origin is refused with 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/ws/events (the `RealtimeEvents` operationId).
+	RealtimeEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RealtimeEventsResponse, error)
+
+	// WsStatusSummaryWithResponse How many agents are connected
+	//
+	// Counts hosts whose agent holds a WebSocket on any live server replica.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/ws/status/summary (the `WsStatusSummary` operationId).
+	WsStatusSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*WsStatusSummaryResponse, error)
+
+	// WsStatusWithResponse A host's agent connection
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
+	WsStatusWithResponse(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*WsStatusResponse, error)
+
 	// GetHealthWithResponse Liveness and dependency health
 	//
 	// Plain `healthy` by default, for load balancers and container health checks.
@@ -5651,6 +6611,153 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /health (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+}
+
+type AgentsSendCommandResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentCommandResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AgentsSendCommandResponse) GetJSON200() *AgentCommandResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AgentsSendCommandResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AgentsSendCommandResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AgentsSendCommandResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AgentsSendCommandResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AgentsSendCommandResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AgentsSendCommandResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AgentsSendCommandResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AgentsSendCommandResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AgentWebSocketResponse429Headers the declared response headers of an HTTP 429 response for AgentWebSocket
+type AgentWebSocketResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type AgentWebSocketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AgentUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON426 the response for an HTTP 426 `application/json` response
+	JSON426 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AgentWebSocketResponse429Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AgentWebSocketResponse) GetJSON401() *AgentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AgentWebSocketResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON426 returns the response for an HTTP 426 `application/json` response
+func (r AgentWebSocketResponse) GetJSON426() *Error {
+	return r.JSON426
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AgentWebSocketResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AgentWebSocketResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AgentWebSocketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AgentWebSocketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AgentWebSocketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AgentWebSocketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetAPIReferenceResponse struct {
@@ -6212,6 +7319,68 @@ func (r UsersRevokeSessionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UsersRevokeSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UsersResetTfaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UsersResetTfaResponse) GetJSON200() *AuthMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UsersResetTfaResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UsersResetTfaResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UsersResetTfaResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UsersResetTfaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UsersResetTfaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UsersResetTfaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UsersResetTfaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7418,6 +8587,84 @@ func (r AuthVerifyTfaResponse) ContentType() string {
 	return ""
 }
 
+// CreateHostResponse429Headers the declared response headers of an HTTP 429 response for CreateHost
+type CreateHostResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type CreateHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *HostCreateResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateHostResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateHostResponse) GetJSON201() *HostCreateResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateHostResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateHostResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateHostResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateHostResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAgentDownloadResponse200Headers the declared response headers of an HTTP 200 response for GetAgentDownload
 type GetAgentDownloadResponse200Headers struct {
 	XAgentSHA256 *string
@@ -8030,6 +9277,192 @@ func (r PostHostsUpdateResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostHostsUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type HostFetchReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentCommandResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HostFetchReportResponse) GetJSON200() *AgentCommandResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r HostFetchReportResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r HostFetchReportResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r HostFetchReportResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r HostFetchReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HostFetchReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HostFetchReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HostFetchReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type HostForceAgentUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentCommandResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HostForceAgentUpdateResponse) GetJSON200() *AgentCommandResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r HostForceAgentUpdateResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r HostForceAgentUpdateResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r HostForceAgentUpdateResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r HostForceAgentUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HostForceAgentUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HostForceAgentUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HostForceAgentUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type HostRefreshIntegrationStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentCommandResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HostRefreshIntegrationStatusResponse) GetJSON200() *AgentCommandResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r HostRefreshIntegrationStatusResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r HostRefreshIntegrationStatusResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r HostRefreshIntegrationStatusResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r HostRefreshIntegrationStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HostRefreshIntegrationStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HostRefreshIntegrationStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HostRefreshIntegrationStatusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8939,6 +10372,178 @@ func (r TfaVerifySetupResponse) ContentType() string {
 	return ""
 }
 
+type RealtimeEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON426 the response for an HTTP 426 `application/json` response
+	JSON426 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RealtimeEventsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RealtimeEventsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON426 returns the response for an HTTP 426 `application/json` response
+func (r RealtimeEventsResponse) GetJSON426() *Error {
+	return r.JSON426
+}
+
+// GetBody returns the raw response body bytes
+func (r RealtimeEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RealtimeEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RealtimeEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RealtimeEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WsStatusSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentWsSummary
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WsStatusSummaryResponse) GetJSON200() *AgentWsSummary {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WsStatusSummaryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WsStatusSummaryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r WsStatusSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WsStatusSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WsStatusSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WsStatusSummaryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WsStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentWsStatusResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WsStatusResponse) GetJSON200() *AgentWsStatusResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WsStatusResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WsStatusResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WsStatusResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r WsStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WsStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WsStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WsStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8992,6 +10597,64 @@ func (r GetHealthResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// AgentsSendCommandWithBodyWithResponse Send a command to hosts, host groups or the whole fleet
+//
+// Delivers the command to every agent of the target that holds a WebSocket, on
+// whichever server replica it is connected to, and reports per host whether it was
+// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+// pushes: the interval agents read at start-up is stored by the settings API.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+func (c *ClientWithResponses) AgentsSendCommandWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AgentsSendCommandResponse, error) {
+	rsp, err := c.AgentsSendCommandWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAgentsSendCommandResponse(rsp)
+}
+
+// AgentsSendCommandWithResponse Send a command to hosts, host groups or the whole fleet
+//
+// Delivers the command to every agent of the target that holds a WebSocket, on
+// whichever server replica it is connected to, and reports per host whether it was
+// delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+// to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+// pushes: the interval agents read at start-up is stored by the settings API.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/agents/commands (the `AgentsSendCommand` operationId).
+func (c *ClientWithResponses) AgentsSendCommandWithResponse(ctx context.Context, body AgentsSendCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*AgentsSendCommandResponse, error) {
+	rsp, err := c.AgentsSendCommand(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAgentsSendCommandResponse(rsp)
+}
+
+// AgentWebSocketWithResponse Agent WebSocket (commands to the agent, events from it)
+//
+// Upgrades to a WebSocket once the X-API-ID / X-API-KEY credentials are verified;
+// every refusal comes before the upgrade. Frames are JSON objects with a `type`
+// (spec/agent-protocol.md), at most 64 KiB; larger ones close the connection (1009).
+// The agent pings every 30 s and so does the server; a connection silent for 90 s is
+// closed and the host counts as offline. The 101 response carries
+// `X-PatchMon-WS-Version`, the message-set version of pkg/wsproto.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
+func (c *ClientWithResponses) AgentWebSocketWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AgentWebSocketResponse, error) {
+	rsp, err := c.AgentWebSocket(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAgentWebSocketResponse(rsp)
 }
 
 // GetAPIReferenceWithResponse Interactive API reference
@@ -9162,6 +10825,19 @@ func (c *ClientWithResponses) UsersRevokeSessionsWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseUsersRevokeSessionsResponse(rsp)
+}
+
+// UsersResetTfaWithResponse Turn a user's 2FA off (lost authenticator and backup codes)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/auth/admin/users/{userId}/tfa (the `UsersResetTfa` operationId).
+func (c *ClientWithResponses) UsersResetTfaWithResponse(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*UsersResetTfaResponse, error) {
+	rsp, err := c.UsersResetTfa(ctx, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUsersResetTfaResponse(rsp)
 }
 
 // UsersUnlockWithResponse Clear a user's login and 2FA lockouts
@@ -9565,6 +11241,38 @@ func (c *ClientWithResponses) AuthVerifyTfaWithResponse(ctx context.Context, bod
 	return ParseAuthVerifyTfaResponse(rsp)
 }
 
+// CreateHostWithBodyWithResponse Create a host and its agent credentials
+//
+// Creates a host in status `pending`. The API key is returned only here (it is
+// stored bcrypt-hashed); the response also carries the install one-liner.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+func (c *ClientWithResponses) CreateHostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostResponse, error) {
+	rsp, err := c.CreateHostWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateHostResponse(rsp)
+}
+
+// CreateHostWithResponse Create a host and its agent credentials
+//
+// Creates a host in status `pending`. The API key is returned only here (it is
+// stored bcrypt-hashed); the response also carries the install one-liner.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts (the `CreateHost` operationId).
+func (c *ClientWithResponses) CreateHostWithResponse(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostResponse, error) {
+	rsp, err := c.CreateHost(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateHostResponse(rsp)
+}
+
 // GetAgentDownloadWithResponse Download the agent binary
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9704,23 +11412,6 @@ func (c *ClientWithResponses) PostHostsPingWithBodyWithResponse(ctx context.Cont
 	return ParsePostHostsPingResponse(rsp)
 }
 
-// PostHostsPingWithResponse Agent heartbeat and hash-gated check-in
-//
-// An empty body is a heartbeat. A body carries the agent's current section hashes
-// and volatile metrics; the answer lists in `requestFull` the sections whose stored
-// hash is missing or differs, which the agent then sends with hosts/update.
-//
-// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /api/v1/hosts/ping (the `PostHostsPing` operationId).
-func (c *ClientWithResponses) PostHostsPingWithResponse(ctx context.Context, body PostHostsPingJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsPingResponse, error) {
-	rsp, err := c.PostHostsPing(ctx, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParsePostHostsPingResponse(rsp)
-}
-
 // GetAgentRemoveScriptWithResponse POSIX sh uninstaller
 //
 // Stops and removes the agent, its service or crontab entry, configuration and logs.
@@ -9758,24 +11449,43 @@ func (c *ClientWithResponses) PostHostsUpdateWithBodyWithResponse(ctx context.Co
 	return ParsePostHostsUpdateResponse(rsp)
 }
 
-// PostHostsUpdateWithResponse Agent report (full or partial)
+// HostFetchReportWithResponse Ask a host's agent for a report now (report_now)
 //
-// Without `sections` the report is full and replaces the host's inventory; with
-// `sections` only the listed sections (packages, repos, interfaces, hostname) are
-// applied. A full report needs at least one package; more than 10,000 packages are
-// rejected with 400, bodies over AGENT_UPDATE_BODY_LIMIT with 413; nothing is written
-// then. Invalid UTF-8 and NUL bytes are cleaned. A byte-identical repeat of the last
-// report (an agent retry) is answered without writing anything.
+// Returns a wrapper object for the known response body format(s).
 //
-// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
-func (c *ClientWithResponses) PostHostsUpdateWithResponse(ctx context.Context, body PostHostsUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error) {
-	rsp, err := c.PostHostsUpdate(ctx, body, reqEditors...)
+// Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
+func (c *ClientWithResponses) HostFetchReportWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostFetchReportResponse, error) {
+	rsp, err := c.HostFetchReport(ctx, hostId, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePostHostsUpdateResponse(rsp)
+	return ParseHostFetchReportResponse(rsp)
+}
+
+// HostForceAgentUpdateWithResponse Ask a host's agent to update itself now (update_agent)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
+func (c *ClientWithResponses) HostForceAgentUpdateWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostForceAgentUpdateResponse, error) {
+	rsp, err := c.HostForceAgentUpdate(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHostForceAgentUpdateResponse(rsp)
+}
+
+// HostRefreshIntegrationStatusWithResponse Ask a host's agent to report its integrations again (refresh_integration_status)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
+func (c *ClientWithResponses) HostRefreshIntegrationStatusWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostRefreshIntegrationStatusResponse, error) {
+	rsp, err := c.HostRefreshIntegrationStatus(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHostRefreshIntegrationStatusResponse(rsp)
 }
 
 // GetOpenAPIDocumentWithResponse This API description as JSON
@@ -10055,6 +11765,55 @@ func (c *ClientWithResponses) TfaVerifySetupWithResponse(ctx context.Context, bo
 	return ParseTfaVerifySetupResponse(rsp)
 }
 
+// RealtimeEventsWithResponse Live dashboard events (WebSocket)
+//
+// Upgrades to a WebSocket that pushes `{"type", "data"}` messages: `hello` first, then
+// `host_status` (RealtimeHostStatus), `report` (RealtimeReport), `agent_event`
+// (RealtimeAgentEvent; compliance progress only with can_view_compliance) and
+// `command_result` (AgentCommandEvent; only with can_manage_hosts). The server pings
+// every 30 s and closes the stream after `maxAgeSeconds` (announced in `hello`) so
+// that the browser reconnects with a fresh session; reload state after reconnecting.
+// An upgrade from an untrusted Origin is refused with 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/ws/events (the `RealtimeEvents` operationId).
+func (c *ClientWithResponses) RealtimeEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RealtimeEventsResponse, error) {
+	rsp, err := c.RealtimeEvents(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRealtimeEventsResponse(rsp)
+}
+
+// WsStatusSummaryWithResponse How many agents are connected
+//
+// Counts hosts whose agent holds a WebSocket on any live server replica.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/ws/status/summary (the `WsStatusSummary` operationId).
+func (c *ClientWithResponses) WsStatusSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*WsStatusSummaryResponse, error) {
+	rsp, err := c.WsStatusSummary(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWsStatusSummaryResponse(rsp)
+}
+
+// WsStatusWithResponse A host's agent connection
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
+func (c *ClientWithResponses) WsStatusWithResponse(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*WsStatusResponse, error) {
+	rsp, err := c.WsStatus(ctx, apiId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWsStatusResponse(rsp)
+}
+
 // GetHealthWithResponse Liveness and dependency health
 //
 // Plain `healthy` by default, for load balancers and container health checks.
@@ -10070,6 +11829,144 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// ParseAgentsSendCommandResponse parses an HTTP response from a AgentsSendCommandWithResponse call
+func ParseAgentsSendCommandResponse(rsp *http.Response) (*AgentsSendCommandResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AgentsSendCommandResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentCommandResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAgentWebSocketResponse parses an HTTP response from a AgentWebSocketWithResponse call
+func ParseAgentWebSocketResponse(rsp *http.Response) (*AgentWebSocketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AgentWebSocketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 101:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AgentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 426:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON426 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AgentWebSocketResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGetAPIReferenceResponse parses an HTTP response from a GetAPIReferenceWithResponse call
@@ -10461,6 +12358,53 @@ func ParseUsersRevokeSessionsResponse(rsp *http.Response) (*UsersRevokeSessionsR
 	}
 
 	response := &UsersRevokeSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUsersResetTfaResponse parses an HTTP response from a UsersResetTfaWithResponse call
+func ParseUsersResetTfaResponse(rsp *http.Response) (*UsersResetTfaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UsersResetTfaResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -11555,6 +13499,87 @@ func ParseAuthVerifyTfaResponse(rsp *http.Response) (*AuthVerifyTfaResponse, err
 	return response, nil
 }
 
+// ParseCreateHostResponse parses an HTTP response from a CreateHostWithResponse call
+func ParseCreateHostResponse(rsp *http.Response) (*CreateHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest HostCreateResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateHostResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetAgentDownloadResponse parses an HTTP response from a GetAgentDownloadWithResponse call
 func ParseGetAgentDownloadResponse(rsp *http.Response) (*GetAgentDownloadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12198,6 +14223,147 @@ func ParsePostHostsUpdateResponse(rsp *http.Response) (*PostHostsUpdateResponse,
 			headers.RateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHostFetchReportResponse parses an HTTP response from a HostFetchReportWithResponse call
+func ParseHostFetchReportResponse(rsp *http.Response) (*HostFetchReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HostFetchReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentCommandResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseHostForceAgentUpdateResponse parses an HTTP response from a HostForceAgentUpdateWithResponse call
+func ParseHostForceAgentUpdateResponse(rsp *http.Response) (*HostForceAgentUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HostForceAgentUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentCommandResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseHostRefreshIntegrationStatusResponse parses an HTTP response from a HostRefreshIntegrationStatusWithResponse call
+func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefreshIntegrationStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HostRefreshIntegrationStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentCommandResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	}
 
 	return response, nil
@@ -12884,6 +15050,136 @@ func ParseTfaVerifySetupResponse(rsp *http.Response) (*TfaVerifySetupResponse, e
 	return response, nil
 }
 
+// ParseRealtimeEventsResponse parses an HTTP response from a RealtimeEventsWithResponse call
+func ParseRealtimeEventsResponse(rsp *http.Response) (*RealtimeEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RealtimeEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 101:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 426:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON426 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWsStatusSummaryResponse parses an HTTP response from a WsStatusSummaryWithResponse call
+func ParseWsStatusSummaryResponse(rsp *http.Response) (*WsStatusSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WsStatusSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentWsSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWsStatusResponse parses an HTTP response from a WsStatusWithResponse call
+func ParseWsStatusResponse(rsp *http.Response) (*WsStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WsStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentWsStatusResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12932,6 +15228,12 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// AgentsSendCommand Send a command to hosts, host groups or the whole fleet
+	// (POST /api/v1/agents/commands)
+	AgentsSendCommand(w http.ResponseWriter, r *http.Request)
+	// AgentWebSocket Agent WebSocket (commands to the agent, events from it)
+	// (GET /api/v1/agents/ws)
+	AgentWebSocket(w http.ResponseWriter, r *http.Request)
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(w http.ResponseWriter, r *http.Request)
@@ -12959,6 +15261,9 @@ type ServerInterface interface {
 	// UsersRevokeSessions Sign a user out everywhere and forget their trusted devices
 	// (DELETE /api/v1/auth/admin/users/{userId}/sessions)
 	UsersRevokeSessions(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
+	// UsersResetTfa Turn a user's 2FA off (lost authenticator and backup codes)
+	// (DELETE /api/v1/auth/admin/users/{userId}/tfa)
+	UsersResetTfa(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
 	// UsersUnlock Clear a user's login and 2FA lockouts
 	// (POST /api/v1/auth/admin/users/{userId}/unlock)
 	UsersUnlock(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID)
@@ -13019,6 +15324,9 @@ type ServerInterface interface {
 	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
 	// (POST /api/v1/auth/verify-tfa)
 	AuthVerifyTfa(w http.ResponseWriter, r *http.Request)
+	// CreateHost Create a host and its agent credentials
+	// (POST /api/v1/hosts)
+	CreateHost(w http.ResponseWriter, r *http.Request)
 	// GetAgentDownload Download the agent binary
 	// (GET /api/v1/hosts/agent/download)
 	GetAgentDownload(w http.ResponseWriter, r *http.Request, params GetAgentDownloadParams)
@@ -13046,6 +15354,15 @@ type ServerInterface interface {
 	// PostHostsUpdate Agent report (full or partial)
 	// (POST /api/v1/hosts/update)
 	PostHostsUpdate(w http.ResponseWriter, r *http.Request)
+	// HostFetchReport Ask a host's agent for a report now (report_now)
+	// (POST /api/v1/hosts/{hostId}/fetch-report)
+	HostFetchReport(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
+	// (POST /api/v1/hosts/{hostId}/force-agent-update)
+	HostForceAgentUpdate(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
+	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
+	HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(w http.ResponseWriter, r *http.Request)
@@ -13094,6 +15411,15 @@ type ServerInterface interface {
 	// TfaVerifySetup Confirm enrolment with a code; turns 2FA on
 	// (POST /api/v1/tfa/verify-setup)
 	TfaVerifySetup(w http.ResponseWriter, r *http.Request)
+	// RealtimeEvents Live dashboard events (WebSocket)
+	// (GET /api/v1/ws/events)
+	RealtimeEvents(w http.ResponseWriter, r *http.Request)
+	// WsStatusSummary How many agents are connected
+	// (GET /api/v1/ws/status/summary)
+	WsStatusSummary(w http.ResponseWriter, r *http.Request)
+	// WsStatus A host's agent connection
+	// (GET /api/v1/ws/status/{apiId})
+	WsStatus(w http.ResponseWriter, r *http.Request, apiId string)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(w http.ResponseWriter, r *http.Request, params GetHealthParams)
@@ -13107,6 +15433,34 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// AgentsSendCommand operation middleware
+func (siw *ServerInterfaceWrapper) AgentsSendCommand(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AgentsSendCommand(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AgentWebSocket operation middleware
+func (siw *ServerInterfaceWrapper) AgentWebSocket(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AgentWebSocket(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // GetAPIReference operation middleware
 func (siw *ServerInterfaceWrapper) GetAPIReference(w http.ResponseWriter, r *http.Request) {
@@ -13427,6 +15781,32 @@ func (siw *ServerInterfaceWrapper) UsersRevokeSessions(w http.ResponseWriter, r 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.UsersRevokeSessions(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UsersResetTfa operation middleware
+func (siw *ServerInterfaceWrapper) UsersResetTfa(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UsersResetTfa(w, r, userId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -13798,6 +16178,20 @@ func (siw *ServerInterfaceWrapper) AuthVerifyTfa(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// CreateHost operation middleware
+func (siw *ServerInterfaceWrapper) CreateHost(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateHost(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetAgentDownload operation middleware
 func (siw *ServerInterfaceWrapper) GetAgentDownload(w http.ResponseWriter, r *http.Request) {
 
@@ -14063,6 +16457,84 @@ func (siw *ServerInterfaceWrapper) PostHostsUpdate(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PostHostsUpdate(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HostFetchReport operation middleware
+func (siw *ServerInterfaceWrapper) HostFetchReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HostFetchReport(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HostForceAgentUpdate operation middleware
+func (siw *ServerInterfaceWrapper) HostForceAgentUpdate(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HostForceAgentUpdate(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HostRefreshIntegrationStatus operation middleware
+func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HostRefreshIntegrationStatus(w, r, hostId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14344,6 +16816,60 @@ func (siw *ServerInterfaceWrapper) TfaVerifySetup(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// RealtimeEvents operation middleware
+func (siw *ServerInterfaceWrapper) RealtimeEvents(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RealtimeEvents(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// WsStatusSummary operation middleware
+func (siw *ServerInterfaceWrapper) WsStatusSummary(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WsStatusSummary(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// WsStatus operation middleware
+func (siw *ServerInterfaceWrapper) WsStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "apiId" -------------
+	var apiId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "apiId", r.PathValue("apiId"), &apiId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apiId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WsStatus(w, r, apiId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Request) {
 
@@ -14500,6 +17026,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/health", wrapper.GetHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/openapi.json", wrapper.GetOpenAPIDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api-docs", wrapper.GetAPIReference)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts", wrapper.CreateHost)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/ping", wrapper.PostHostsPing)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/update", wrapper.PostHostsUpdate)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings/update-interval", wrapper.GetAgentUpdateInterval)
@@ -14544,6 +17071,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}", wrapper.UsersUpdate)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/reset-password", wrapper.UsersResetPassword)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/unlock", wrapper.UsersUnlock)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/tfa", wrapper.UsersResetTfa)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/auth/admin/users/{userId}/sessions", wrapper.UsersRevokeSessions)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/roles", wrapper.RolesList)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/permissions/roles", wrapper.RolesCreate)
@@ -14552,6 +17080,14 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/permissions/roles/{role}", wrapper.RolesUpdate)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/user-permissions", wrapper.RolesUserPermissions)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/audit-log", wrapper.AuthAuditLog)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/agents/ws", wrapper.AgentWebSocket)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/events", wrapper.RealtimeEvents)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/status/summary", wrapper.WsStatusSummary)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/status/{apiId}", wrapper.WsStatus)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/fetch-report", wrapper.HostFetchReport)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/force-agent-update", wrapper.HostForceAgentUpdate)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/refresh-integration-status", wrapper.HostRefreshIntegrationStatus)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/agents/commands", wrapper.AgentsSendCommand)
 
 	return m
 }
@@ -14583,6 +17119,178 @@ type TooManyRequestsJSONResponse struct {
 	Body RateLimitError
 
 	Headers TooManyRequestsResponseHeaders
+}
+
+type AgentsSendCommandRequestObject struct {
+	Body *AgentsSendCommandJSONRequestBody
+}
+
+type AgentsSendCommandResponseObject interface {
+	VisitAgentsSendCommandResponse(w http.ResponseWriter) error
+}
+
+type AgentsSendCommand200JSONResponse AgentCommandResult
+
+func (response AgentsSendCommand200JSONResponse) VisitAgentsSendCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentsSendCommand400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AgentsSendCommand400JSONResponse) VisitAgentsSendCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentsSendCommand401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AgentsSendCommand401JSONResponse) VisitAgentsSendCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentsSendCommand403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AgentsSendCommand403JSONResponse) VisitAgentsSendCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentsSendCommand404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response AgentsSendCommand404JSONResponse) VisitAgentsSendCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentWebSocketRequestObject struct {
+}
+
+type AgentWebSocketResponseObject interface {
+	VisitAgentWebSocketResponse(w http.ResponseWriter) error
+}
+
+type AgentWebSocket101Response struct {
+}
+
+func (response AgentWebSocket101Response) VisitAgentWebSocketResponse(w http.ResponseWriter) error {
+	w.WriteHeader(101)
+	return nil
+}
+
+type AgentWebSocket401JSONResponse struct{ AgentUnauthorizedJSONResponse }
+
+func (response AgentWebSocket401JSONResponse) VisitAgentWebSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentWebSocket404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response AgentWebSocket404JSONResponse) VisitAgentWebSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentWebSocket426JSONResponse Error
+
+func (response AgentWebSocket426JSONResponse) VisitAgentWebSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(426)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentWebSocket429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AgentWebSocket429JSONResponse) VisitAgentWebSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgentWebSocket503JSONResponse Error
+
+func (response AgentWebSocket503JSONResponse) VisitAgentWebSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type GetAPIReferenceRequestObject struct {
@@ -15185,6 +17893,70 @@ func (response UsersRevokeSessions403JSONResponse) VisitUsersRevokeSessionsRespo
 type UsersRevokeSessions404JSONResponse struct{ AuthNotFoundJSONResponse }
 
 func (response UsersRevokeSessions404JSONResponse) VisitUsersRevokeSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetTfaRequestObject struct {
+	UserId openapi_types.UUID `json:"userId"`
+}
+
+type UsersResetTfaResponseObject interface {
+	VisitUsersResetTfaResponse(w http.ResponseWriter) error
+}
+
+type UsersResetTfa200JSONResponse AuthMessage
+
+func (response UsersResetTfa200JSONResponse) VisitUsersResetTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetTfa401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UsersResetTfa401JSONResponse) VisitUsersResetTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetTfa403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UsersResetTfa403JSONResponse) VisitUsersResetTfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UsersResetTfa404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UsersResetTfa404JSONResponse) VisitUsersResetTfaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -16319,6 +19091,93 @@ func (response AuthVerifyTfa429JSONResponse) VisitAuthVerifyTfaResponse(w http.R
 	return err
 }
 
+type CreateHostRequestObject struct {
+	Body *CreateHostJSONRequestBody
+}
+
+type CreateHostResponseObject interface {
+	VisitCreateHostResponse(w http.ResponseWriter) error
+}
+
+type CreateHost201JSONResponse HostCreateResponse
+
+func (response CreateHost201JSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateHost400JSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHost401JSONResponse Error
+
+func (response CreateHost401JSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHost403JSONResponse Error
+
+func (response CreateHost403JSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHost429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateHost429JSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAgentDownloadRequestObject struct {
 	Params GetAgentDownloadParams
 }
@@ -16768,7 +19627,8 @@ func (response GetHostIntegrations429JSONResponse) VisitGetHostIntegrationsRespo
 }
 
 type PostHostsPingRequestObject struct {
-	Body *PostHostsPingJSONRequestBody
+	ContentType string
+	Body        io.Reader
 }
 
 type PostHostsPingResponseObject interface {
@@ -16882,7 +19742,8 @@ func (response GetAgentRemoveScript429JSONResponse) VisitGetAgentRemoveScriptRes
 }
 
 type PostHostsUpdateRequestObject struct {
-	Body *PostHostsUpdateJSONRequestBody
+	ContentType string
+	Body        io.Reader
 }
 
 type PostHostsUpdateResponseObject interface {
@@ -16966,6 +19827,198 @@ func (response PostHostsUpdate429JSONResponse) VisitPostHostsUpdateResponse(w ht
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostFetchReportRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type HostFetchReportResponseObject interface {
+	VisitHostFetchReportResponse(w http.ResponseWriter) error
+}
+
+type HostFetchReport200JSONResponse AgentCommandResult
+
+func (response HostFetchReport200JSONResponse) VisitHostFetchReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostFetchReport401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response HostFetchReport401JSONResponse) VisitHostFetchReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostFetchReport403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response HostFetchReport403JSONResponse) VisitHostFetchReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostFetchReport404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response HostFetchReport404JSONResponse) VisitHostFetchReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostForceAgentUpdateRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type HostForceAgentUpdateResponseObject interface {
+	VisitHostForceAgentUpdateResponse(w http.ResponseWriter) error
+}
+
+type HostForceAgentUpdate200JSONResponse AgentCommandResult
+
+func (response HostForceAgentUpdate200JSONResponse) VisitHostForceAgentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostForceAgentUpdate401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response HostForceAgentUpdate401JSONResponse) VisitHostForceAgentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostForceAgentUpdate403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response HostForceAgentUpdate403JSONResponse) VisitHostForceAgentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostForceAgentUpdate404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response HostForceAgentUpdate404JSONResponse) VisitHostForceAgentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostRefreshIntegrationStatusRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type HostRefreshIntegrationStatusResponseObject interface {
+	VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error
+}
+
+type HostRefreshIntegrationStatus200JSONResponse AgentCommandResult
+
+func (response HostRefreshIntegrationStatus200JSONResponse) VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostRefreshIntegrationStatus401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response HostRefreshIntegrationStatus401JSONResponse) VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostRefreshIntegrationStatus403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response HostRefreshIntegrationStatus403JSONResponse) VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HostRefreshIntegrationStatus404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response HostRefreshIntegrationStatus404JSONResponse) VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17800,6 +20853,176 @@ func (response TfaVerifySetup401JSONResponse) VisitTfaVerifySetupResponse(w http
 	return err
 }
 
+type RealtimeEventsRequestObject struct {
+}
+
+type RealtimeEventsResponseObject interface {
+	VisitRealtimeEventsResponse(w http.ResponseWriter) error
+}
+
+type RealtimeEvents101Response struct {
+}
+
+func (response RealtimeEvents101Response) VisitRealtimeEventsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(101)
+	return nil
+}
+
+type RealtimeEvents401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RealtimeEvents401JSONResponse) VisitRealtimeEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RealtimeEvents403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RealtimeEvents403JSONResponse) VisitRealtimeEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RealtimeEvents426JSONResponse Error
+
+func (response RealtimeEvents426JSONResponse) VisitRealtimeEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(426)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatusSummaryRequestObject struct {
+}
+
+type WsStatusSummaryResponseObject interface {
+	VisitWsStatusSummaryResponse(w http.ResponseWriter) error
+}
+
+type WsStatusSummary200JSONResponse AgentWsSummary
+
+func (response WsStatusSummary200JSONResponse) VisitWsStatusSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatusSummary401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response WsStatusSummary401JSONResponse) VisitWsStatusSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatusSummary403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response WsStatusSummary403JSONResponse) VisitWsStatusSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatusRequestObject struct {
+	ApiId string `json:"apiId"`
+}
+
+type WsStatusResponseObject interface {
+	VisitWsStatusResponse(w http.ResponseWriter) error
+}
+
+type WsStatus200JSONResponse AgentWsStatusResponse
+
+func (response WsStatus200JSONResponse) VisitWsStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatus401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response WsStatus401JSONResponse) VisitWsStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatus403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response WsStatus403JSONResponse) VisitWsStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WsStatus404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response WsStatus404JSONResponse) VisitWsStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 	Params GetHealthParams
 }
@@ -17874,6 +21097,12 @@ func (response GetHealth503TextResponse) VisitGetHealthResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// AgentsSendCommand Send a command to hosts, host groups or the whole fleet
+	// (POST /api/v1/agents/commands)
+	AgentsSendCommand(ctx context.Context, request AgentsSendCommandRequestObject) (AgentsSendCommandResponseObject, error)
+	// AgentWebSocket Agent WebSocket (commands to the agent, events from it)
+	// (GET /api/v1/agents/ws)
+	AgentWebSocket(ctx context.Context, request AgentWebSocketRequestObject) (AgentWebSocketResponseObject, error)
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(ctx context.Context, request GetAPIReferenceRequestObject) (GetAPIReferenceResponseObject, error)
@@ -17901,6 +21130,9 @@ type StrictServerInterface interface {
 	// UsersRevokeSessions Sign a user out everywhere and forget their trusted devices
 	// (DELETE /api/v1/auth/admin/users/{userId}/sessions)
 	UsersRevokeSessions(ctx context.Context, request UsersRevokeSessionsRequestObject) (UsersRevokeSessionsResponseObject, error)
+	// UsersResetTfa Turn a user's 2FA off (lost authenticator and backup codes)
+	// (DELETE /api/v1/auth/admin/users/{userId}/tfa)
+	UsersResetTfa(ctx context.Context, request UsersResetTfaRequestObject) (UsersResetTfaResponseObject, error)
 	// UsersUnlock Clear a user's login and 2FA lockouts
 	// (POST /api/v1/auth/admin/users/{userId}/unlock)
 	UsersUnlock(ctx context.Context, request UsersUnlockRequestObject) (UsersUnlockResponseObject, error)
@@ -17961,6 +21193,9 @@ type StrictServerInterface interface {
 	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
 	// (POST /api/v1/auth/verify-tfa)
 	AuthVerifyTfa(ctx context.Context, request AuthVerifyTfaRequestObject) (AuthVerifyTfaResponseObject, error)
+	// CreateHost Create a host and its agent credentials
+	// (POST /api/v1/hosts)
+	CreateHost(ctx context.Context, request CreateHostRequestObject) (CreateHostResponseObject, error)
 	// GetAgentDownload Download the agent binary
 	// (GET /api/v1/hosts/agent/download)
 	GetAgentDownload(ctx context.Context, request GetAgentDownloadRequestObject) (GetAgentDownloadResponseObject, error)
@@ -17988,6 +21223,15 @@ type StrictServerInterface interface {
 	// PostHostsUpdate Agent report (full or partial)
 	// (POST /api/v1/hosts/update)
 	PostHostsUpdate(ctx context.Context, request PostHostsUpdateRequestObject) (PostHostsUpdateResponseObject, error)
+	// HostFetchReport Ask a host's agent for a report now (report_now)
+	// (POST /api/v1/hosts/{hostId}/fetch-report)
+	HostFetchReport(ctx context.Context, request HostFetchReportRequestObject) (HostFetchReportResponseObject, error)
+	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
+	// (POST /api/v1/hosts/{hostId}/force-agent-update)
+	HostForceAgentUpdate(ctx context.Context, request HostForceAgentUpdateRequestObject) (HostForceAgentUpdateResponseObject, error)
+	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
+	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
+	HostRefreshIntegrationStatus(ctx context.Context, request HostRefreshIntegrationStatusRequestObject) (HostRefreshIntegrationStatusResponseObject, error)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(ctx context.Context, request GetOpenAPIDocumentRequestObject) (GetOpenAPIDocumentResponseObject, error)
@@ -18036,6 +21280,15 @@ type StrictServerInterface interface {
 	// TfaVerifySetup Confirm enrolment with a code; turns 2FA on
 	// (POST /api/v1/tfa/verify-setup)
 	TfaVerifySetup(ctx context.Context, request TfaVerifySetupRequestObject) (TfaVerifySetupResponseObject, error)
+	// RealtimeEvents Live dashboard events (WebSocket)
+	// (GET /api/v1/ws/events)
+	RealtimeEvents(ctx context.Context, request RealtimeEventsRequestObject) (RealtimeEventsResponseObject, error)
+	// WsStatusSummary How many agents are connected
+	// (GET /api/v1/ws/status/summary)
+	WsStatusSummary(ctx context.Context, request WsStatusSummaryRequestObject) (WsStatusSummaryResponseObject, error)
+	// WsStatus A host's agent connection
+	// (GET /api/v1/ws/status/{apiId})
+	WsStatus(ctx context.Context, request WsStatusRequestObject) (WsStatusResponseObject, error)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -18078,6 +21331,61 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// AgentsSendCommand operation middleware
+func (sh *strictHandler) AgentsSendCommand(w http.ResponseWriter, r *http.Request) {
+	var request AgentsSendCommandRequestObject
+
+	var body AgentsSendCommandJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AgentsSendCommand(ctx, request.(AgentsSendCommandRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AgentsSendCommand")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AgentsSendCommandResponseObject); ok {
+		if err := validResponse.VisitAgentsSendCommandResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AgentWebSocket operation middleware
+func (sh *strictHandler) AgentWebSocket(w http.ResponseWriter, r *http.Request) {
+	var request AgentWebSocketRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AgentWebSocket(ctx, request.(AgentWebSocketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AgentWebSocket")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AgentWebSocketResponseObject); ok {
+		if err := validResponse.VisitAgentWebSocketResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // GetAPIReference operation middleware
@@ -18324,6 +21632,32 @@ func (sh *strictHandler) UsersRevokeSessions(w http.ResponseWriter, r *http.Requ
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(UsersRevokeSessionsResponseObject); ok {
 		if err := validResponse.VisitUsersRevokeSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UsersResetTfa operation middleware
+func (sh *strictHandler) UsersResetTfa(w http.ResponseWriter, r *http.Request, userId openapi_types.UUID) {
+	var request UsersResetTfaRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UsersResetTfa(ctx, request.(UsersResetTfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UsersResetTfa")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UsersResetTfaResponseObject); ok {
+		if err := validResponse.VisitUsersResetTfaResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -18876,6 +22210,37 @@ func (sh *strictHandler) AuthVerifyTfa(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// CreateHost operation middleware
+func (sh *strictHandler) CreateHost(w http.ResponseWriter, r *http.Request) {
+	var request CreateHostRequestObject
+
+	var body CreateHostJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateHost(ctx, request.(CreateHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateHostResponseObject); ok {
+		if err := validResponse.VisitCreateHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetAgentDownload operation middleware
 func (sh *strictHandler) GetAgentDownload(w http.ResponseWriter, r *http.Request, params GetAgentDownloadParams) {
 	var request GetAgentDownloadRequestObject
@@ -19044,15 +22409,9 @@ func (sh *strictHandler) GetHostIntegrations(w http.ResponseWriter, r *http.Requ
 func (sh *strictHandler) PostHostsPing(w http.ResponseWriter, r *http.Request) {
 	var request PostHostsPingRequestObject
 
-	var body PostHostsPingJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-	} else {
-		request.Body = &body
-	}
+	request.ContentType = r.Header.Get("Content-Type")
+
+	request.Body = r.Body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.PostHostsPing(ctx, request.(PostHostsPingRequestObject))
@@ -19102,12 +22461,9 @@ func (sh *strictHandler) GetAgentRemoveScript(w http.ResponseWriter, r *http.Req
 func (sh *strictHandler) PostHostsUpdate(w http.ResponseWriter, r *http.Request) {
 	var request PostHostsUpdateRequestObject
 
-	var body PostHostsUpdateJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
-	}
-	request.Body = &body
+	request.ContentType = r.Header.Get("Content-Type")
+
+	request.Body = r.Body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.PostHostsUpdate(ctx, request.(PostHostsUpdateRequestObject))
@@ -19122,6 +22478,84 @@ func (sh *strictHandler) PostHostsUpdate(w http.ResponseWriter, r *http.Request)
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PostHostsUpdateResponseObject); ok {
 		if err := validResponse.VisitPostHostsUpdateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HostFetchReport operation middleware
+func (sh *strictHandler) HostFetchReport(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request HostFetchReportRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HostFetchReport(ctx, request.(HostFetchReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HostFetchReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HostFetchReportResponseObject); ok {
+		if err := validResponse.VisitHostFetchReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HostForceAgentUpdate operation middleware
+func (sh *strictHandler) HostForceAgentUpdate(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request HostForceAgentUpdateRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HostForceAgentUpdate(ctx, request.(HostForceAgentUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HostForceAgentUpdate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HostForceAgentUpdateResponseObject); ok {
+		if err := validResponse.VisitHostForceAgentUpdateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HostRefreshIntegrationStatus operation middleware
+func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request HostRefreshIntegrationStatusRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HostRefreshIntegrationStatus(ctx, request.(HostRefreshIntegrationStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HostRefreshIntegrationStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HostRefreshIntegrationStatusResponseObject); ok {
+		if err := validResponse.VisitHostRefreshIntegrationStatusResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -19549,6 +22983,80 @@ func (sh *strictHandler) TfaVerifySetup(w http.ResponseWriter, r *http.Request) 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(TfaVerifySetupResponseObject); ok {
 		if err := validResponse.VisitTfaVerifySetupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RealtimeEvents operation middleware
+func (sh *strictHandler) RealtimeEvents(w http.ResponseWriter, r *http.Request) {
+	var request RealtimeEventsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RealtimeEvents(ctx, request.(RealtimeEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RealtimeEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RealtimeEventsResponseObject); ok {
+		if err := validResponse.VisitRealtimeEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WsStatusSummary operation middleware
+func (sh *strictHandler) WsStatusSummary(w http.ResponseWriter, r *http.Request) {
+	var request WsStatusSummaryRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WsStatusSummary(ctx, request.(WsStatusSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WsStatusSummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WsStatusSummaryResponseObject); ok {
+		if err := validResponse.VisitWsStatusSummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WsStatus operation middleware
+func (sh *strictHandler) WsStatus(w http.ResponseWriter, r *http.Request, apiId string) {
+	var request WsStatusRequestObject
+
+	request.ApiId = apiId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WsStatus(ctx, request.(WsStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WsStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WsStatusResponseObject); ok {
+		if err := validResponse.VisitWsStatusResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -85,6 +85,7 @@ func (s *Server) startAuth(ctx context.Context) error {
 			RequireLowercase: s.cfg.PasswordRequireLowercase, RequireNumber: s.cfg.PasswordRequireNumber,
 			RequireSpecial: s.cfg.PasswordRequireSpecial},
 		DefaultRole: roleName(s.cfg.DefaultUserRole),
+		Hasher:      users.NewHasher(s.cfg.PasswordHashCost),
 		RevokeSessions: func(ctx context.Context, id uuid.UUID) error {
 			if a := authSvc.Load(); a != nil {
 				return a.RevokeUserSessions(ctx, id)

@@ -115,6 +115,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cfg := patchmon.DefaultConfig()
 	cfg.RateLimitMax, cfg.AuthRateLimitMax, cfg.AgentRateLimitMax = 1_000_000, 1_000_000, 1_000_000
 	cfg.NodeEnv = "development"
+	cfg.PasswordHashCost = 4
 	srv := patchmontest.NewServer(t, cfg)
 
 	sessions := map[string]authtest.Session{users.RoleSuperAdmin: authtest.Setup(t, srv.URL)}

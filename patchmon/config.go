@@ -224,6 +224,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported by /health and to agents. Default: the module's build version.
 	Version string
+	// PasswordHashCost is the bcrypt cost of password hashes (4-31). Tests lower it: under
+	// the race detector one hash at cost 10 takes seconds. Default: 10.
+	PasswordHashCost int
 }
 
 // ByteSize is a size in bytes that parses "5mb", "512kb", "1gb" or plain numbers.

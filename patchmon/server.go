@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patchmon-go/patchmon/openapi"
+	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
@@ -61,6 +62,9 @@ type Server struct {
 	limiter lateLimiter
 	// inventory serves the agent endpoints; it is bound to its service at Start.
 	inventory *inventory.API
+	// realtime serves the agent WebSocket, agent commands and the dashboard stream; it
+	// is bound to the hub at Start.
+	realtime *agenthub.Endpoints
 	// authn holds the user and auth services once started.
 	authn authState
 
@@ -73,6 +77,12 @@ type Server struct {
 	httpSrv  *http.Server
 	listener net.Listener
 	serveErr chan error
+
+	// inventorySvc and hub exist while the server runs.
+	inventorySvc *inventory.Service
+	// checkinPool holds the agent check-in connections (asynchronous commit).
+	checkinPool *pgxpool.Pool
+	hub         *agenthub.Hub
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the
@@ -98,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), realtime: agenthub.NewEndpoints()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -218,6 +228,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startAuth(ctx); err != nil {
+		return err
+	}
+	if err := s.startHub(ctx); err != nil {
 		return err
 	}
 	if !s.cfg.DisableListener {
@@ -381,18 +394,30 @@ func (s *Server) openStore(ctx context.Context) error {
 // startInventory binds the agent endpoints to the database and store opened by Start.
 func (s *Server) startInventory() error {
 	secret := sha256.Sum256([]byte("patchmon inventory\x00" + s.cfg.JWTSecret))
+	// Agent check-ins get a few connections of their own with asynchronous commit (see
+	// inventory.Config.CheckinPool).
+	pc := s.pool.Config().Copy()
+	pc.MaxConns, pc.MinConns = 4, 0
+	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	checkins, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return fmt.Errorf("agent check-in pool: %w", err)
+	}
+	s.checkinPool = checkins
 	svc, err := inventory.New(inventory.Config{
-		DB:        s.db,
-		Cache:     s.store,
-		Tokens:    s.store,
-		Secret:    secret[:],
-		PublicURL: s.cfg.publicURL(),
-		Logger:    s.log.With("component", "inventory"),
+		DB:          s.db,
+		CheckinPool: checkins,
+		Cache:       s.store,
+		Tokens:      s.store,
+		Secret:      secret[:],
+		PublicURL:   s.cfg.publicURL(),
+		Logger:      s.log.With("component", "inventory"),
 	})
 	if err != nil {
 		return err
 	}
 	s.inventory.Bind(svc)
+	s.inventorySvc = svc
 	return nil
 }
 
@@ -450,7 +475,15 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		}
 		s.httpSrv, s.listener = nil, nil
 	}
+	if err := s.stopHub(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	s.inventory.Bind(nil)
+	s.inventorySvc = nil
+	if s.checkinPool != nil {
+		s.checkinPool.Close()
+		s.checkinPool = nil
+	}
 	s.stopAuth()
 	if s.store != nil {
 		s.limiter.set(nil)
@@ -522,12 +555,14 @@ func (s *Server) buildHandler() error {
 		return err
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
-		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService)}
-	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware}, openapi.StrictHTTPServerOptions{
+		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime}
+	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,
 	})
-	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{BaseRouter: router, ErrorHandlerFunc: s.requestError})
+	// The WebSocket upgrades need the connection, which the strict layer does not give.
+	openapi.HandlerWithOptions(agenthub.WithWebSockets(strict, s.realtime),
+		openapi.StdHTTPServerOptions{BaseRouter: router, ErrorHandlerFunc: s.requestError})
 	if err := router.Err(); err != nil {
 		return err
 	}

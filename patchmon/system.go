@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/patchmon-go/patchmon/openapi"
+	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/users"
@@ -25,6 +26,7 @@ type api struct {
 	*inventory.API
 	*auth.Handlers
 	*users.AdminAPI
+	*agenthub.Endpoints
 }
 
 var _ openapi.StrictServerInterface = (*api)(nil)

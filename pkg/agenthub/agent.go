@@ -90,6 +90,12 @@ func (h *Hub) ServeAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host, err := h.cfg.Auth.AuthenticateAgent(r.Context(), apiID, apiKey)
+	if err == nil && host.Generation != 0 {
+		var ok bool
+		if ok, err = h.store.current(r.Context(), host); err == nil && !ok {
+			err = ErrInvalidCredentials
+		}
+	}
 	if err != nil {
 		if apiError(err) == nil {
 			h.log.ErrorContext(r.Context(), "agent authentication failed", "err", err)
@@ -123,13 +129,16 @@ func (h *Hub) ServeAgent(w http.ResponseWriter, r *http.Request) {
 	h.conns[host.ID] = c
 	h.connWG.Add(1)
 	h.mu.Unlock()
+
+	h.fleet.set(host.ID, fleetEntry{apiID: host.APIID, replica: h.replica, connID: c.id, since: c.since, secure: c.secure})
+	// Queued before the old connection's disconnect, so that the record moves
+	// straight from the old connection to the new one and the host never
+	// looks offline.
+	h.writer.enqueue(c.onlineOp(ReasonConnected))
 	if old != nil {
 		h.log.InfoContext(r.Context(), "agent reconnected; closing its older connection", "host_id", host.ID)
 		old.close(4000, ReasonReplaced)
 	}
-
-	h.fleet.set(host.ID, fleetEntry{apiID: host.APIID, replica: h.replica, connID: c.id, since: c.since, secure: c.secure})
-	h.writer.enqueue(c.onlineOp(ReasonConnected))
 	h.log.DebugContext(r.Context(), "agent connected", "host_id", host.ID, "api_id", host.APIID, "secure", c.secure, "remote", c.remote)
 	_ = socket.SetReadDeadline(time.Now().Add(h.cfg.IdleTimeout))
 	go func() {
@@ -244,12 +253,17 @@ func (e *agentEvents) OnClose(socket *gws.Conn, err error) {
 	} else {
 		var ne net.Error
 		var ce *gws.CloseError
+		var sc interface{ Uint16() uint16 } // gws's status code for frames it refused
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
 			reason = ReasonIdle
+		case errors.As(err, &sc) && sc.Uint16() >= 1002:
+			// We refused what the agent sent: a protocol error, a bad or
+			// oversized frame (1002, 1003, 1007, 1009).
+			reason = ReasonProtocol
 		case errors.As(err, &ce) && ce.Code >= 1002 && ce.Code != 1005 && ce.Code != 1006:
-			// 1000/1001 are normal closes; protocol errors, oversized or bad
-			// frames (1002, 1003, 1007, 1009) are the agent's fault.
+			// The agent closed with an error code of its own; 1000/1001 are
+			// normal closes.
 			reason = ReasonProtocol
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -178,9 +179,15 @@ func (h *Hub) deliver(ctx context.Context, hosts []HostRef, frame []byte) []Deli
 			out[i].Status = Delivered
 		})
 	}()
+	var wg sync.WaitGroup
 	for replica, idx := range remote {
-		h.deliverRemote(ctx, replica, hosts, idx, frame, out)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.deliverRemote(ctx, replica, hosts, idx, frame, out)
+		}()
 	}
+	wg.Wait()
 	<-done
 	return out
 }

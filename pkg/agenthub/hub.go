@@ -23,6 +23,11 @@ import (
 type HostRef struct {
 	ID    uuid.UUID `json:"hostId"`
 	APIID string    `json:"apiId"`
+	// Generation, when not zero, is the host's credentials generation that
+	// the Authenticator verified the key against. The hub checks it against
+	// the host row before upgrading, so that a cached verification of
+	// regenerated credentials (or of a deleted host) cannot open a connection.
+	Generation int32 `json:"-"`
 }
 
 // Authenticator checks an agent's credentials before its WebSocket is accepted.
@@ -185,8 +190,12 @@ type Hub struct {
 	pending   map[string]chan commandReply
 
 	cancelSubs []func()
-	stop       chan struct{}
-	bg         sync.WaitGroup
+	// life bounds the bus subscriptions: they last until Shutdown, not just
+	// for the Start call that made them.
+	life    context.Context
+	endLife context.CancelFunc
+	stop    chan struct{}
+	bg      sync.WaitGroup
 }
 
 type hubState int
@@ -214,6 +223,7 @@ func New(cfg Config) (*Hub, error) {
 		pending: map[string]chan commandReply{},
 		stop:    make(chan struct{}),
 	}
+	h.life, h.endLife = context.WithCancel(context.Background())
 	h.writer = newPresenceWriter(h)
 	header := http.Header{}
 	header.Set(wsproto.VersionHeader, fmt.Sprint(wsproto.Version))
@@ -281,7 +291,7 @@ func (h *Hub) Start(ctx context.Context) error {
 		{ChannelAgentEvents, h.onStreamSource(streamAgentEvent)},
 	}
 	for _, s := range subs {
-		cancel, err := h.cfg.Bus.Subscribe(ctx, s.channel, s.fn)
+		cancel, err := h.cfg.Bus.Subscribe(h.life, s.channel, s.fn)
 		if err != nil {
 			h.unsubscribe()
 			return fmt.Errorf("agenthub: subscribe %s: %w", s.channel, err)
@@ -305,7 +315,9 @@ func (h *Hub) Start(ctx context.Context) error {
 	return nil
 }
 
+// unsubscribe ends every bus subscription.
 func (h *Hub) unsubscribe() {
+	defer h.endLife()
 	for _, c := range h.cancelSubs {
 		c()
 	}
@@ -350,12 +362,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 
-	for _, c := range conns {
-		c.close(1001, ReasonShutdown)
-	}
-	for _, s := range streams {
-		s.close(1001, "server shutting down")
-	}
+	// In parallel: a close waits for any write in progress on its connection.
+	parallel(len(conns), func(i int) { conns[i].close(1001, ReasonShutdown) })
+	parallel(len(streams), func(i int) { streams[i].close(1001, "server shutting down") })
 	var errs []error
 	done := make(chan struct{})
 	go func() { h.connWG.Wait(); close(done) }()

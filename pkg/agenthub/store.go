@@ -233,6 +233,22 @@ func (s *store) presenceWhere(ctx context.Context, query string, arg any) (hostP
 	return p, nil
 }
 
+const sqlGeneration = `SELECT credentials_generation FROM hosts WHERE id = $1`
+
+// current reports whether host still exists with the credentials generation
+// it was authenticated with.
+func (s *store) current(ctx context.Context, host HostRef) (bool, error) {
+	var gen int32
+	err := s.db.Pool.QueryRow(ctx, sqlGeneration, host.ID).Scan(&gen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return gen == host.Generation, nil
+}
+
 const sqlCountHosts = `SELECT count(*) FROM hosts`
 
 func (s *store) countHosts(ctx context.Context) (int, error) {

@@ -590,6 +590,18 @@ func (a *Handlers) TfaRevokeAllTrustedDevices(ctx context.Context, _ openapi.Tfa
 	return openapi.TfaRevokeAllTrustedDevices200JSONResponse{Message: "All trusted devices removed"}, nil
 }
 
+// UsersResetTfa implements DELETE /api/v1/auth/admin/users/{userId}/tfa.
+func (a *Handlers) UsersResetTfa(ctx context.Context, req openapi.UsersResetTfaRequestObject) (openapi.UsersResetTfaResponseObject, error) {
+	s, err := a.service()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ResetTFA(ctx, req.UserId); err != nil {
+		return nil, err
+	}
+	return openapi.UsersResetTfa200JSONResponse{Message: "Two-factor authentication disabled for the user"}, nil
+}
+
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {

@@ -88,6 +88,7 @@ func newServer(t *testing.T, tweak func(*patchmon.Config)) *patchmontest.Server 
 	cfg := patchmon.DefaultConfig()
 	cfg.NodeEnv = "development"
 	cfg.AuthRateLimitMax = 10_000
+	cfg.PasswordHashCost = 4
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -320,4 +321,25 @@ func TestTwoFactorOverHTTP(t *testing.T) {
 	r = fresh.do("GET", "/api/v1/tfa/status", nil)
 	assert.Equal(t, true, r.Body["enabled"])
 	assert.Equal(t, float64(1), r.Body["trustedDevices"])
+
+	// An administrator can turn a user's 2FA off (lost phone and codes); only a super admin
+	// may do that to a super admin.
+	me := profileOf(t, fresh)
+	adm := newBrowser(t, srv.URL)
+	adm.origin = srv.URL
+	adm.bearer = fresh.do("POST", "/api/v1/auth/login", map[string]any{"username": "root-admin", "password": testPassword}).Body["token"].(string)
+	other := authtest.CreateUser(t, srv.URL, authtest.Session{Token: adm.bearer}, users.RoleAdmin)
+	ob := newBrowser(t, srv.URL)
+	ob.bearer = other.Token
+	assert.Equal(t, 403, ob.do("DELETE", "/api/v1/auth/admin/users/"+me+"/tfa", nil).Status)
+	require.Equal(t, 200, adm.do("DELETE", "/api/v1/auth/admin/users/"+me+"/tfa", nil).Status)
+	r = newBrowser(t, srv.URL).do("POST", "/api/v1/auth/login", map[string]any{"username": "root-admin", "password": testPassword})
+	assert.Equal(t, false, r.Body["requiresTfa"])
+}
+
+func profileOf(t *testing.T, b *browser) string {
+	t.Helper()
+	r := b.do("GET", "/api/v1/auth/profile", nil)
+	require.Equal(t, 200, r.Status, r.Raw)
+	return r.Body["user"].(map[string]any)["id"].(string)
 }

@@ -149,7 +149,9 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, users: cfg.Users, store: &store{db: cfg.DB}, log: cfg.Logger,
 		jwtKey: []byte(cfg.JWTSecret), sealer: sl,
 		activityStep: min(time.Minute, cfg.InactivityTimeout/10)}
-	m := hmac.New(sha256.New, []byte(cfg.JWTSecret))
+	// Derived from the encryption key, not JWT_SECRET: rotating the JWT secret (to sign
+	// everyone out) must not invalidate backup codes.
+	m := hmac.New(sha256.New, cfg.EncryptionKey)
 	m.Write([]byte("patchmon auth mac key"))
 	s.macKey = m.Sum(nil)
 	return s, nil

@@ -311,6 +311,21 @@ func (s *Service) DisableTFA(ctx context.Context, userID uuid.UUID, password str
 	return nil
 }
 
+// ResetTFA turns a user's 2FA off for an administrator (a user who lost both the
+// authenticator and the backup codes).
+func (s *Service) ResetTFA(ctx context.Context, userID uuid.UUID) error {
+	u, err := s.users.CheckTarget(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.disableTFA(ctx, userID, s.now()); err != nil {
+		return err
+	}
+	s.audit(ctx, users.AuditEntry{Event: users.EventTFADisabled, Success: true, TargetType: "user", TargetID: userID.String(),
+		TargetName: u.Username, Details: map[string]any{"byAdministrator": true}})
+	return nil
+}
+
 // RegenerateBackupCodes replaces the backup codes after checking the password.
 func (s *Service) RegenerateBackupCodes(ctx context.Context, userID uuid.UUID, password string) ([]string, error) {
 	cred, err := s.checkPassword(ctx, userID, password)

@@ -3,6 +3,8 @@ package inventory
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"hash"
 	"io"
 	"io/fs"
@@ -97,6 +99,44 @@ func (m *bodyMeter) meta() ReportMeta {
 
 type meterKey struct{}
 
+// reportKey carries the report decoded by PostHostsUpdate, for middleware that runs
+// around the handler (see ReportFromContext).
+type reportKey struct{}
+
+type reportHolder struct{ r *agentproto.Report }
+
+// ReportFromContext returns the report PostHostsUpdate decoded for this request, for
+// strict middleware wrapped around it (the real-time layer publishes report events with
+// it). It is available once the handler has returned, and only for a report that
+// decoded; Ingest has cleaned it by then.
+func ReportFromContext(ctx context.Context) (*agentproto.Report, bool) {
+	h, ok := ctx.Value(reportKey{}).(*reportHolder)
+	if !ok || h.r == nil {
+		return nil, false
+	}
+	return h.r, true
+}
+
+// decodeJSON decodes an agent request body in a single pass: these bodies are declared
+// without a schema in the spec, so the router's validation does not parse them first.
+// It returns false for an empty body.
+func decodeJSON(body io.Reader, dst any) (bool, error) {
+	if body == nil {
+		return false, nil
+	}
+	err := json.NewDecoder(body).Decode(dst)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	if err != nil {
+		if httpx.IsBodyTooLarge(err) {
+			return false, httpx.NewError(http.StatusRequestEntityTooLarge, httpx.CodeBodyTooLarge, "Request body too large")
+		}
+		return false, httpx.NewError(http.StatusBadRequest, httpx.CodeValidation, "Invalid JSON body: "+err.Error())
+	}
+	return true, nil
+}
+
 // RequireAgent authenticates a request by its X-API-ID and X-API-KEY headers and puts
 // the Agent in its context (see AgentFromContext); it answers 401 with a JSON error
 // otherwise. It is the enforcer of `x-permission: agent`.
@@ -116,6 +156,7 @@ func (api *API) RequireAgent(next http.Handler) http.Handler {
 			return
 		}
 		ctx := WithAgent(r.Context(), a)
+		ctx = context.WithValue(ctx, reportKey{}, &reportHolder{})
 		if r.Body != nil && r.Body != http.NoBody {
 			m := &bodyMeter{r: r.Body, h: sha256.New()}
 			r.Body = m
@@ -145,7 +186,18 @@ func (api *API) PostHostsPing(ctx context.Context, req openapi.PostHostsPingRequ
 	if err != nil {
 		return nil, httpError(err)
 	}
-	res, err := s.Ping(ctx, a, req.Body)
+	var (
+		body agentproto.PingRequest
+		in   *agentproto.PingRequest
+	)
+	ok, err := decodeJSON(req.Body, &body)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		in = &body
+	}
+	res, err := s.Ping(ctx, a, in)
 	if err != nil {
 		return nil, httpError(err)
 	}
@@ -169,14 +221,26 @@ func (api *API) PostHostsUpdate(ctx context.Context, req openapi.PostHostsUpdate
 	if err != nil {
 		return nil, httpError(err)
 	}
-	if req.Body == nil {
+	if err := s.acquireReportSlot(ctx); err != nil {
+		return nil, err
+	}
+	defer s.releaseReportSlot()
+	rep := &agentproto.Report{}
+	ok, err := decodeJSON(req.Body, rep)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, httpx.NewError(http.StatusBadRequest, CodeInvalidReport, "Invalid report: the body must be a JSON object")
 	}
 	var meta ReportMeta
 	if m, ok := ctx.Value(meterKey{}).(*bodyMeter); ok {
 		meta = m.meta()
 	}
-	res, err := s.Ingest(ctx, a, req.Body, meta)
+	if h, ok := ctx.Value(reportKey{}).(*reportHolder); ok {
+		h.r = rep
+	}
+	res, err := s.Ingest(ctx, a, rep, meta)
 	if err != nil {
 		return nil, httpError(err)
 	}
@@ -409,3 +473,58 @@ var _ interface {
 	PostHostsPing(context.Context, openapi.PostHostsPingRequestObject) (openapi.PostHostsPingResponseObject, error)
 	PostHostsUpdate(context.Context, openapi.PostHostsUpdateRequestObject) (openapi.PostHostsUpdateResponseObject, error)
 } = (*API)(nil)
+
+// createdHost is the 201 answer to host creation; it carries the API key, so it must not
+// be cached.
+type createdHost openapi.HostCreateResponse
+
+func (c createdHost) VisitCreateHostResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusCreated, openapi.HostCreateResponse(c))
+	return nil
+}
+
+// CreateHost implements POST /api/v1/hosts (x-permission: can_manage_hosts).
+func (api *API) CreateHost(ctx context.Context, req openapi.CreateHostRequestObject) (openapi.CreateHostResponseObject, error) {
+	s, err := api.service()
+	if err != nil {
+		return nil, err
+	}
+	if req.Body == nil {
+		return nil, httpError(errorf(ErrInvalidInput, "The body must be a JSON object"))
+	}
+	in := NewHost{FriendlyName: req.Body.FriendlyName}
+	if req.Body.HostGroupIds != nil {
+		in.HostGroupIDs = *req.Body.HostGroupIds
+	}
+	if req.Body.DockerEnabled != nil {
+		in.DockerEnabled = *req.Body.DockerEnabled
+	}
+	if req.Body.ComplianceEnabled != nil {
+		in.ComplianceEnabled = *req.Body.ComplianceEnabled
+	}
+	if req.Body.Notes != nil {
+		in.Notes = *req.Body.Notes
+	}
+	h, err := s.CreateHost(ctx, in)
+	if err != nil {
+		return nil, httpError(err)
+	}
+	cmd, err := s.InstallCommand(ctx, h.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	out := createdHost{
+		Message:        "Host created successfully",
+		HostId:         h.ID,
+		FriendlyName:   h.FriendlyName,
+		ApiId:          h.Credentials.APIID,
+		ApiKey:         h.Credentials.APIKey,
+		HostGroups:     make([]openapi.HostGroupRef, 0, len(h.Groups)),
+		InstallCommand: cmd,
+	}
+	for _, g := range h.Groups {
+		out.HostGroups = append(out.HostGroups, openapi.HostGroupRef{Id: g.ID, Name: g.Name, Color: g.Color})
+	}
+	return out, nil
+}

@@ -144,7 +144,7 @@ func (c *binaryCatalog) inspect(goos, goarch, name string) (AgentBinary, error) 
 }
 
 // ldflagsVersion finds "-X some/pkg.Version=1.2.3" in the -ldflags build setting.
-var ldflagsVersion = regexp.MustCompile(`-X[= ]['"]?[\w./-]+\.(?:Version|version|AgentVersion|agentVersion)=['"]?v?([0-9][^\s'"]*)`)
+var ldflagsVersion = regexp.MustCompile(`-X[= ]['"]?[\w./-]+\.(?:Version|version|buildVersion|AgentVersion|agentVersion)=['"]?v?([0-9][^\s'"]*)`)
 
 // markerVersion finds the banner agents print ("PatchMon Agent v1.2.3").
 var markerVersion = regexp.MustCompile(`PatchMon Agent v([0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.+~-]*)`)

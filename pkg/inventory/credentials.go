@@ -17,8 +17,7 @@ import (
 // APIIDPrefix starts every host api_id.
 const APIIDPrefix = "patchmon_"
 
-// bcryptCost is the work factor of stored API keys (the upstream server's, so keys
-// migrated from it verify unchanged).
+// bcryptCost is the default work factor of stored API keys (the upstream server's).
 const bcryptCost = 10
 
 // Longest credentials worth looking up: anything longer is not ours and must not reach
@@ -65,7 +64,7 @@ type Credentials struct {
 
 // newCredentials returns a fresh api_id (patchmon_ + 16 hex) and api_key (64 hex) with
 // the key's bcrypt hash.
-func newCredentials() (Credentials, error) {
+func newCredentials(cost int) (Credentials, error) {
 	id := make([]byte, 8)
 	key := make([]byte, 32)
 	if _, err := rand.Read(id); err != nil {
@@ -75,7 +74,7 @@ func newCredentials() (Credentials, error) {
 		return Credentials{}, err
 	}
 	c := Credentials{APIID: APIIDPrefix + hex.EncodeToString(id), APIKey: hex.EncodeToString(key)}
-	h, err := bcrypt.GenerateFromPassword([]byte(c.APIKey), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(c.APIKey), cost)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -129,6 +128,16 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
+// dummyCompare spends about as long as verifying a key of the configured cost.
+func (s *Service) dummyCompare(apiKey string) {
+	if s.cfg.APIKeyCost == bcryptCost {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(apiKey))
+		return
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("patchmon-no-such-host"), s.cfg.APIKeyCost)
+	_ = bcrypt.CompareHashAndPassword(h, []byte(apiKey))
+}
+
 // Authenticate verifies an agent's credentials. The first verification of a pair runs
 // bcrypt; later ones within CredentialCacheTTL are answered from the cache. Concurrent
 // first requests with the same pair share one bcrypt run.
@@ -173,7 +182,7 @@ func (s *Service) Authenticate(ctx context.Context, apiID, apiKey string) (Agent
 func (s *Service) verify(ctx context.Context, apiID, apiKey string) (Agent, error) {
 	id, hash, gen, err := s.credentialRow(ctx, apiID)
 	if errors.Is(err, ErrInvalidCredentials) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(apiKey))
+		s.dummyCompare(apiKey)
 		return Agent{}, err
 	}
 	if err != nil {

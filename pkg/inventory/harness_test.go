@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/patchmon/patchmontest"
@@ -75,11 +76,14 @@ func setup(t testing.TB, opts ...func(*options)) *env {
 		Secret:        []byte("0123456789abcdef0123456789abcdef"),
 		AgentBinaries: fstest.MapFS{"patchmon-agent-linux-amd64": {Data: []byte(fakeAgent), Mode: 0o755}},
 		Logger:        patchmontest.Logger(t),
+		// Real cost in production; the minimum here, where the race detector makes
+		// every bcrypt run dozens of times slower.
+		APIKeyCost: bcrypt.MinCost,
 	}}
 	for _, f := range opts {
 		f(&o)
 	}
-	e := &env{t: t, db: o.cfg.DB, pool: pool, store: store, http: &http.Client{Timeout: time.Minute}}
+	e := &env{t: t, db: o.cfg.DB, pool: pool, store: store, http: &http.Client{Timeout: 5 * time.Minute}}
 	api := inventory.NewAPI()
 
 	spec, err := openapi.LoadSpec()

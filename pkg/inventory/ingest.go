@@ -127,16 +127,16 @@ func prepare(r *agentproto.Report) (*preparedReport, error) {
 		h = *r.Hashes
 	}
 	if p.hasPackages {
-		p.packagesHash = cmp.Or(strings.TrimSpace(h.PackagesHash), agentproto.PackagesHash(r.Packages))
+		p.packagesHash = agentOr(h.PackagesHash, func() string { return agentproto.PackagesHash(r.Packages) })
 	}
 	if p.hasRepos {
-		p.reposHash = cmp.Or(strings.TrimSpace(h.ReposHash), agentproto.ReposHash(r.Repositories))
+		p.reposHash = agentOr(h.ReposHash, func() string { return agentproto.ReposHash(r.Repositories) })
 	}
 	if p.hasInterfaces {
-		p.interfacesHash = cmp.Or(strings.TrimSpace(h.InterfacesHash), agentproto.InterfacesHash(r.NetworkInterfaces))
+		p.interfacesHash = agentOr(h.InterfacesHash, func() string { return agentproto.InterfacesHash(r.NetworkInterfaces) })
 	}
 	if p.hasHostname {
-		p.hostnameHash = cmp.Or(strings.TrimSpace(h.HostnameHash), agentproto.HostnameHash(r.Hostname))
+		p.hostnameHash = agentOr(h.HostnameHash, func() string { return agentproto.HostnameHash(r.Hostname) })
 	}
 	r.Sanitize()
 	if p.hasPackages {
@@ -171,6 +171,14 @@ func prepare(r *agentproto.Report) (*preparedReport, error) {
 	return p, nil
 }
 
+// agentOr returns the agent's hash when it sent a plausible one, else computes it.
+func agentOr(agent string, compute func() string) string {
+	if h := strings.TrimSpace(agent); h != "" && len(h) <= 128 {
+		return h
+	}
+	return compute()
+}
+
 // preparePackages trims the reported packages, keeps the last of each name (as the
 // canonical hash does) and sorts them by name in byte order, the order shared rows are
 // written in.
@@ -202,8 +210,22 @@ func preparePackages(in []agentproto.Package) []pkgRow {
 		index[row.name] = len(rows)
 		rows = append(rows, row)
 	}
-	slices.SortFunc(rows, func(a, b pkgRow) int { return strings.Compare(a.name, b.name) })
-	return rows
+	less := func(a, b *pkgRow) int { return strings.Compare(a.name, b.name) }
+	if slices.IsSortedFunc(rows, func(a, b pkgRow) int { return less(&a, &b) }) {
+		return rows
+	}
+	// Sort positions rather than the rows themselves (each is a few hundred bytes), then
+	// lay the rows out once in order.
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return less(&rows[a], &rows[b]) })
+	sorted := make([]pkgRow, len(rows))
+	for i, j := range order {
+		sorted[i] = rows[j]
+	}
+	return sorted
 }
 
 // wuaCategories returns trimmed, sorted categories, nil for none. The unit separator is

@@ -1,13 +1,18 @@
 package inventory
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/patchmon-go/patchmon/pkg/db"
@@ -19,6 +24,12 @@ import (
 type Config struct {
 	// DB is the database holding the inventory tables (migration 0003). Required.
 	DB *db.DB
+	// CheckinPool, when set, runs agent check-ins (hosts/ping): a small pool whose
+	// sessions have synchronous_commit off, so a check-in is one statement that does not
+	// wait for the WAL flush. Losing the last moment of check-in times in a database
+	// crash is harmless; everything else stays durable on DB. Without it a check-in runs
+	// as a short transaction on DB with SET LOCAL synchronous_commit = off. Default: nil.
+	CheckinPool *pgxpool.Pool
 	// Cache holds verified agent credentials for CredentialCacheTTL, so bcrypt runs once
 	// per credential rather than once per request. Required.
 	Cache kv.Cache
@@ -49,6 +60,15 @@ type Config struct {
 	// RetryWindow is how long a byte-identical report is treated as the agent's retry of
 	// the previous one and answered without writing. Default: 10m.
 	RetryWindow time.Duration
+	// APIKeyCost is the bcrypt work factor of new API keys. Verification uses whatever
+	// cost a stored hash has, so changing it affects only keys created afterwards.
+	// Tests may lower it to bcrypt.MinCost. Default: 10.
+	APIKeyCost int
+	// MaxConcurrentReports bounds how many reports are decoded and ingested at once;
+	// further ones wait their turn. Ingest is CPU- and database-bound, so more in flight
+	// only adds memory (each holds its decoded report) and lock contention. Default:
+	// 2 × GOMAXPROCS, at least 4.
+	MaxConcurrentReports int
 	// CopyThreshold is the number of new host_packages rows from which ingest switches
 	// from a multi-row INSERT to COPY. Default: 256.
 	CopyThreshold int
@@ -63,6 +83,8 @@ type Service struct {
 	bins   *binaryCatalog
 	flight singleflight.Group
 	macKey []byte
+	// reportSlots holds a token per report being decoded and ingested.
+	reportSlots chan struct{}
 }
 
 // New validates cfg and returns a Service. It does no I/O.
@@ -100,6 +122,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RetryWindow <= 0 {
 		cfg.RetryWindow = 10 * time.Minute
 	}
+	if cfg.APIKeyCost <= 0 {
+		cfg.APIKeyCost = bcryptCost
+	}
+	if cfg.APIKeyCost < bcrypt.MinCost || cfg.APIKeyCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("inventory: Config.APIKeyCost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if cfg.MaxConcurrentReports <= 0 {
+		cfg.MaxConcurrentReports = max(4, 2*runtime.GOMAXPROCS(0))
+	}
 	if cfg.CopyThreshold <= 0 {
 		cfg.CopyThreshold = 256
 	}
@@ -109,9 +140,23 @@ func New(cfg Config) (*Service, error) {
 		log:    cfg.Logger,
 		bins:   newBinaryCatalog(cfg.AgentBinaries),
 		macKey: deriveKey(cfg.Secret, "patchmon agent credential cache v1"),
+
+		reportSlots: make(chan struct{}, cfg.MaxConcurrentReports),
 	}
 	return s, nil
 }
+
+// acquireReportSlot waits for a free report slot; release it with releaseReportSlot.
+func (s *Service) acquireReportSlot(ctx context.Context) error {
+	select {
+	case s.reportSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) releaseReportSlot() { <-s.reportSlots }
 
 // PublicURL is the base URL written into install scripts.
 func (s *Service) PublicURL() string { return s.cfg.PublicURL }

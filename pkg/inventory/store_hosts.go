@@ -149,7 +149,7 @@ func (s *Service) CreateHost(ctx context.Context, in NewHost) (CreatedHost, erro
 	if len(name) > 255 {
 		return CreatedHost{}, errorf(ErrInvalidInput, "Friendly name must be at most 255 characters")
 	}
-	creds, err := newCredentials()
+	creds, err := newCredentials(s.cfg.APIKeyCost)
 	if err != nil {
 		return CreatedHost{}, err
 	}
@@ -205,7 +205,7 @@ func dedupeUUIDs(in []uuid.UUID) []uuid.UUID {
 // RegenerateCredentials replaces a host's api_id and api_key. The old pair stops working
 // at once, cached or not: its cached verification carries the old generation.
 func (s *Service) RegenerateCredentials(ctx context.Context, hostID uuid.UUID) (Credentials, error) {
-	creds, err := newCredentials()
+	creds, err := newCredentials(s.cfg.APIKeyCost)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -269,22 +269,30 @@ func (s *Service) Ping(ctx context.Context, a Agent, req *agentproto.PingRequest
 		stored        agentproto.PingHashes
 		docker, compl bool
 	)
-	// One round trip: the check-in is committed asynchronously. Losing the last
-	// fraction of a second of check-in times in a database crash is harmless, and
-	// not waiting for the WAL flush is what lets thousands of agents check in per second.
-	batch := &pgx.Batch{}
-	batch.Queue("BEGIN")
-	batch.Queue("SET LOCAL synchronous_commit = off")
-	batch.Queue(sqlPing, a.HostID, a.Generation, version, p.AgentExecutionMs,
+	// The check-in is committed asynchronously: losing the last fraction of a second of
+	// check-in times in a database crash is harmless, and not waiting for the WAL flush
+	// is what lets thousands of agents check in per second. Either way it is one round
+	// trip.
+	args := []any{[16]byte(a.HostID), a.Generation, version, p.AgentExecutionMs,
 		m.CPUCores, cleanPtr(m.CPUModel), m.RAMInstalled, m.SwapSize, disks, cleanPtr(m.SystemUptime),
-		m.BootTime, m.LoadAverage, m.NeedsReboot, cleanPtr(m.RebootReason)).
-		QueryRow(func(row pgx.Row) error {
-			return row.Scan(&oldStatus, &res.FriendlyName, &stored.PackagesHash, &stored.ReposHash,
-				&stored.InterfacesHash, &stored.HostnameHash, &stored.DockerHash, &stored.ComplianceHash,
-				&docker, &compl)
-		})
-	batch.Queue("COMMIT")
-	if err := s.db.Pool.SendBatch(ctx, batch).Close(); err != nil {
+		m.BootTime, m.LoadAverage, m.NeedsReboot, cleanPtr(m.RebootReason)}
+	scan := func(row pgx.Row) error {
+		return row.Scan(&oldStatus, &res.FriendlyName, &stored.PackagesHash, &stored.ReposHash,
+			&stored.InterfacesHash, &stored.HostnameHash, &stored.DockerHash, &stored.ComplianceHash,
+			&docker, &compl)
+	}
+	var err error
+	if s.cfg.CheckinPool != nil {
+		err = scan(s.cfg.CheckinPool.QueryRow(ctx, sqlPing, args...))
+	} else {
+		batch := &pgx.Batch{}
+		batch.Queue("BEGIN")
+		batch.Queue("SET LOCAL synchronous_commit = off")
+		batch.Queue(sqlPing, args...).QueryRow(scan)
+		batch.Queue("COMMIT")
+		err = s.db.Pool.SendBatch(ctx, batch).Close()
+	}
+	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			s.forget(ctx, a)
 			return PingResult{}, ErrInvalidCredentials

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,12 +27,10 @@ FROM hosts h WHERE h.id = $1 AND h.credentials_generation = $2
 FOR UPDATE OF h`
 
 	sqlHostPackages = `
-SELECT p.name, hp.package_id, hp.current_version, hp.available_version, hp.needs_update,
-       hp.is_security_update, hp.source_repository, hp.wua_guid, hp.wua_kb, hp.wua_severity,
-       hp.wua_categories, hp.wua_support_url, hp.wua_revision_number,
-       p.description, p.category, p.latest_version
-FROM host_packages hp JOIN packages p ON p.id = hp.package_id
-WHERE hp.host_id = $1`
+SELECT package_id, current_version, available_version, needs_update, is_security_update,
+       source_repository, wua_guid, wua_kb, wua_severity, wua_categories, wua_support_url,
+       wua_revision_number
+FROM host_packages WHERE host_id = $1`
 
 	sqlInsertPackages = `
 INSERT INTO packages (name, description, category, latest_version)
@@ -158,12 +155,10 @@ var hostPackageColumns = []string{"host_id", "package_id", "current_version", "a
 	"needs_update", "is_security_update", "source_repository", "wua_guid", "wua_kb", "wua_severity",
 	"wua_categories", "wua_support_url", "wua_revision_number"}
 
-// storedPackage is a host_packages row with the shared metadata of its package.
+// storedPackage is a host_packages row.
 type storedPackage struct {
-	id  uuid.UUID
+	id  pgID
 	row pkgRow
-	// catalogue values
-	description, category, latest string
 }
 
 // autoFlags are the auto-update switches read with the host lock.
@@ -207,7 +202,7 @@ func (it *ingestTx) run(ctx context.Context, start time.Time) (IngestResult, aut
 		flags                autoFlags
 		res                  IngestResult
 	)
-	err := it.tx.QueryRow(ctx, sqlLockHostForReport, it.a.HostID, it.a.Generation, it.s.cfg.RetryWindow).
+	err := it.tx.QueryRow(ctx, sqlLockHostForReport, it.hostID(), it.a.Generation, it.s.cfg.RetryWindow).
 		Scan(&status, &digest, &recent, &total, &outdated, &sec, &flags.host, &flags.server)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, flags, ErrInvalidCredentials
@@ -244,97 +239,97 @@ func (it *ingestTx) run(ctx context.Context, start time.Time) (IngestResult, aut
 	return res, flags, nil
 }
 
+// catalogueRow is a packages row as ingest needs it.
+type catalogueRow struct {
+	id                            pgID
+	description, category, latest string
+}
+
 // writePackages diffs the report against the host's stored packages and writes the
-// difference: shared package rows first (in name order), then the host's rows.
+// difference: shared package rows first (in name order), then the host's rows. Package
+// ids are resolved by name through the unique index and the host's rows are read by
+// host id alone: a join of the two lets the planner hash the whole catalogue, which
+// grows with the fleet.
 func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
-	rows, err := it.tx.Query(ctx, sqlHostPackages, it.a.HostID)
-	if err != nil {
+	names := make([]string, len(it.p.packages))
+	for i := range it.p.packages {
+		names[i] = it.p.packages[i].name
+	}
+	catalogue := make(map[string]*catalogueRow, len(names))
+	stored := make(map[pgID]*storedPackage, len(names))
+	batch := &pgx.Batch{}
+	batch.Queue(sqlPackagesByName, names).Query(func(rows pgx.Rows) error { return scanCatalogue(rows, catalogue) })
+	batch.Queue(sqlHostPackages, it.hostID()).Query(func(rows pgx.Rows) error {
+		var sp storedPackage
+		_, err := pgx.ForEachRow(rows, []any{&sp.id, &sp.row.current, &sp.row.available,
+			&sp.row.needsUpdate, &sp.row.security, &sp.row.source, &sp.row.wuaGUID, &sp.row.wuaKB,
+			&sp.row.wuaSeverity, &sp.row.wuaCategories, &sp.row.wuaURL, &sp.row.wuaRevision}, func() error {
+			c := sp
+			stored[c.id] = &c
+			sp.row.wuaCategories = nil
+			return nil
+		})
+		return err
+	})
+	if err := it.tx.SendBatch(ctx, batch).Close(); err != nil {
 		return 0, err
 	}
-	stored := make(map[string]*storedPackage, len(it.p.packages))
-	var sp storedPackage
-	_, err = pgx.ForEachRow(rows, []any{&sp.row.name, &sp.id, &sp.row.current, &sp.row.available,
-		&sp.row.needsUpdate, &sp.row.security, &sp.row.source, &sp.row.wuaGUID, &sp.row.wuaKB,
-		&sp.row.wuaSeverity, &sp.row.wuaCategories, &sp.row.wuaURL, &sp.row.wuaRevision,
-		&sp.description, &sp.category, &sp.latest}, func() error {
-		c := sp
-		stored[c.row.name] = &c
-		sp.row.wuaCategories = nil
-		return nil
-	})
-	if err != nil {
-		return 0, err
+
+	// Names the catalogue does not know yet are inserted, in name order, then read back.
+	var missing []*pkgRow
+	for i := range it.p.packages {
+		if catalogue[it.p.packages[i].name] == nil {
+			missing = append(missing, &it.p.packages[i])
+		}
+	}
+	if len(missing) > 0 {
+		n := len(missing)
+		mNames, descs, cats, latest := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range missing {
+			mNames[i], descs[i], cats[i], latest[i] = r.name, r.description, r.category, r.newestVersion()
+		}
+		batch := &pgx.Batch{}
+		batch.Queue(sqlInsertPackages, mNames, descs, cats, latest)
+		batch.Queue(sqlPackagesByName, mNames).Query(func(rows pgx.Rows) error { return scanCatalogue(rows, catalogue) })
+		if err := it.tx.SendBatch(ctx, batch).Close(); err != nil {
+			return 0, err
+		}
 	}
 
 	var (
 		newRows  []*pkgRow // not yet on this host, in name order
+		newIDs   []pgID
 		changed  []*storedPackage
 		metaRows []*pkgRow // candidates for a catalogue update, in name order
-		metaIDs  []uuid.UUID
+		metaIDs  []pgID
 	)
 	for i := range it.p.packages {
 		r := &it.p.packages[i]
-		cur, ok := stored[r.name]
-		if !ok {
-			newRows = append(newRows, r)
-			continue
-		}
-		delete(stored, r.name)
-		if !cur.row.sameHostFields(r) {
-			cur.row = *r
-			changed = append(changed, cur)
-		}
-		if catalogueUpdate(cur.description, cur.category, cur.latest, r) {
-			metaRows = append(metaRows, r)
-			metaIDs = append(metaIDs, cur.id)
-		}
-	}
-	removed := make([]uuid.UUID, 0, len(stored))
-	for _, st := range stored {
-		removed = append(removed, st.id)
-	}
-
-	// Shared rows: make sure every new name exists, then learn the ids.
-	ids := make(map[string]uuid.UUID, len(newRows))
-	if len(newRows) > 0 {
-		names := make([]string, len(newRows))
-		descs := make([]string, len(newRows))
-		cats := make([]string, len(newRows))
-		latest := make([]string, len(newRows))
-		for i, r := range newRows {
-			names[i], descs[i], cats[i], latest[i] = r.name, r.description, r.category, r.newestVersion()
-		}
-		if _, err := it.tx.Exec(ctx, sqlInsertPackages, names, descs, cats, latest); err != nil {
-			return 0, err
-		}
-		rows, err := it.tx.Query(ctx, sqlPackagesByName, names)
-		if err != nil {
-			return 0, err
-		}
-		byName := make(map[string]*pkgRow, len(newRows))
-		for _, r := range newRows {
-			byName[r.name] = r
-		}
-		var (
-			id            uuid.UUID
-			name, d, c, l string
-		)
-		_, err = pgx.ForEachRow(rows, []any{&id, &name, &d, &c, &l}, func() error {
-			ids[name] = id
-			if r := byName[name]; r != nil && catalogueUpdate(d, c, l, r) {
-				metaRows = append(metaRows, r)
-				metaIDs = append(metaIDs, id)
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
-		if len(ids) != len(newRows) {
+		cat := catalogue[r.name]
+		if cat == nil {
 			// Only a concurrent deletion of catalogue rows can cause this; retrying the
 			// transaction re-creates them.
 			return 0, errPackageVanished
 		}
+		if catalogueUpdate(cat.description, cat.category, cat.latest, r) {
+			metaRows = append(metaRows, r)
+			metaIDs = append(metaIDs, cat.id)
+		}
+		cur, ok := stored[cat.id]
+		if !ok {
+			newRows = append(newRows, r)
+			newIDs = append(newIDs, cat.id)
+			continue
+		}
+		delete(stored, cat.id)
+		if !cur.row.sameHostFields(r) {
+			cur.row = *r
+			changed = append(changed, cur)
+		}
+	}
+	removed := make([]pgID, 0, len(stored))
+	for id := range stored {
+		removed = append(removed, id)
 	}
 	if len(metaRows) > 0 {
 		if err := it.updateCatalogue(ctx, metaIDs, metaRows); err != nil {
@@ -343,24 +338,24 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	}
 
 	// The host's own rows.
-	batch := &pgx.Batch{}
+	batch = &pgx.Batch{}
 	if len(removed) > 0 {
-		batch.Queue(sqlDeleteHostPackages, it.a.HostID, removed)
+		batch.Queue(sqlDeleteHostPackages, it.hostID(), removed)
 	}
 	if len(changed) > 0 {
 		cols := newPackageColumns(len(changed))
 		for _, c := range changed {
 			cols.add(c.id, &c.row)
 		}
-		batch.Queue(sqlUpdateHostPackages, cols.args(it.a.HostID)...)
+		batch.Queue(sqlUpdateHostPackages, cols.args(it.hostID())...)
 	}
 	useCopy := len(newRows) >= it.s.cfg.CopyThreshold
 	if len(newRows) > 0 && !useCopy {
 		cols := newPackageColumns(len(newRows))
-		for _, r := range newRows {
-			cols.add(ids[r.name], r)
+		for i, r := range newRows {
+			cols.add(newIDs[i], r)
 		}
-		batch.Queue(sqlInsertHostPackages, cols.args(it.a.HostID)...)
+		batch.Queue(sqlInsertHostPackages, cols.args(it.hostID())...)
 	}
 	if batch.Len() > 0 {
 		if err := it.tx.SendBatch(ctx, batch).Close(); err != nil {
@@ -370,7 +365,7 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	if len(newRows) > 0 && useCopy {
 		src := make([][]any, len(newRows))
 		for i, r := range newRows {
-			src[i] = []any{it.a.HostID, ids[r.name], r.current, r.available, r.needsUpdate, r.security,
+			src[i] = []any{it.hostID(), newIDs[i], r.current, r.available, r.needsUpdate, r.security,
 				r.source, r.wuaGUID, r.wuaKB, r.wuaSeverity, r.wuaCategories, r.wuaURL, r.wuaRevision}
 		}
 		if _, err := it.tx.CopyFrom(ctx, pgx.Identifier{"host_packages"}, hostPackageColumns, pgx.CopyFromRows(src)); err != nil {
@@ -378,6 +373,28 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 		}
 	}
 	return len(removed) + len(changed) + len(newRows), nil
+}
+
+// pgID is how ingest passes and scans uuids: pgx has direct binary plans for [16]byte,
+// while uuid.UUID goes through driver.Valuer / sql.Scanner and its text form, which costs
+// noticeably when thousands of package ids travel per report.
+type pgID = [16]byte
+
+// hostID is the host's id as a pgID.
+func (it *ingestTx) hostID() pgID { return it.a.HostID }
+
+// scanCatalogue adds packages rows (sqlPackagesByName) to m.
+func scanCatalogue(rows pgx.Rows, m map[string]*catalogueRow) error {
+	var (
+		c    catalogueRow
+		name string
+	)
+	_, err := pgx.ForEachRow(rows, []any{&c.id, &name, &c.description, &c.category, &c.latest}, func() error {
+		cp := c
+		m[name] = &cp
+		return nil
+	})
+	return err
 }
 
 var errPackageVanished = errors.New("inventory: a package row disappeared during ingest")
@@ -392,8 +409,8 @@ func catalogueUpdate(desc, cat, latest string, r *pkgRow) bool {
 // updateCatalogue locks the candidate package rows in name order, re-checks them
 // against what they hold now (another report may have got there first) and updates
 // those that still need it.
-func (it *ingestTx) updateCatalogue(ctx context.Context, ids []uuid.UUID, rows []*pkgRow) error {
-	byID := make(map[uuid.UUID]*pkgRow, len(ids))
+func (it *ingestTx) updateCatalogue(ctx context.Context, ids []pgID, rows []*pkgRow) error {
+	byID := make(map[pgID]*pkgRow, len(ids))
 	for i, id := range ids {
 		byID[id] = rows[i]
 	}
@@ -402,9 +419,9 @@ func (it *ingestTx) updateCatalogue(ctx context.Context, ids []uuid.UUID, rows [
 		return err
 	}
 	var (
-		id            uuid.UUID
+		id            pgID
 		d, c, l       string
-		upIDs         []uuid.UUID
+		upIDs         []pgID
 		upD, upC, upL []string
 	)
 	_, err = pgx.ForEachRow(lrows, []any{&id, &d, &c, &l}, func() error {
@@ -433,7 +450,7 @@ func (it *ingestTx) updateCatalogue(ctx context.Context, ids []uuid.UUID, rows [
 
 // packageColumns are host_packages values as parallel arrays for unnest.
 type packageColumns struct {
-	ids            []uuid.UUID
+	ids            []pgID
 	cv, av, src    []string
 	nu, sec        []bool
 	wg, wk, ws, wu []string
@@ -443,14 +460,14 @@ type packageColumns struct {
 
 func newPackageColumns(n int) *packageColumns {
 	return &packageColumns{
-		ids: make([]uuid.UUID, 0, n), cv: make([]string, 0, n), av: make([]string, 0, n),
+		ids: make([]pgID, 0, n), cv: make([]string, 0, n), av: make([]string, 0, n),
 		src: make([]string, 0, n), nu: make([]bool, 0, n), sec: make([]bool, 0, n),
 		wg: make([]string, 0, n), wk: make([]string, 0, n), ws: make([]string, 0, n),
 		wu: make([]string, 0, n), wc: make([]*string, 0, n), wr: make([]int32, 0, n),
 	}
 }
 
-func (c *packageColumns) add(id uuid.UUID, r *pkgRow) {
+func (c *packageColumns) add(id pgID, r *pkgRow) {
 	c.ids = append(c.ids, id)
 	c.cv = append(c.cv, r.current)
 	c.av = append(c.av, r.available)
@@ -470,7 +487,7 @@ func (c *packageColumns) add(id uuid.UUID, r *pkgRow) {
 	c.wr = append(c.wr, r.wuaRevision)
 }
 
-func (c *packageColumns) args(hostID uuid.UUID) []any {
+func (c *packageColumns) args(hostID pgID) []any {
 	return []any{hostID, c.ids, c.cv, c.av, c.nu, c.sec, c.src, c.wg, c.wk, c.ws, c.wc, c.wu, c.wr}
 }
 
@@ -478,7 +495,7 @@ func (c *packageColumns) args(hostID uuid.UUID) []any {
 // order) and replaces the host's links with the reported set.
 func (it *ingestTx) writeRepos(ctx context.Context) error {
 	repos := it.p.repos
-	ids := make([]uuid.UUID, 0, len(repos))
+	ids := make([]pgID, 0, len(repos))
 	enabled := make([]bool, 0, len(repos))
 	if len(repos) > 0 {
 		n := len(repos)
@@ -494,9 +511,9 @@ func (it *ingestTx) writeRepos(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		byKey := make(map[[3]string]uuid.UUID, n)
+		byKey := make(map[[3]string]pgID, n)
 		var (
-			id      uuid.UUID
+			id      pgID
 			u, d, c string
 		)
 		if _, err := pgx.ForEachRow(rows, []any{&id, &u, &d, &c}, func() error {
@@ -515,9 +532,9 @@ func (it *ingestTx) writeRepos(ctx context.Context) error {
 		}
 	}
 	batch := &pgx.Batch{}
-	batch.Queue(sqlDeleteHostRepositories, it.a.HostID, ids)
+	batch.Queue(sqlDeleteHostRepositories, it.hostID(), ids)
 	if len(ids) > 0 {
-		batch.Queue(sqlUpsertHostRepositories, it.a.HostID, ids, enabled)
+		batch.Queue(sqlUpsertHostRepositories, it.hostID(), ids, enabled)
 	}
 	return it.tx.SendBatch(ctx, batch).Close()
 }
@@ -584,7 +601,7 @@ func (it *ingestTx) writeHost(ctx context.Context, start time.Time, changed int)
 	}
 	network := full || p.hasInterfaces
 	batch := &pgx.Batch{}
-	batch.Queue(sqlUpdateHostReport, it.a.HostID, full, digest,
+	batch.Queue(sqlUpdateHostReport, it.hostID(), full, digest,
 		str(full, r.MachineID), str(full, r.OSType), str(full, r.OSVersion), str(network, r.IP),
 		str(full, r.Architecture), str(full, r.AgentVersion), str(full, r.KernelVersion),
 		str(full, r.InstalledKernelVersion), str(full, r.SELinuxStatus), str(full, r.SystemUptime),
@@ -610,7 +627,7 @@ func (it *ingestTx) writeHost(ctx context.Context, start time.Time, changed int)
 		histAgentMs = *r.AgentExecutionMs
 	}
 	processing := float64(time.Since(start).Microseconds()) / 1000
-	batch.Queue(sqlInsertReportHistory, it.a.HostID, reportType, sections, histTotal, histUpdates,
+	batch.Queue(sqlInsertReportHistory, it.hostID(), reportType, sections, histTotal, histUpdates,
 		histSecurity, changed, float64(it.meta.BodySize)/1024, execSeconds, histAgentMs, processing, digest)
 	return it.tx.SendBatch(ctx, batch).Close()
 }

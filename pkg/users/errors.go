@@ -41,27 +41,24 @@ const (
 	CodeInvalidRefresh     = "invalid_refresh_token"
 )
 
-// Sentinel errors returned by Service methods; the HTTP layer maps them through APIError.
-var (
-	ErrNotFound = errors.New("users: not found")
-)
+// errNotFound is the store's "no such row"; the service turns it into the API's 404s.
+var errNotFound = errors.New("users: not found")
 
 // The errors a client sees, one table so messages stay stable.
 var (
-	ErrUserNotFound     = apiErr(http.StatusNotFound, CodeNotFound, "User not found", "")
-	ErrRoleNotFound     = apiErr(http.StatusNotFound, CodeNotFound, "Role not found", "")
-	ErrUsernameTaken    = apiErr(http.StatusConflict, CodeUsernameTaken, "Username is already taken", "username")
-	ErrEmailTaken       = apiErr(http.StatusConflict, CodeEmailTaken, "Email is already in use", "email")
-	ErrRoleExists       = apiErr(http.StatusConflict, CodeRoleExists, "A role with this name already exists", "name")
-	ErrRoleInUse        = apiErr(http.StatusConflict, CodeRoleInUse, "The role is assigned to users; give them another role first", "")
-	ErrBuiltinRole      = apiErr(http.StatusForbidden, CodeBuiltinRole, "Built-in roles cannot be deleted", "")
-	ErrSuperAdminRole   = apiErr(http.StatusForbidden, CodeBuiltinRole, "The superadmin role always has every permission", "")
-	ErrLastSuperAdmin   = apiErr(http.StatusConflict, CodeLastSuperAdmin, "At least one active super admin must remain", "")
-	ErrDeleteSelf       = apiErr(http.StatusConflict, CodeSelf, "You cannot delete your own account", "")
-	ErrNeedSuperusers   = apiErr(http.StatusForbidden, CodeForbidden, "Managing super admins requires the can_manage_superusers permission", "")
-	ErrSelfDeactivate   = apiErr(http.StatusConflict, CodeSelf, "You cannot deactivate your own account", "isActive")
-	ErrSetupDone        = apiErr(http.StatusConflict, CodeSetupDone, "Setup has already been completed", "")
-	ErrPasswordRequired = apiErr(http.StatusBadRequest, httpx.CodeValidation, "Password is required", "password")
+	ErrUserNotFound   = apiErr(http.StatusNotFound, CodeNotFound, "User not found", "")
+	ErrRoleNotFound   = apiErr(http.StatusNotFound, CodeNotFound, "Role not found", "")
+	ErrUsernameTaken  = apiErr(http.StatusConflict, CodeUsernameTaken, "Username is already taken", "username")
+	ErrEmailTaken     = apiErr(http.StatusConflict, CodeEmailTaken, "Email is already in use", "email")
+	ErrRoleExists     = apiErr(http.StatusConflict, CodeRoleExists, "A role with this name already exists", "name")
+	ErrRoleInUse      = apiErr(http.StatusConflict, CodeRoleInUse, "The role is assigned to users; give them another role first", "")
+	ErrBuiltinRole    = apiErr(http.StatusForbidden, CodeBuiltinRole, "Built-in roles cannot be deleted", "")
+	ErrSuperAdminRole = apiErr(http.StatusForbidden, CodeBuiltinRole, "The superadmin role always has every permission", "")
+	ErrLastSuperAdmin = apiErr(http.StatusConflict, CodeLastSuperAdmin, "At least one active super admin must remain", "")
+	ErrDeleteSelf     = apiErr(http.StatusConflict, CodeSelf, "You cannot delete your own account", "")
+	ErrNeedSuperusers = apiErr(http.StatusForbidden, CodeForbidden, "Managing super admins requires the can_manage_superusers permission", "")
+	ErrSelfDeactivate = apiErr(http.StatusConflict, CodeSelf, "You cannot deactivate your own account", "isActive")
+	ErrSetupDone      = apiErr(http.StatusConflict, CodeSetupDone, "Setup has already been completed", "")
 )
 
 func apiErr(status int, code, msg, field string) *httpx.APIError {

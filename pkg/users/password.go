@@ -84,11 +84,13 @@ type Hasher struct {
 	dummy []byte
 }
 
-// NewHasher returns a Hasher with the given bcrypt cost (bcrypt.DefaultCost when < 4).
+// NewHasher returns a Hasher with the given bcrypt cost: 0 (or anything below 4) means
+// bcrypt.DefaultCost (10), and costs above 31 are capped.
 func NewHasher(cost int) *Hasher {
 	if cost < bcrypt.MinCost {
 		cost = bcrypt.DefaultCost
 	}
+	cost = min(cost, bcrypt.MaxCost)
 	dummy, err := bcrypt.GenerateFromPassword([]byte("patchmon-timing-equaliser"), cost)
 	if err != nil {
 		panic(err) // only fails for invalid costs, excluded above

@@ -276,7 +276,7 @@ func sanitizeUsername(s string) string {
 // GetUser returns one user.
 func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 	u, err := s.store.getUser(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return User{}, ErrUserNotFound
 	}
 	return u, err
@@ -328,7 +328,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, p UserPatch) (Us
 		updated, err = updateUser(ctx, tx, id, p)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return User{}, ErrUserNotFound
 	}
 	if err != nil {
@@ -364,7 +364,7 @@ func (s *Service) UpdateProfile(ctx context.Context, id uuid.UUID, p UserPatch) 
 		return before, nil
 	}
 	u, err := updateUser(ctx, s.store.db.Pool, id, p)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return User{}, ErrUserNotFound
 	}
 	if err != nil {
@@ -472,7 +472,7 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		_, err := tx.Exec(ctx, sqlDeleteUser, id)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return ErrUserNotFound
 	}
 	if err != nil {
@@ -483,8 +483,9 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// checkTarget loads a user an administrator acts on and applies the super admin rule.
-func (s *Service) checkTarget(ctx context.Context, id uuid.UUID) (User, error) {
+// CheckTarget loads a user an administrator acts on and applies the super admin rule
+// (acting on a super admin needs can_manage_superusers).
+func (s *Service) CheckTarget(ctx context.Context, id uuid.UUID) (User, error) {
 	u, err := s.GetUser(ctx, id)
 	if err != nil {
 		return User{}, err
@@ -498,7 +499,7 @@ func (s *Service) checkTarget(ctx context.Context, id uuid.UUID) (User, error) {
 // ResetPassword sets a user's password (checked against the policy) and signs them out
 // everywhere.
 func (s *Service) ResetPassword(ctx context.Context, id uuid.UUID, password string) error {
-	u, err := s.checkTarget(ctx, id)
+	u, err := s.CheckTarget(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -510,7 +511,7 @@ func (s *Service) ResetPassword(ctx context.Context, id uuid.UUID, password stri
 		return err
 	}
 	if err := s.store.setPassword(ctx, id, hash); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, errNotFound) {
 			return ErrUserNotFound
 		}
 		return err
@@ -522,11 +523,11 @@ func (s *Service) ResetPassword(ctx context.Context, id uuid.UUID, password stri
 
 // Unlock clears a user's login and 2FA lockouts.
 func (s *Service) Unlock(ctx context.Context, id uuid.UUID) (User, error) {
-	if _, err := s.checkTarget(ctx, id); err != nil {
+	if _, err := s.CheckTarget(ctx, id); err != nil {
 		return User{}, err
 	}
 	u, err := s.store.unlock(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return User{}, ErrUserNotFound
 	}
 	if err != nil {
@@ -538,7 +539,7 @@ func (s *Service) Unlock(ctx context.Context, id uuid.UUID) (User, error) {
 
 // RevokeSessions signs a user out everywhere (an administrator's action).
 func (s *Service) RevokeSessions(ctx context.Context, id uuid.UUID) error {
-	u, err := s.checkTarget(ctx, id)
+	u, err := s.CheckTarget(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -585,7 +586,7 @@ func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
 // GetRole returns one role.
 func (s *Service) GetRole(ctx context.Context, name string) (Role, error) {
 	r, err := s.store.getRole(ctx, name)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return Role{}, ErrRoleNotFound
 	}
 	s.fixSuper(&r)
@@ -646,7 +647,7 @@ func (s *Service) UpdateRole(ctx context.Context, name string, description *stri
 		description = &d
 	}
 	before, err := s.store.setRolePermissions(ctx, name, description, perms)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return Role{}, ErrRoleNotFound
 	}
 	if err != nil {

@@ -36,7 +36,7 @@ func scanUser(row pgx.Row) (User, error) {
 		&u.ThemePreference, &u.AvatarURL, &u.HasPassword, &u.OIDCLinked, &u.TFAEnabled, &u.LockedUntil,
 		&u.LastLoginAt, &u.CreatedAt, &u.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, ErrNotFound
+		return User{}, errNotFound
 	}
 	return u, err
 }
@@ -258,7 +258,7 @@ func (s *store) guardedChange(ctx context.Context, id uuid.UUID, check func(cur 
 func (s *store) setPassword(ctx context.Context, id uuid.UUID, hash string) error {
 	tag, err := s.db.Pool.Exec(ctx, sqlSetPassword, id, hash)
 	if err == nil && tag.RowsAffected() == 0 {
-		return ErrNotFound
+		return errNotFound
 	}
 	return err
 }
@@ -298,7 +298,7 @@ func scanRole(row pgx.Row) (Role, error) {
 	var r Role
 	err := row.Scan(&r.Name, &r.Description, &r.Builtin, &r.Permissions, &r.UserCount)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Role{}, ErrNotFound
+		return Role{}, errNotFound
 	}
 	return r, err
 }
@@ -359,7 +359,7 @@ func (s *store) setRolePermissions(ctx context.Context, name string, desc *strin
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return ErrNotFound
+			return errNotFound
 		}
 		rows, err := tx.Query(ctx, sqlRolePermissions, name)
 		if err != nil {

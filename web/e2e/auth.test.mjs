@@ -1,14 +1,14 @@
 // @ts-check
 // First-time setup, sign-in, sign-out and session expiry through the real pages.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe } from 'node:test';
 import { ADMIN, apiCall, apiLogin, signOut, submitLogin } from './flows.mjs';
 import { screenshot, useHarness } from './harness.mjs';
 
 describe('sign-in flows', () => {
   const h = useHarness({ name: 'auth' });
 
-  test('a fresh server sends every page to first-time setup, which checks the password policy per field', async () => {
+  h.test('a fresh server sends every page to first-time setup, which checks the password policy per field', async () => {
     const { page } = h;
     await page.goto('/users');
     await page.getByRole('heading', { name: 'Welcome to PatchMon' }).waitFor();
@@ -39,10 +39,10 @@ describe('sign-in flows', () => {
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Account menu for Ada Admin' }).waitFor();
     await page.getByText('Your administrator account is ready.').waitFor();
-    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(page.scriptErrors, []);
   });
 
-  test('setup is offered only once', async () => {
+  h.test('setup is offered only once', async () => {
     const { page } = h;
     await page.goto('/setup');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
@@ -53,7 +53,7 @@ describe('sign-in flows', () => {
     });
   });
 
-  test('the user menu shows who is signed in and signs out', async () => {
+  h.test('the user menu shows who is signed in and signs out', async () => {
     const { page } = h;
     await page.getByRole('button', { name: 'Account menu for Ada Admin' }).click();
     await page.getByText(ADMIN.email).waitFor();
@@ -72,7 +72,7 @@ describe('sign-in flows', () => {
     assert.equal(new URL(page.url()).searchParams.get('next'), '/users');
   });
 
-  test('a wrong password is refused; the email address signs in too and returns to the page asked for', async () => {
+  h.test('a wrong password is refused; the email address signs in too and returns to the page asked for', async () => {
     const { page } = h;
     await submitLogin(page, { username: ADMIN.username, password: 'Wrong!Passw0rd' });
     await page.getByRole('alert').filter({ hasText: 'Invalid username or password' }).waitFor();
@@ -83,7 +83,7 @@ describe('sign-in flows', () => {
     assert.equal(new URL(page.url()).pathname, '/users');
   });
 
-  test('an ended session sends the user to the login page and back to where they were', async () => {
+  h.test('an ended session sends the user to the login page and back to where they were', async () => {
     const { page } = h;
     await page.goto('/users');
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
@@ -104,10 +104,10 @@ describe('sign-in flows', () => {
     await submitLogin(page, ADMIN);
     await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/audit-log');
-    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(page.scriptErrors, []);
   });
 
-  test('an expired access token is renewed without the user noticing', async () => {
+  h.test('an expired access token is renewed without the user noticing', async () => {
     const { page } = h;
     await page.goto('/');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
@@ -121,5 +121,37 @@ describe('sign-in flows', () => {
     await page.getByRole('checkbox', { name: 'admin: can_view_users', exact: true }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/roles');
     assert.ok((await h.context.cookies()).some((c) => c.name === 'token'), 'a new access token was issued');
+  });
+
+  h.test('an administrator opens self sign-up, and a visitor creates an account with the default role', async () => {
+    const { page } = h;
+    await page.goto('/settings');
+    const toggle = page.getByLabel('Allow self sign-up');
+    assert.equal(await toggle.isChecked(), false);
+    await toggle.check();
+    await page.getByText('Self sign-up is on.').waitFor();
+    await screenshot(page, 'settings');
+
+    const visitor = (await h.secondBrowser()).page;
+    await visitor.goto('/login');
+    await visitor.getByRole('link', { name: 'Create one' }).click();
+    await visitor.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await visitor.getByLabel('First name').fill('Vera');
+    await visitor.getByLabel('Username').fill('vera');
+    await visitor.getByLabel('Email').fill('vera@example.com');
+    await visitor.getByLabel('Password', { exact: true }).fill('Vera!Passw0rd');
+    await visitor.getByLabel('Confirm password').fill('Vera!Passw0rd');
+    await visitor.getByRole('button', { name: 'Create account' }).click();
+    await visitor.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await visitor.getByRole('button', { name: 'Account menu for Vera' }).click();
+    await visitor.getByText('Role: user').waitFor();
+
+    await toggle.uncheck();
+    await page.getByText('Self sign-up is off.').waitFor();
+    await visitor.keyboard.press('Escape');
+    await signOut(visitor);
+    await visitor.getByRole('link', { name: 'Create one' }).waitFor({ state: 'detached' });
+    await visitor.goto('/signup');
+    await visitor.getByText(/^Sign-up is turned off on this server/).waitFor();
   });
 });

@@ -9,11 +9,11 @@
 // test fails. (Node 20 runs top-level before() hooks around every test, hence describe.)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { after, before } from 'node:test';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -59,7 +59,8 @@ export function freePort() {
  * @property {string} url base URL, e.g. http://127.0.0.1:41234
  * @property {number} port
  * @property {string} logPath where the server's stdout and stderr go
- * @property {() => Promise<void>} stop SIGTERM, wait (kill after a timeout), remove the data
+ * @property {() => Promise<number | null>} stop SIGTERM, wait (kill after a timeout), remove
+ *   the data; resolves to the server's exit code
  */
 
 /** Servers still running, stopped by the exit handler if the test process dies early. */
@@ -142,19 +143,20 @@ export async function startServer({ name, env = {} }) {
     exitCode = code;
   });
 
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (exitCode === undefined) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    await new Promise((resolveEnd) => log.end(resolveEnd));
-    rmSync(base, { recursive: true, force: true });
-  };
+  /** @type {Promise<number | null> | null} */
+  let stopping = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (exitCode === undefined) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      await new Promise((resolveEnd) => log.end(resolveEnd));
+      rmSync(base, { recursive: true, force: true });
+      return /** @type {number | null} */ (exitCode ?? null);
+    })());
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
@@ -215,11 +217,13 @@ export async function launchBrowser(baseURL) {
  * @param {import('playwright-core').BrowserContext} context
  */
 export async function newPage(context) {
-  const page = await context.newPage();
+  // A persistent context opens with one blank tab; use it rather than leaving it around.
+  const blank = context.pages().find((p) => p.url() === 'about:blank' && !(/** @type {any} */ (p).scriptErrors));
+  const page = blank ?? (await context.newPage());
   /** @type {string[]} */
   const errors = [];
   page.on('pageerror', (err) => errors.push(err.stack ?? err.message));
-  return Object.assign(page, { pageErrors: errors });
+  return Object.assign(page, { scriptErrors: errors });
 }
 
 /**
@@ -230,6 +234,8 @@ export async function newPage(context) {
 export async function screenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
   const path = join(screenshotDir, `${name}.png`);
+  // Sticky headers land mid-picture in a full-page capture of a scrolled page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }
@@ -238,11 +244,23 @@ export async function screenshot(page, name) {
  * @typedef {object} Harness
  * @property {RunningServer} server
  * @property {import('playwright-core').BrowserContext} context
- * @property {import('playwright-core').Page & { pageErrors: string[] }} page
+ * @property {import('playwright-core').Page & { scriptErrors: string[] }} page
  * @property {string} url
- * @property {() => Promise<{ context: import('playwright-core').BrowserContext, page: import('playwright-core').Page & { pageErrors: string[] } }>} secondBrowser
+ * @property {() => Promise<{ context: import('playwright-core').BrowserContext, page: import('playwright-core').Page & { scriptErrors: string[] } }>} secondBrowser
  *   another browser with its own profile (a second user), closed with the harness
+ * @property {(name: string, fn: () => Promise<void>) => void} test
+ *   node:test's test(), plus a screenshot of every open page when it fails
+ *   (screenshots/FAILED-<file>-<test>-<n>.png)
  */
+
+/** @param {string} name */
+function slug(name) {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
+}
 
 /**
  * Registers before/after hooks in the calling describe() block: a server and a browser for the
@@ -256,18 +274,47 @@ export function useHarness({ name, env }) {
   const h = /** @type {Harness} */ ({});
   /** @type {(() => Promise<void>)[]} */
   const closers = [];
+  /** @type {import('playwright-core').BrowserContext[]} */
+  const contexts = [];
+
+  h.test = (testName, fn) =>
+    test(testName, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        let n = 0;
+        for (const context of contexts) {
+          for (const page of context.pages()) {
+            await screenshot(page, `FAILED-${name}-${slug(testName)}-${++n}`).catch(() => undefined);
+          }
+        }
+        throw err;
+      }
+    });
 
   before(async () => {
+    // Failure pictures of an earlier run of this file would pass for this run's.
+    mkdirSync(screenshotDir, { recursive: true });
+    for (const file of readdirSync(screenshotDir)) {
+      if (file.startsWith(`FAILED-${name}-`)) rmSync(join(screenshotDir, file), { force: true });
+    }
     h.server = await startServer({ name, env });
-    closers.push(h.server.stop);
+    const server = h.server;
+    closers.push(async () => {
+      // A graceful shutdown is part of what is tested: SIGTERM must end the server cleanly.
+      const code = await server.stop();
+      if (code !== 0) throw new Error(`patchmon-server exited with ${code} after SIGTERM; see ${server.logPath}`);
+    });
     h.url = h.server.url;
     const browser = await launchBrowser(h.url);
     closers.unshift(browser.close);
     h.context = browser.context;
+    contexts.push(h.context);
     h.page = await newPage(h.context);
     h.secondBrowser = async () => {
       const other = await launchBrowser(h.url);
       closers.unshift(other.close);
+      contexts.push(other.context);
       return { context: other.context, page: await newPage(other.context) };
     };
   });

@@ -3,7 +3,7 @@
 // works, the theme choice survives a reload, unknown paths get the 404 page, and the
 // health cards report the embedded database as up.
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { before, describe } from 'node:test';
 import { ADMIN, apiCall, navLinks, setupAdmin, signIn } from './flows.mjs';
 import { screenshot, useHarness } from './harness.mjs';
 
@@ -15,7 +15,7 @@ describe('dashboard shell', () => {
     await signIn(h.page, ADMIN);
   });
 
-  test('the shell loads with the dashboard and every section the admin may open', async () => {
+  h.test('the shell loads with the dashboard and every section the admin may open', async () => {
     const { page } = h;
     await page.goto('/');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
@@ -31,10 +31,10 @@ describe('dashboard shell', () => {
       'Audit Log',
       'Settings',
     ]);
-    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(page.scriptErrors, []);
   });
 
-  test('the dashboard health cards show the embedded database up', async () => {
+  h.test('the dashboard health cards show the embedded database up', async () => {
     const { page } = h;
     await page.goto('/');
     const database = page.getByRole('region', { name: 'Database' });
@@ -44,7 +44,7 @@ describe('dashboard shell', () => {
     await screenshot(page, 'dashboard');
   });
 
-  test('the sidebar navigates between pages without a reload', async () => {
+  h.test('the sidebar navigates between pages without a reload', async () => {
     const { page } = h;
     await page.goto('/');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
@@ -71,10 +71,10 @@ describe('dashboard shell', () => {
     await page.getByRole('link', { name: 'Profile' }).click();
     await page.getByRole('heading', { name: 'Your profile', level: 1 }).waitFor();
     await screenshot(page, 'profile');
-    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(page.scriptErrors, []);
   });
 
-  test('the theme choice survives a reload and is saved to the profile', async () => {
+  h.test('the theme choice survives a reload and is saved to the profile', async () => {
     const { page } = h;
     await page.goto('/');
     const toggle = page.getByRole('button', { name: 'Dark theme' });
@@ -103,7 +103,7 @@ describe('dashboard shell', () => {
     assert.equal(await isDark(), false);
   });
 
-  test('an unknown path shows the 404 page inside the shell', async () => {
+  h.test('an unknown path shows the 404 page inside the shell', async () => {
     const { page } = h;
     await page.goto('/no/such/page');
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
@@ -113,7 +113,7 @@ describe('dashboard shell', () => {
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
   });
 
-  test('at phone width the navigation opens from the menu button', async () => {
+  h.test('at phone width the navigation opens from the menu button', async () => {
     const { page } = h;
     await page.setViewportSize({ width: 390, height: 844 });
     try {

@@ -4,26 +4,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ToastProvider, useToast } from './components/Toasts';
 import { sections } from './nav';
-import { jsonResponse, renderApp } from './test/render';
-
-function stubHealthyServer() {
-  vi.stubGlobal('fetch', async () =>
-    jsonResponse({
-      status: 'healthy',
-      version: 'test',
-      uptimeSeconds: 1,
-      timestamp: '2025-01-01T00:00:00Z',
-      database: { status: 'up' },
-      redis: { status: 'up' },
-    }),
-  );
-}
+import { mockApi } from './test/api';
+import { renderApp } from './test/render';
 
 describe('app shell', () => {
   it('links every section from the main navigation', async () => {
-    stubHealthyServer();
+    mockApi();
     renderApp('/');
-    const nav = screen.getByRole('navigation', { name: 'Main' });
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
     for (const section of sections) {
       const link = nav.querySelector(`a[href="${section.path}"]`);
       expect(link?.textContent).toBe(section.label);
@@ -33,6 +21,7 @@ describe('app shell', () => {
   });
 
   it.each(sections.filter((s) => s.arrivesWith))('renders an empty state for $label', async (section) => {
+    mockApi();
     renderApp(section.path);
     await screen.findByRole('heading', { name: section.label, level: 1 });
     expect(screen.getByText(`This section arrives with ${section.arrivesWith}.`)).toBeTruthy();
@@ -40,6 +29,7 @@ describe('app shell', () => {
   });
 
   it('renders a 404 page for unknown paths', async () => {
+    mockApi();
     renderApp('/no/such/page');
     await screen.findByRole('heading', { name: 'Page not found' });
     expect(screen.getByText('/no/such/page')).toBeTruthy();
@@ -47,10 +37,10 @@ describe('app shell', () => {
   });
 
   it('opens and closes the phone navigation from its labelled button', async () => {
-    stubHealthyServer();
+    mockApi();
     const user = userEvent.setup();
     renderApp('/');
-    const button = screen.getByRole('button', { name: 'Open navigation' });
+    const button = await screen.findByRole('button', { name: 'Open navigation' });
     expect(button.getAttribute('aria-expanded')).toBe('false');
 
     await user.click(button);

@@ -21,6 +21,7 @@ const Profile = lazy(() => import('./pages/profile/Profile'));
 const Users = lazy(() => import('./pages/admin/Users'));
 const Roles = lazy(() => import('./pages/admin/Roles'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
+const Settings = lazy(() => import('./pages/admin/Settings'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -36,6 +37,7 @@ const pages: Record<string, ReactNode> = {
   '/users': <Users />,
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,
+  '/settings': <Settings />,
 };
 
 function PublicPage({ children }: { children: ReactNode }) {

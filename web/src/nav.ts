@@ -96,8 +96,7 @@ export const sections: readonly Section[] = [
     group: 'Administration',
     label: 'Settings',
     icon: SettingsIcon,
-    arrivesWith: 'server settings',
-    summary: 'Server URL, agent update policy, enrollment tokens and integrations.',
+    summary: 'Server settings changed at run time, such as self sign-up.',
   },
 ];
 

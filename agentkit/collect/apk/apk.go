@@ -328,6 +328,9 @@ func parseRepositories(data string) []agentproto.Repository {
 			continue // prose in a comment, not a repository
 		}
 		u := strings.TrimRight(f[0], "/")
+		if u == "" {
+			continue
+		}
 		branch, repo := "", ""
 		segs := strings.Split(u, "/")
 		if len(segs) >= 2 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,4 +177,47 @@ func TestFreeBSD(t *testing.T) {
 	assert.Equal(t, 300*time.Second, s.Uptime)
 	assert.True(t, s.NeedsReboot)
 	assert.Equal(t, "kernel 14.0-RELEASE-p6 is installed but 14.0-RELEASE-p5 is running", s.RebootReason)
+}
+
+// FuzzSystem feeds arbitrary content to every file and command output the
+// collector parses.
+func FuzzSystem(f *testing.F) {
+	f.Add("350000.52 1300000.10\n", "0.52 0.41 0.30 1/245 12345\n", "linux-image-6.1.0-27-amd64\nlibc6\n",
+		"Core libraries or services have been updated since boot-up:\n  * kernel\n\nReboot is required\n")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, uptime, loadavg, pkgs, needs string) {
+		dir := t.TempDir()
+		files := map[string]string{
+			"/etc/os-release": "ID=debian\n", "/proc/uptime": uptime, "/proc/loadavg": loadavg,
+			"/proc/stat": "btime " + uptime + "\n", "/run/reboot-required": "", "/run/reboot-required.pkgs": pkgs,
+			"/etc/machine-id": loadavg, "/sys/fs/selinux/enforce": pkgs, "/usr/bin/needs-restarting": "#!/bin/sh\n",
+			"/proc/sys/kernel/osrelease": "6.1.0-26-amd64", "/boot/vmlinuz-" + strings.ReplaceAll(strings.ReplaceAll(pkgs, "/", ""), "\x00", ""): "",
+		}
+		for name, content := range files {
+			p := filepath.Join(dir, name)
+			if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
+				continue
+			}
+			mode := os.FileMode(0o644)
+			if strings.HasPrefix(content, "#!") {
+				mode = 0o755
+			}
+			_ = os.WriteFile(p, []byte(content), mode)
+		}
+		r := collecttest.NewRunner().Set("needs-restarting -r", collecttest.Result{Stdout: needs, Code: 1}).
+			SetOutput("sysctl -n kern.boottime", uptime).SetOutput("sysctl -n vm.loadavg", loadavg)
+		s, err := collector(dir, r).System(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.NeedsReboot != (s.RebootReason != "") {
+			t.Fatalf("reboot flag and reason disagree: %v %q", s.NeedsReboot, s.RebootReason)
+		}
+		if len(s.LoadAverage) != 0 && len(s.LoadAverage) != 3 {
+			t.Fatalf("load average of %d values", len(s.LoadAverage))
+		}
+		if s.Uptime < 0 {
+			t.Fatal("negative uptime")
+		}
+	})
 }

@@ -63,6 +63,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a host and its agent credentials
+         * @description Creates a host in status `pending`. The API key is returned only here (it is
+         *     stored bcrypt-hashed); the response also carries the install one-liner.
+         */
+        post: operations["createHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/ping": {
         parameters: {
             query?: never;
@@ -798,6 +819,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/admin/users/{userId}/tfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Turn a user's 2FA off (lost authenticator and backup codes) */
+        delete: operations["usersResetTfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/admin/users/{userId}/sessions": {
         parameters: {
             query?: never;
@@ -885,6 +923,169 @@ export interface paths {
         get: operations["authAuditLog"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agent WebSocket (commands to the agent, events from it)
+         * @description Upgrades to a WebSocket once the X-API-ID / X-API-KEY credentials are verified;
+         *     every refusal comes before the upgrade. Frames are JSON objects with a `type`
+         *     (spec/agent-protocol.md), at most 64 KiB; larger ones close the connection (1009).
+         *     The agent pings every 30 s and so does the server; a connection silent for 90 s is
+         *     closed and the host counts as offline. The 101 response carries
+         *     `X-PatchMon-WS-Version`, the message-set version of pkg/wsproto.
+         */
+        get: operations["agentWebSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ws/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live dashboard events (WebSocket)
+         * @description Upgrades to a WebSocket that pushes `{"type", "data"}` messages: `hello` first, then
+         *     `host_status` (RealtimeHostStatus), `report` (RealtimeReport), `agent_event`
+         *     (RealtimeAgentEvent; compliance progress only with can_view_compliance) and
+         *     `command_result` (AgentCommandEvent; only with can_manage_hosts). The server pings
+         *     every 30 s and closes the stream after `maxAgeSeconds` (announced in `hello`) so
+         *     that the browser reconnects with a fresh session; reload state after reconnecting.
+         *     An upgrade from an untrusted Origin is refused with 403.
+         */
+        get: operations["realtimeEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ws/status/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many agents are connected
+         * @description Counts hosts whose agent holds a WebSocket on any live server replica.
+         */
+        get: operations["wsStatusSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ws/status/{apiId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A host's agent connection */
+        get: operations["wsStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/fetch-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask a host's agent for a report now (report_now) */
+        post: operations["hostFetchReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/force-agent-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask a host's agent to update itself now (update_agent) */
+        post: operations["hostForceAgentUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/refresh-integration-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask a host's agent to report its integrations again (refresh_integration_status) */
+        post: operations["hostRefreshIntegrationStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a command to hosts, host groups or the whole fleet
+         * @description Delivers the command to every agent of the target that holds a WebSocket, on
+         *     whichever server replica it is connected to, and reports per host whether it was
+         *     delivered, offline or failed. `settings_update` pushes `updateInterval` (minutes):
+         *     to the fleet (`all`) for the global interval, to hosts for a per-host one. It only
+         *     pushes: the interval agents read at start-up is stored by the settings API.
+         */
+        post: operations["agentsSendCommand"];
         delete?: never;
         options?: never;
         head?: never;
@@ -992,8 +1193,8 @@ export interface components {
             compliance_docker_bench_enabled: boolean;
         };
         AgentIntegrationStatusRequest: {
-            /** @enum {string} */
-            integration: "docker" | "compliance";
+            /** @description docker or compliance. */
+            integration: string;
             enabled?: boolean;
             /** @enum {string} */
             status: "ready" | "installing" | "removing" | "error";
@@ -1067,7 +1268,6 @@ export interface components {
         };
         AuthAccountRequest: {
             username: string;
-            /** Format: email */
             email: string;
             firstName?: string;
             lastName?: string;
@@ -1123,7 +1323,6 @@ export interface components {
         };
         AuthProfileUpdate: {
             username?: string;
-            /** Format: email */
             email?: string;
             firstName?: string;
             lastName?: string;
@@ -1266,7 +1465,6 @@ export interface components {
         };
         UserCreateRequest: {
             username: string;
-            /** Format: email */
             email: string;
             firstName?: string;
             lastName?: string;
@@ -1278,7 +1476,6 @@ export interface components {
         };
         UserUpdateRequest: {
             username?: string;
-            /** Format: email */
             email?: string;
             firstName?: string;
             lastName?: string;
@@ -1316,6 +1513,138 @@ export interface components {
         RoleUserPermissions: {
             role: string;
             permissions: string[];
+        };
+        AgentCommandRequest: {
+            /** @enum {string} */
+            command: "report_now" | "update_agent" | "refresh_integration_status" | "docker_inventory_refresh" | "settings_update";
+            /** @description Minutes between reports; required for settings_update. */
+            updateInterval?: number;
+            target: components["schemas"]["AgentCommandTarget"];
+        };
+        /** @description The union of the listed hosts, the members of the listed groups and, with `all`, every host. */
+        AgentCommandTarget: {
+            hostIds?: string[];
+            groupIds?: string[];
+            all?: boolean;
+        };
+        AgentCommandDelivery: {
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            /**
+             * @description delivered: written to the agent's WebSocket; offline: no agent connection on any
+             *     replica; failed: the write failed or the replica holding the agent did not answer.
+             * @enum {string}
+             */
+            status: "delivered" | "offline" | "failed";
+            error?: string;
+        };
+        AgentCommandResult: {
+            id: string;
+            command: string;
+            delivered: number;
+            offline: number;
+            failed: number;
+            deliveries: components["schemas"]["AgentCommandDelivery"][];
+        };
+        /** @description A command_result stream message's data. */
+        AgentCommandEvent: {
+            id: string;
+            command: string;
+            target: components["schemas"]["AgentCommandTarget"];
+            delivered: number;
+            offline: number;
+            failed: number;
+            /** @description Per-host outcomes; left out (with truncated) above 500 hosts. */
+            deliveries?: components["schemas"]["AgentCommandDelivery"][];
+            truncated?: boolean;
+            /** Format: date-time */
+            at: string;
+        };
+        AgentWsTransition: {
+            /** @enum {string} */
+            status: "online" | "offline";
+            /** @description connected, closed, idle_timeout, replaced, server_shutdown, replica_lost, revoked, protocol_error or reasserted. */
+            reason: string;
+            /** Format: date-time */
+            at: string;
+        };
+        AgentWsStatus: {
+            connected: boolean;
+            /** @description The current or last connection used TLS (directly or via a trusted proxy). */
+            secure: boolean;
+            /** @description Seconds since the agent disconnected; null while connected or if it never connected. */
+            disconnected_seconds_ago: number | null;
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            friendlyName: string;
+            /** Format: date-time */
+            connectedAt?: string;
+            /** Format: date-time */
+            disconnectedAt?: string;
+            disconnectReason?: string;
+            /** @description The latest status transitions, newest first. */
+            history: components["schemas"]["AgentWsTransition"][];
+        };
+        AgentWsStatusResponse: {
+            success: boolean;
+            data: components["schemas"]["AgentWsStatus"];
+        };
+        AgentWsSummary: {
+            /** @description Hosts whose agent holds a WebSocket on a live replica. */
+            connected: number;
+            total: number;
+            offline: number;
+            /** @description Live server replicas holding agent connections, this one first. */
+            replicas: {
+                id: string;
+                connections: number;
+                self: boolean;
+            }[];
+        };
+        /** @description A host_status stream message's data. */
+        RealtimeHostStatus: {
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            /** @enum {string} */
+            status: "online" | "offline";
+            /** @enum {string} */
+            previous: "online" | "offline";
+            reason: string;
+            /** Format: date-time */
+            at: string;
+            secure: boolean;
+        };
+        /** @description A report stream message's data. */
+        RealtimeReport: {
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            friendlyName?: string;
+            /** @enum {string} */
+            kind: "full" | "partial";
+            packagesProcessed: number;
+            updatesAvailable: number;
+            securityUpdates: number;
+            needsReboot: boolean;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description An agent_event stream message's data. */
+        RealtimeAgentEvent: {
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            /** @enum {string} */
+            type: "docker_status" | "compliance_scan_progress";
+            /** @description The agent's frame as pkg/wsproto encodes it. */
+            frame: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            at: string;
         };
     };
     responses: {
@@ -1494,6 +1823,50 @@ export interface operations {
                     "text/html": string;
                 };
             };
+        };
+    };
+    createHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The host and its credentials. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostCreateResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not signed in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in user may not manage hosts. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
         };
     };
     postHostsPing: {
@@ -2593,6 +2966,31 @@ export interface operations {
             404: components["responses"]["AuthNotFound"];
         };
     };
+    usersResetTfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 2FA is off for the user; backup codes and trusted devices are gone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
     usersRevokeSessions: {
         parameters: {
             query?: never;
@@ -2801,6 +3199,224 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["AuthUnauthorized"];
             403: components["responses"]["AuthForbidden"];
+        };
+    };
+    agentWebSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the WebSocket protocol. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AgentUnauthorized"];
+            404: components["responses"]["InventoryNotFound"];
+            /** @description The request is not a WebSocket upgrade. */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description The server is starting or shutting down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    realtimeEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the WebSocket protocol. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            /** @description The request is not a WebSocket upgrade. */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    wsStatusSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fleet's connection summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentWsSummary"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    wsStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                apiId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host's connection state and its latest transitions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentWsStatusResponse"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    hostFetchReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether the command reached the agent (an offline host is not an error). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCommandResult"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    hostForceAgentUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether the command reached the agent (an offline host is not an error). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCommandResult"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    hostRefreshIntegrationStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether the command reached the agent (an offline host is not an error). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCommandResult"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    agentsSendCommand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentCommandRequest"];
+            };
+        };
+        responses: {
+            /** @description The outcome per host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCommandResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
         };
     };
 }

@@ -1,10 +1,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { useLocation, useNavigate } from 'react-router';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, toApiError, unwrap, type Schemas } from '../api/client';
 import { onSessionExpired } from '../api/session';
 import { useTheme, type ThemePreference } from '../theme';
-import { loginPath } from './redirect';
+import type { LoginReason } from './redirect';
 
 export type User = Schemas['User'];
 export type Profile = Schemas['AuthProfile'];
@@ -19,6 +18,11 @@ export interface AuthContextValue {
   can: (permission: string) => boolean;
   /** Why the profile could not be read when status is 'error' (server unreachable, 5xx). */
   error: Error | null;
+  /**
+   * Why the last session ended in this tab, if it did: the protected pages then send the
+   * user to the login page with the matching message instead of a plain redirect.
+   */
+  exitReason: LoginReason | null;
   /** Records a successful sign-in (login, 2FA, setup, sign-up) without another round trip. */
   signedIn: (profile: Profile) => void;
   /** Ends the session (or, with everywhere, every session of the user) and goes to the login page. */
@@ -43,9 +47,8 @@ const noPermissions: ReadonlySet<string> = new Set();
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
-  const location = useLocation();
   const { setPreference } = useTheme();
+  const [exitReason, setExitReason] = useState<LoginReason | null>(null);
 
   const profile = useQuery({
     queryKey: profileQueryKey,
@@ -80,41 +83,44 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     queryClient.setQueryData(profileQueryKey, null);
   }, [queryClient]);
 
-  // Read through a ref so the listener below sees the current page without re-subscribing.
-  const here = useRef({ status, path: location.pathname + location.search });
-  here.current = { status, path: location.pathname + location.search };
+  // Read through a ref so the listener below sees the current state without re-subscribing.
+  const statusRef = useRef(status);
+  statusRef.current = status;
 
+  // The protected routes notice the missing user and redirect (see RequireAuth); doing it
+  // there, from the same render, avoids two navigations racing each other.
   useEffect(
     () =>
       onSessionExpired(() => {
-        const { status: current, path } = here.current;
-        if (current !== 'authenticated') return;
+        if (statusRef.current !== 'authenticated') return;
+        setExitReason('expired');
         forget();
-        void navigate(loginPath({ next: path, reason: 'expired' }), { replace: true });
       }),
-    [forget, navigate],
+    [forget],
   );
 
   const signedIn = useCallback(
     (next: Profile) => {
+      setExitReason(null);
       queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== profileQueryKey[0] });
       queryClient.setQueryData(profileQueryKey, { user: next.user, permissions: next.permissions });
     },
     [queryClient],
   );
 
-  const signOut = useCallback(async ({ everywhere = false }: { everywhere?: boolean } = {}) => {
-    // Signing out everywhere must not look done here when the server did not do it.
-    if (everywhere) unwrap(await api.POST('/auth/logout-all'));
-    try {
-      if (!everywhere) await api.POST('/auth/logout');
-    } finally {
-      // Leave the protected page first, so it does not bounce to the login page with a
-      // "return here afterwards" link that the user did not ask for.
-      await navigate(loginPath({ reason: 'signed-out' }), { replace: true });
-      forget();
-    }
-  }, [forget, navigate]);
+  const signOut = useCallback(
+    async ({ everywhere = false }: { everywhere?: boolean } = {}) => {
+      // Signing out everywhere must not look done here when the server did not do it.
+      if (everywhere) unwrap(await api.POST('/auth/logout-all'));
+      try {
+        if (!everywhere) await api.POST('/auth/logout');
+      } finally {
+        setExitReason('signed-out');
+        forget();
+      }
+    },
+    [forget],
+  );
 
   const reload = useCallback(() => queryClient.invalidateQueries({ queryKey: profileQueryKey }), [queryClient]);
 
@@ -127,11 +133,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       permissions,
       can,
       error: profile.error,
+      exitReason,
       signedIn,
       signOut,
       reload,
     }),
-    [status, user, permissions, can, profile.error, signedIn, signOut, reload],
+    [status, user, permissions, can, profile.error, exitReason, signedIn, signOut, reload],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

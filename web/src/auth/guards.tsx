@@ -26,7 +26,8 @@ export function useSignupEnabled() {
   return useQuery({
     queryKey: signupStatusQueryKey,
     queryFn: async ({ signal }) => unwrap(await api.GET('/auth/signup-enabled', { signal })).enabled,
-    staleTime: 60_000,
+    // An administrator may switch it at any time; the login page asks afresh each visit.
+    staleTime: 0,
   });
 }
 
@@ -48,7 +49,7 @@ export function FullPageStatus({ title, children, busy }: { title: string; child
  * while no administrator exists, otherwise to the login page, which brings them back here.
  */
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { status, error, reload } = useAuth();
+  const { status, error, reload, exitReason } = useAuth();
   const location = useLocation();
   const setup = useSetupStatus(status === 'anonymous');
 
@@ -70,7 +71,10 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   if (status === 'anonymous') {
     if (setup.isPending) return <FullPageStatus title="Checking your session…" busy />;
     if (setup.data?.setupRequired) return <Navigate to="/setup" replace />;
-    return <Navigate to={loginPath({ next: location.pathname + location.search + location.hash })} replace />;
+    const here = location.pathname + location.search + location.hash;
+    // After a deliberate sign-out nobody asked to come back here; after an expiry they do.
+    const target = exitReason === 'signed-out' ? loginPath({ reason: 'signed-out' }) : loginPath({ next: here, reason: exitReason ?? undefined });
+    return <Navigate to={target} replace />;
   }
   return <>{children}</>;
 }

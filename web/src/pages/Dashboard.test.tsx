@@ -1,6 +1,7 @@
 import { screen, within } from '@testing-library/react';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Health } from '../api/health';
+import { mockApi } from '../test/api';
 import { jsonResponse, renderApp } from '../test/render';
 
 const healthy: Health = {
@@ -12,15 +13,9 @@ const healthy: Health = {
   redis: { status: 'disabled', mode: 'in-process' },
 };
 
+// The signed-in user's profile comes from the fake API; only /health varies here.
 function stubFetch(respond: () => Response | Promise<Response>) {
-  const fetchMock = vi.fn(async (_input: RequestInfo | URL, _init?: RequestInit) => respond());
-  vi.stubGlobal('fetch', fetchMock);
-  return fetchMock;
-}
-
-function requestedUrl(fetchMock: ReturnType<typeof stubFetch>): URL {
-  const input = fetchMock.mock.calls[0]?.[0];
-  return new URL(input instanceof Request ? input.url : String(input));
+  return mockApi({ 'GET /health': () => respond() });
 }
 
 // The toaster's live regions also carry role="alert", so find the health alert by its text.
@@ -37,14 +32,14 @@ async function card(name: string) {
 
 describe('dashboard health cards', () => {
   it('fetches /health?format=json at the root, not under /api/v1', async () => {
-    const fetchMock = stubFetch(() => jsonResponse(healthy));
+    const api = stubFetch(() => jsonResponse(healthy));
     renderApp('/');
     await card('Server');
 
-    expect(fetchMock).toHaveBeenCalledTimes(1);
-    const url = requestedUrl(fetchMock);
-    expect(url.pathname).toBe('/health');
-    expect(url.searchParams.get('format')).toBe('json');
+    const calls = api.calls('GET /health');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.query.get('format')).toBe('json');
+    expect(api.unhandled).toEqual([]);
   });
 
   it('renders server, database and redis status from the health document', async () => {

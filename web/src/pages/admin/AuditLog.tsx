@@ -14,8 +14,22 @@ type AuditEvent = Schemas['AuthAuditEvent'];
 
 export const PAGE_SIZE = 50;
 
-/** Event prefixes offered as suggestions; the server accepts any name or "prefix." */
-const EVENT_SUGGESTIONS = ['auth.', 'auth.login.', 'auth.logout', 'auth.tfa.', 'auth.password.', 'users.', 'roles.'];
+/**
+ * Suggestions for the event filter: the families the server records, and the events an
+ * administrator looks for most. The server accepts any name, or a prefix ending in a dot.
+ */
+const EVENT_SUGGESTIONS = [
+  'auth.',
+  'auth.login.',
+  'auth.login.failure',
+  'auth.login.locked',
+  'tfa.',
+  'tfa.verify.failure',
+  'tfa.suspicious_activity',
+  'user.',
+  'role.',
+  'settings.',
+];
 
 export interface AuditFilters {
   event: string;

@@ -77,8 +77,9 @@ function MatrixEditor({
       // One role at a time, so a refusal names the role it is about.
       for (const [role, permissions] of Object.entries(pending)) {
         const current = matrix.roles.find((r) => r.name === role);
+        let saved: Role;
         try {
-          unwrap(
+          saved = unwrap(
             await api.PUT('/permissions/roles/{role}', {
               params: { path: { role } },
               body: { permissions, description: current?.description },
@@ -87,6 +88,10 @@ function MatrixEditor({
         } catch (err) {
           throw new Error(`Role ${role}: ${err instanceof Error ? err.message : String(err)}`);
         }
+        // Cache first, then drop the draft, so the boxes never show the old state in between.
+        queryClient.setQueryData<RoleMatrix>(rolesQueryKey, (m) =>
+          m ? { ...m, roles: m.roles.map((r) => (r.name === role ? saved : r)) } : m,
+        );
         setDraft((d) => {
           const { [role]: _saved, ...rest } = d;
           return rest;

@@ -7,6 +7,7 @@ import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
 import { Button, Checkbox, FormError, SelectField, TextField } from '../../components/forms';
 import { splitErrors } from '../../components/formErrors';
+import { ActionMenu } from '../../components/ActionMenu';
 import { PlusIcon, UsersIcon } from '../../components/icons';
 import { PageHeader } from '../../components/PageHeader';
 import { useToast } from '../../components/Toasts';
@@ -41,7 +42,8 @@ type Action =
   | { kind: 'edit'; user: User }
   | { kind: 'password'; user: User }
   | { kind: 'delete'; user: User }
-  | { kind: 'sessions'; user: User };
+  | { kind: 'sessions'; user: User }
+  | { kind: 'tfa'; user: User };
 
 export default function Users() {
   usePageTitle('Users');
@@ -196,48 +198,26 @@ export default function Users() {
                   <td className="px-4 py-3 whitespace-nowrap">{u.lastLoginAt ? formatDateTime(u.lastLoginAt) : 'Never'}</td>
                   {manage && (
                     <td className="px-4 py-3">
-                      <div className="flex flex-wrap justify-end gap-1.5">
+                      <div className="flex justify-end gap-1.5">
                         <Button size="sm" onClick={() => setAction({ kind: 'edit', user: u })} aria-label={`Edit ${u.username}`}>
                           Edit
                         </Button>
-                        {u.hasPassword && (
-                          <Button
-                            size="sm"
-                            onClick={() => setAction({ kind: 'password', user: u })}
-                            aria-label={`Reset the password of ${u.username}`}
-                          >
-                            Reset password
-                          </Button>
-                        )}
-                        {u.locked && (
-                          <Button
-                            size="sm"
-                            onClick={() => unlock.mutate(u)}
-                            busy={unlock.isPending && unlock.variables?.id === u.id}
-                            aria-label={`Unlock ${u.username}`}
-                          >
-                            Unlock
-                          </Button>
-                        )}
-                        {u.id !== me?.id && (
-                          <>
-                            <Button
-                              size="sm"
-                              onClick={() => setAction({ kind: 'sessions', user: u })}
-                              aria-label={`Sign out ${u.username} everywhere`}
-                            >
-                              Sign out
-                            </Button>
-                            <Button
-                              size="sm"
-                              variant="danger"
-                              onClick={() => setAction({ kind: 'delete', user: u })}
-                              aria-label={`Delete ${u.username}`}
-                            >
-                              Delete
-                            </Button>
-                          </>
-                        )}
+                        <ActionMenu
+                          label={`More actions for ${u.username}`}
+                          actions={[
+                            ...(u.hasPassword ? [{ label: 'Reset password', onSelect: () => setAction({ kind: 'password', user: u }) }] : []),
+                            ...(u.locked ? [{ label: 'Unlock', onSelect: () => unlock.mutate(u) }] : []),
+                            ...(u.tfaEnabled && u.id !== me?.id
+                              ? [{ label: 'Turn off 2FA', onSelect: () => setAction({ kind: 'tfa', user: u }) }]
+                              : []),
+                            ...(u.id !== me?.id
+                              ? [
+                                  { label: 'Sign out everywhere', onSelect: () => setAction({ kind: 'sessions', user: u }) },
+                                  { label: 'Delete', danger: true, onSelect: () => setAction({ kind: 'delete', user: u }) },
+                                ]
+                              : []),
+                          ]}
+                        />
                       </div>
                     </td>
                   )}
@@ -269,6 +249,13 @@ export default function Users() {
       )}
       {action?.kind === 'delete' && (
         <DeleteUserDialog user={action.user} onClose={() => setAction(null)} onDeleted={() => changed(`${action.user.username} was deleted.`)} />
+      )}
+      {action?.kind === 'tfa' && (
+        <ResetTfaDialog
+          user={action.user}
+          onClose={() => setAction(null)}
+          onDone={() => changed(`Two-factor authentication is off for ${action.user.username}.`)}
+        />
       )}
       {action?.kind === 'sessions' && (
         <RevokeSessionsDialog
@@ -486,6 +473,31 @@ function RevokeSessionsDialog({ user, onClose, onDone }: { user: User; onClose: 
     >
       <p className="text-sm">Every session ends and their trusted devices are forgotten; they can sign in again.</p>
       <FormError>{revoke.error?.message}</FormError>
+    </ConfirmDialog>
+  );
+}
+
+function ResetTfaDialog({ user, onClose, onDone }: { user: User; onClose: () => void; onDone: () => void }) {
+  const reset = useMutation({
+    mutationFn: async () => unwrap(await api.DELETE('/auth/admin/users/{userId}/tfa', { params: { path: { userId: user.id } } })),
+    onSuccess: () => {
+      onDone();
+      onClose();
+    },
+  });
+  return (
+    <ConfirmDialog
+      title={`Turn off two-factor authentication for ${user.username}?`}
+      confirmLabel="Turn off 2FA"
+      busy={reset.isPending}
+      onClose={onClose}
+      onConfirm={() => reset.mutate()}
+    >
+      <p className="text-sm">
+        For someone who lost their authenticator and backup codes. They sign in with their password alone until they set
+        two-factor authentication up again; their backup codes and trusted devices are removed.
+      </p>
+      <FormError>{reset.error?.message}</FormError>
     </ConfirmDialog>
   );
 }

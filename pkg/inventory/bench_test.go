@@ -1,0 +1,89 @@
+package inventory_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/patchmon-go/patchmon/pkg/agentproto"
+	"github.com/patchmon-go/patchmon/pkg/inventory"
+)
+
+// BenchmarkPing measures one hash-gated check-in through the service (credential cache
+// hit, one database round trip), without HTTP.
+func BenchmarkPing(b *testing.B) {
+	e := setup(b)
+	h := e.newHost("bench")
+	ctx := context.Background()
+	a, err := e.svc.Authenticate(ctx, h.apiID, h.apiKey)
+	require.NoError(b, err)
+	req := &agentproto.PingRequest{Hashes: agentproto.PingHashes{PackagesHash: "x"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.svc.Authenticate(ctx, h.apiID, h.apiKey); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.svc.Ping(ctx, a, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIngest measures full reports of 200 packages of which 5 % change each time,
+// the steady state of a fleet, through the service (no HTTP).
+func BenchmarkIngest(b *testing.B) {
+	e := setup(b)
+	h := e.newHost("bench")
+	ctx := context.Background()
+	a, err := e.svc.Authenticate(ctx, h.apiID, h.apiKey)
+	require.NoError(b, err)
+	pkgs := packages(200, "")
+	rep := fullReport(pkgs)
+	_, err = e.svc.Ingest(ctx, a, &rep, inventory.ReportMeta{})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		for j := 0; j < 10; j++ { // 5 % of 200
+			pkgs[(i*10+j)%len(pkgs)].CurrentVersion = fmt.Sprintf("3.%d-1", i)
+		}
+		i++
+		r := fullReport(append([]agentproto.Package(nil), pkgs...))
+		res, err := e.svc.Ingest(ctx, a, &r, inventory.ReportMeta{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Changed != 10 {
+			b.Fatalf("changed %d rows, want 10", res.Changed)
+		}
+	}
+}
+
+// BenchmarkFirstReport measures a host's first 800-package report (all rows new,
+// written with COPY) against a catalogue that already knows the packages.
+func BenchmarkFirstReport(b *testing.B) { benchFirst(b, setup(b)) }
+
+func benchFirst(b *testing.B, e *env) {
+	ctx := context.Background()
+	pkgs := packages(800, "")
+	seed := e.newHost("seed")
+	a, err := e.svc.Authenticate(ctx, seed.apiID, seed.apiKey)
+	require.NoError(b, err)
+	r := fullReport(pkgs)
+	_, err = e.svc.Ingest(ctx, a, &r, inventory.ReportMeta{})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		h := e.newHost("bench")
+		a, err := e.svc.Authenticate(ctx, h.apiID, h.apiKey)
+		require.NoError(b, err)
+		r := fullReport(append([]agentproto.Package(nil), pkgs...))
+		b.StartTimer()
+		if _, err := e.svc.Ingest(ctx, a, &r, inventory.ReportMeta{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -11,11 +11,12 @@ PORT       ?= 3000
 DATA_DIR   ?= $(CURDIR)/data
 NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 
-.PHONY: run build agents server web web-deps generate test test-go test-web bench lint deps deps-test clean help
+.PHONY: run build agents server web web-deps generate test test-go test-web test-e2e bench lint deps deps-test clean help
 
 help:
 	@echo "make run       build everything and start the server (embedded PostgreSQL, port $(PORT))"
-	@echo "make test      run all tests (Go with -race, web unit tests)"
+	@echo "make test      run all tests (Go with -race, web unit tests, browser tests)"
+	@echo "make test-e2e  build the server with the dashboard and run the browser tests"
 	@echo "make build     build the dashboard and the binaries into $(BIN)/"
 	@echo "make generate  regenerate code from openapi/patchmon.yaml"
 	@echo "make web       build the dashboard into web/dist/app"
@@ -35,10 +36,15 @@ deps:
 	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  fi
 
-# deps-test adds what the tests need: redis-server.
+# deps-test adds what the tests need: redis-server, and Chromium for the browser tests.
 deps-test: deps
-	@command -v redis-server >/dev/null 2>&1 || { echo "==> installing: redis-server"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@missing=""; \
+	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "==> installing:$$missing"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi
 
 # --- build ------------------------------------------------------------------------------
 
@@ -90,13 +96,20 @@ run: build
 
 # --- checks -----------------------------------------------------------------------------
 
-test: deps-test test-go test-web
+test: deps-test test-go test-web test-e2e
 
 test-go:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 test-web: web-deps
 	cd web && npm test --silent
+
+# test-e2e drives Debian's headless Chromium against a real server binary that embeds the
+# freshly built dashboard.
+test-e2e: web-deps
+	$(MAKE) --no-print-directory web
+	$(MAKE) --no-print-directory server
+	cd web && npm run --silent e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1876,9 +1876,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Empty, or a JSON object (schema AgentPingRequest), decoded by the handler in one
+         *     pass like hosts/update.
+         */
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["AgentPingRequest"];
+                "*/*": unknown;
             };
         };
         responses: {
@@ -1903,9 +1907,15 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description The report as a JSON object (schema AgentReport). The media type is left open
+         *     and without a schema on purpose: the handler decodes and validates the report
+         *     itself in one pass, instead of the request validator decoding every package of
+         *     a large report a second time.
+         */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AgentReport"];
+                "*/*": unknown;
             };
         };
         responses: {

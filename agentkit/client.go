@@ -23,7 +23,7 @@ import (
 // that it accepts gzip-compressed request bodies ("gzip"). The agent sends
 // compressed reports only after a ping response carried it, so it never
 // breaks a server that does not decompress.
-const HeaderAcceptEncoding = "X-PatchMon-Accept-Encoding"
+const HeaderAcceptEncoding = agentproto.HeaderAcceptEncoding
 
 // gzipMinBytes is the body size from which compression pays off.
 const gzipMinBytes = 1024

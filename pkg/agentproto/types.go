@@ -12,6 +12,12 @@ const (
 	HeaderAPIKey = "X-API-KEY"
 )
 
+// HeaderAcceptEncoding is the response header by which a server advertises that it
+// accepts gzip-compressed request bodies ("gzip"). An agent compresses reports only
+// after an authenticated response carried it, so compression never breaks a server
+// that does not decode it (stock upstream servers do not send it).
+const HeaderAcceptEncoding = "X-PatchMon-Accept-Encoding"
+
 // Section names. They appear in a ping response's requestFull list and, for
 // the four report sections, in a partial report's sections list.
 const (

@@ -3,8 +3,8 @@ package inventory
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"io/fs"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agentproto"
@@ -120,11 +122,20 @@ func ReportFromContext(ctx context.Context) (*agentproto.Report, bool) {
 // decodeJSON decodes an agent request body in a single pass: these bodies are declared
 // without a schema in the spec, so the router's validation does not parse them first.
 // It returns false for an empty body.
-func decodeJSON(body io.Reader, dst any) (bool, error) {
+//
+// The decoder is goccy/go-json: a 200-package report decodes about four times faster
+// than with encoding/json, which was 40 % of the server's CPU per report (see
+// docs/decisions.md). A panic inside the decoder on hostile input becomes a 400.
+func decodeJSON(body io.Reader, dst any) (ok bool, err error) {
 	if body == nil {
 		return false, nil
 	}
-	err := json.NewDecoder(body).Decode(dst)
+	defer func() {
+		if p := recover(); p != nil {
+			ok, err = false, httpx.NewError(http.StatusBadRequest, httpx.CodeValidation, fmt.Sprintf("Invalid JSON body: %v", p))
+		}
+	}()
+	err = gojson.NewDecoder(body).Decode(dst)
 	if errors.Is(err, io.EOF) {
 		return false, nil
 	}
@@ -155,6 +166,9 @@ func (api *API) RequireAgent(next http.Handler) http.Handler {
 			writeError(w, err)
 			return
 		}
+		// The router decodes gzip request bodies on every route: say so, and agents
+		// that understand the header compress their reports from then on.
+		w.Header().Set(agentproto.HeaderAcceptEncoding, "gzip")
 		ctx := WithAgent(r.Context(), a)
 		ctx = context.WithValue(ctx, reportKey{}, &reportHolder{})
 		if r.Body != nil && r.Body != http.NoBody {

@@ -52,7 +52,8 @@ type Config struct {
 	// CredentialCacheTTL bounds how long a verified credential is trusted without
 	// bcrypt. Regeneration and deletion take effect at once regardless (the cached value
 	// carries the credential generation, which every agent request checks against the
-	// host row). Default: 5m.
+	// host row), so it can be long: a long TTL is what keeps a reconnect storm after a
+	// server restart cheap when the cache lives in Redis. Default: 12h.
 	CredentialCacheTTL time.Duration
 	// BootstrapTokenTTL is how long an install script's bootstrap token stays valid.
 	// Default: 300s.
@@ -114,7 +115,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.CredentialCacheTTL <= 0 {
-		cfg.CredentialCacheTTL = 5 * time.Minute
+		cfg.CredentialCacheTTL = 12 * time.Hour
 	}
 	if cfg.BootstrapTokenTTL <= 0 {
 		cfg.BootstrapTokenTTL = 300 * time.Second

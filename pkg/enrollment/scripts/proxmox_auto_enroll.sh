@@ -1,0 +1,2 @@
+#!/bin/bash
+PATCHMON_URL="${PATCHMON_URL:-https://patchmon.example.com}"

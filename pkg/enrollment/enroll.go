@@ -98,7 +98,8 @@ func (s *Service) EnrollBulk(ctx context.Context, t Token, hosts []HostRequest) 
 		return BulkResult{}, v
 	}
 	res := BulkResult{Success: []EnrolledHost{}, Skipped: []EnrolledHost{}, Failed: []BulkFailure{}}
-	var todo []HostRequest
+	var todo, repeats []HostRequest
+	seen := map[string]bool{}
 	for _, h := range hosts {
 		if _, msg := validateHost(&h); msg != "" {
 			res.Failed = append(res.Failed, BulkFailure{FriendlyName: h.FriendlyName, MachineID: h.MachineID, Error: msg})
@@ -113,6 +114,12 @@ func (s *Service) EnrollBulk(ctx context.Context, t Token, hosts []HostRequest) 
 				res.Skipped = append(res.Skipped, e)
 				continue
 			}
+			if seen[h.MachineID] {
+				// Created by its first occurrence in this request; reported after it.
+				repeats = append(repeats, h)
+				continue
+			}
+			seen[h.MachineID] = true
 		}
 		todo = append(todo, h)
 	}
@@ -134,6 +141,23 @@ func (s *Service) EnrollBulk(ctx context.Context, t Token, hosts []HostRequest) 
 			res.Skipped = append(res.Skipped, e)
 		default:
 			created++
+			res.Success = append(res.Success, e)
+		}
+	}
+	for _, h := range repeats {
+		e, err := s.Enroll(ctx, t, h)
+		var qe *QuotaError
+		switch {
+		case errors.As(err, &qe):
+			res.Failed = append(res.Failed, BulkFailure{FriendlyName: h.FriendlyName, MachineID: h.MachineID, Error: qe.Message})
+		case err != nil:
+			if ctx.Err() != nil {
+				return BulkResult{}, ctx.Err()
+			}
+			res.Failed = append(res.Failed, BulkFailure{FriendlyName: h.FriendlyName, MachineID: h.MachineID, Error: failureMessage(err)})
+		case e.Skipped:
+			res.Skipped = append(res.Skipped, e)
+		default:
 			res.Success = append(res.Success, e)
 		}
 	}

@@ -19,6 +19,8 @@
 #   FORCE_INSTALL=true      install the agent even where the package manager is broken
 #   DEBUG=true              log the API request and response
 #   COLOR=auto|always|never coloured output (auto: when writing to a terminal)
+#   PATCHMON_ETC            the agent's configuration directory, default /etc/patchmon
+#   PATCHMON_AGENT_BIN      the agent binary, default /usr/local/bin/patchmon-agent
 #
 # Requires: curl and a POSIX sh.
 
@@ -33,6 +35,8 @@ HOST_PREFIX="${HOST_PREFIX:-}"
 FRIENDLY_NAME="${FRIENDLY_NAME:-}"
 DEBUG="${DEBUG:-false}"
 COLOR="${COLOR:-auto}"
+PATCHMON_ETC="${PATCHMON_ETC:-/etc/patchmon}"
+PATCHMON_AGENT_BIN="${PATCHMON_AGENT_BIN:-/usr/local/bin/patchmon-agent}"
 # ===== END CONFIGURATION =====
 
 set -u
@@ -82,8 +86,8 @@ if [ "$DRY_RUN" != true ] && [ "$(id -u)" != 0 ]; then
 fi
 
 # ----- already enrolled? -----
-if [ -f /etc/patchmon/config.yml ] && [ -f /etc/patchmon/credentials.yml ]; then
-    if [ -x /usr/local/bin/patchmon-agent ] && /usr/local/bin/patchmon-agent ping >/dev/null 2>&1; then
+if [ -f "$PATCHMON_ETC/config.yml" ] && [ -f "$PATCHMON_ETC/credentials.yml" ]; then
+    if [ -x "$PATCHMON_AGENT_BIN" ] && "$PATCHMON_AGENT_BIN" ping >/dev/null 2>&1; then
         info "✓ Host already enrolled and agent ping successful - skipping enrollment"
         exit 0
     fi

@@ -47,7 +47,10 @@ info()    { printf '%s[INFO]%s %s\n' "$BLUE" "$NC" "$*"; }
 success() { printf '%s[SUCCESS]%s %s\n' "$GREEN" "$NC" "$*"; }
 warn()    { printf '%s[WARN]%s %s\n' "$YELLOW" "$NC" "$*"; }
 error()   { printf '%s[ERROR]%s %s\n' "$RED" "$NC" "$*" >&2; }
-debug()   { if [ "$DEBUG" = true ]; then printf '[DEBUG] %s\n' "$*" >&2; fi; }
+# Debug output goes to the script's own stderr (fd 3), also from helpers whose output
+# is discarded.
+exec 3>&2
+debug()   { if [ "$DEBUG" = true ]; then printf '[DEBUG] %s\n' "$*" >&3; fi; }
 
 PATCHMON_URL="${PATCHMON_URL%/}"
 # CURL_FLAGS holds several options; split it into words once, on purpose.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,7 +41,7 @@ type svcEnv struct {
 	clock *clock
 }
 
-func setupService(t *testing.T) svcEnv {
+func setupService(t testing.TB) svcEnv {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, patchmontest.DatabaseURL(t))
@@ -287,4 +286,21 @@ func hostCount(t *testing.T, pool *pgxpool.Pool) int {
 	return n
 }
 
-var _ = uuid.Nil
+// BenchmarkAuthenticateCached measures a repeat authentication: a token row read and the
+// cache lookup, without bcrypt.
+func BenchmarkAuthenticateCached(b *testing.B) {
+	e := setupService(b)
+	ctx := context.Background()
+	ct, err := e.svc.CreateToken(ctx, enrollment.TokenInput{Name: ptr("Bench"), Metadata: &map[string]any{"integration_type": "api"},
+		Scopes: &enrollment.Scopes{"host": {"get"}}})
+	require.NoError(b, err)
+	c := enrollment.Credentials{Scheme: enrollment.SchemeBasic, Authorization: basic(ct.Key, ct.Secret), Type: "api", ClientIP: localhost}
+	_, err = e.svc.Authenticate(ctx, c)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.svc.Authenticate(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -184,7 +184,7 @@ while IFS= read -r line; do
         201) ;;
         200)
             host_id="$(printf '%s' "$HTTP_BODY" | jq -r '.host.id // empty' 2>/dev/null)"
-            warn "$friendly_name is already enrolled in PatchMon (host $host_id) but has no working agent: delete that host in PatchMon, or remove /etc/patchmon in the container, and run again"
+            warn "$friendly_name is already enrolled in PatchMon (host $host_id) but has no working agent: delete that host in PatchMon and run again"
             failed=$((failed + 1))
             continue
             ;;

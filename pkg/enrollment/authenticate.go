@@ -108,6 +108,12 @@ func BasicCredentials(r *http.Request, t string) Credentials {
 		ClientIP: httpx.ClientIP(r)}
 }
 
+// BasicCredentialsFor returns a reader of Basic credentials for tokens of integration
+// type t, for RequireToken: api.RequireToken(enrollment.BasicCredentialsFor("api"), next).
+func BasicCredentialsFor(t string) func(*http.Request) Credentials {
+	return func(r *http.Request) Credentials { return BasicCredentials(r, t) }
+}
+
 // Longest key and secret worth looking up: anything longer is not ours and must not reach
 // bcrypt (which reads at most 72 bytes anyway).
 const (

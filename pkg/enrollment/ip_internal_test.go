@@ -78,3 +78,18 @@ func FuzzParseBasic(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "::ffff:10.0.0.0/104", "2001:db8::/32", "192.168.1.10", "::ffff:1.2.3.4", "fe80::1%eth0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parseRange(s)
+		if err != nil {
+			return
+		}
+		if !p.IsValid() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
+			t.Fatalf("parseRange(%q) = %v: not a plain valid prefix", s, p)
+		}
+	})
+}

@@ -1340,6 +1340,11 @@ type GetEnrollmentScriptParams struct {
 	Force       *string `form:"force,omitempty" json:"force,omitempty"`
 }
 
+// ListEnrollmentTokensParams defines parameters for ListEnrollmentTokens.
+type ListEnrollmentTokensParams struct {
+	IntegrationType *EnrollmentIntegrationType `form:"integration_type,omitempty" json:"integration_type,omitempty"`
+}
+
 // GetAgentDownloadParams defines parameters for GetAgentDownload.
 type GetAgentDownloadParams struct {
 	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
@@ -1922,11 +1927,11 @@ type ClientInterface interface {
 
 	// ListEnrollmentTokens List auto-enrollment and API tokens
 	//
-	// Every token (auto-enrollment, API and GetHomepage credentials), newest first. The
-	// secret is never included.
+	// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+	// only those of one `integration_type`. The secret is never included.
 	//
 	// Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
-	ListEnrollmentTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListEnrollmentTokens(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateEnrollmentTokenWithBody Create an auto-enrollment or API token
 	//
@@ -3183,12 +3188,12 @@ func (c *Client) GetEnrollmentScript(ctx context.Context, params *GetEnrollmentS
 
 // ListEnrollmentTokens List auto-enrollment and API tokens
 //
-// Every token (auto-enrollment, API and GetHomepage credentials), newest first. The
-// secret is never included.
+// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+// only those of one `integration_type`. The secret is never included.
 //
 // Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
-func (c *Client) ListEnrollmentTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListEnrollmentTokensRequest(c.Server)
+func (c *Client) ListEnrollmentTokens(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEnrollmentTokensRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5487,7 +5492,7 @@ func NewGetEnrollmentScriptRequest(server string, params *GetEnrollmentScriptPar
 }
 
 // NewListEnrollmentTokensRequest constructs an http.Request for the ListEnrollmentTokens method
-func NewListEnrollmentTokensRequest(server string) (*http.Request, error) {
+func NewListEnrollmentTokensRequest(server string, params *ListEnrollmentTokensParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5503,6 +5508,33 @@ func NewListEnrollmentTokensRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IntegrationType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "integration_type", *params.IntegrationType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -7407,13 +7439,13 @@ type ClientWithResponsesInterface interface {
 
 	// ListEnrollmentTokensWithResponse List auto-enrollment and API tokens
 	//
-	// Every token (auto-enrollment, API and GetHomepage credentials), newest first. The
-	// secret is never included.
+	// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+	// only those of one `integration_type`. The secret is never included.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
-	ListEnrollmentTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListEnrollmentTokensResponse, error)
+	ListEnrollmentTokensWithResponse(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*ListEnrollmentTokensResponse, error)
 
 	// CreateEnrollmentTokenWithBodyWithResponse Create an auto-enrollment or API token
 	//
@@ -13078,14 +13110,14 @@ func (c *ClientWithResponses) GetEnrollmentScriptWithResponse(ctx context.Contex
 
 // ListEnrollmentTokensWithResponse List auto-enrollment and API tokens
 //
-// Every token (auto-enrollment, API and GetHomepage credentials), newest first. The
-// secret is never included.
+// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+// only those of one `integration_type`. The secret is never included.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
-func (c *ClientWithResponses) ListEnrollmentTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListEnrollmentTokensResponse, error) {
-	rsp, err := c.ListEnrollmentTokens(ctx, reqEditors...)
+func (c *ClientWithResponses) ListEnrollmentTokensWithResponse(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*ListEnrollmentTokensResponse, error) {
+	rsp, err := c.ListEnrollmentTokens(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -17710,7 +17742,7 @@ type ServerInterface interface {
 	GetEnrollmentScript(w http.ResponseWriter, r *http.Request, params GetEnrollmentScriptParams)
 	// ListEnrollmentTokens List auto-enrollment and API tokens
 	// (GET /api/v1/auto-enrollment/tokens)
-	ListEnrollmentTokens(w http.ResponseWriter, r *http.Request)
+	ListEnrollmentTokens(w http.ResponseWriter, r *http.Request, params ListEnrollmentTokensParams)
 	// CreateEnrollmentToken Create an auto-enrollment or API token
 	// (POST /api/v1/auto-enrollment/tokens)
 	CreateEnrollmentToken(w http.ResponseWriter, r *http.Request)
@@ -18680,8 +18712,27 @@ func (siw *ServerInterfaceWrapper) GetEnrollmentScript(w http.ResponseWriter, r 
 // ListEnrollmentTokens operation middleware
 func (siw *ServerInterfaceWrapper) ListEnrollmentTokens(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEnrollmentTokensParams
+
+	// ------------- Optional query parameter "integration_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "integration_type", r.URL.Query(), &params.IntegrationType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "integration_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "integration_type", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListEnrollmentTokens(w, r)
+		siw.Handler.ListEnrollmentTokens(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -21989,6 +22040,7 @@ func (response GetEnrollmentScript429JSONResponse) VisitGetEnrollmentScriptRespo
 }
 
 type ListEnrollmentTokensRequestObject struct {
+	Params ListEnrollmentTokensParams
 }
 
 type ListEnrollmentTokensResponseObject interface {
@@ -25544,8 +25596,10 @@ func (sh *strictHandler) GetEnrollmentScript(w http.ResponseWriter, r *http.Requ
 }
 
 // ListEnrollmentTokens operation middleware
-func (sh *strictHandler) ListEnrollmentTokens(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListEnrollmentTokens(w http.ResponseWriter, r *http.Request, params ListEnrollmentTokensParams) {
 	var request ListEnrollmentTokensRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListEnrollmentTokens(ctx, request.(ListEnrollmentTokensRequestObject))

@@ -113,12 +113,16 @@ func tokenOut(t TokenInfo) openapi.EnrollmentToken {
 }
 
 // ListEnrollmentTokens implements GET /api/v1/auto-enrollment/tokens.
-func (api *EnrollAPI) ListEnrollmentTokens(ctx context.Context, _ openapi.ListEnrollmentTokensRequestObject) (openapi.ListEnrollmentTokensResponseObject, error) {
+func (api *EnrollAPI) ListEnrollmentTokens(ctx context.Context, req openapi.ListEnrollmentTokensRequestObject) (openapi.ListEnrollmentTokensResponseObject, error) {
 	s, err := api.service()
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.ListTokens(ctx)
+	typ := ""
+	if req.Params.IntegrationType != nil {
+		typ = string(*req.Params.IntegrationType)
+	}
+	list, err := s.ListTokens(ctx, typ)
 	if err != nil {
 		return nil, err
 	}

@@ -174,6 +174,20 @@ func TestTokenLifecycle(t *testing.T) {
 	assert.Equal(t, "Proxmox LXC", first["host_groups"].(obj)["name"])
 	assert.Equal(t, e.admin.Username, first["users"].(obj)["username"])
 
+	ghp := e.newToken(t, obj{"token_name": "Widget", "metadata": obj{"integration_type": "gethomepage"}})
+	{
+		var only []obj
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+"/api/v1/auto-enrollment/tokens?integration_type=gethomepage", nil)
+		req.Header.Set("Authorization", e.admin.Header())
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&only))
+		res.Body.Close()
+		require.Len(t, only, 1, "the list filters by integration type")
+		assert.Equal(t, ghp["id"], only[0]["id"])
+	}
+
 	id := tok["id"].(string)
 	status, got := e.adminCall(t, http.MethodGet, "/api/v1/auto-enrollment/tokens/"+id, nil)
 	require.Equal(t, http.StatusOK, status)

@@ -298,8 +298,10 @@ func TestProxmoxScriptEndToEnd(t *testing.T) {
 	assert.Equal(t, 1, hostCount(t, e.pool))
 
 	// SKIP_STOPPED=false enrolls the stopped container but cannot install its agent.
-	out, code = f.run(t, "bash", script, append(env, "SKIP_STOPPED=false", "COLOR=never")...)
+	out, code = f.run(t, "bash", script, append(env, "SKIP_STOPPED=false", "COLOR=never", "DEBUG=true")...)
 	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "> POST /api/v1/auto-enrollment/enroll", "DEBUG makes curl verbose")
+	assert.Contains(t, out, `"api_key":"***"`, "DEBUG logs the response without the API key")
 	assert.Contains(t, out, "prod-old is stopped: the agent was not installed")
 	assert.Contains(t, out, "Successfully Enrolled: 0\n")
 	assert.Contains(t, out, "Failed: 1\n")

@@ -29,7 +29,8 @@ LEFT JOIN users u ON u.id = t.created_by_user_id`
 
 	sqlTokenByKey = `SELECT` + sqlTokenColumns + sqlTokenFrom + ` WHERE t.token_key = $2`
 	sqlTokenByID  = `SELECT` + sqlTokenColumns + sqlTokenFrom + ` WHERE t.id = $2`
-	sqlTokens     = `SELECT` + sqlTokenColumns + sqlTokenFrom + ` ORDER BY t.created_at DESC, t.id`
+	sqlTokens     = `SELECT` + sqlTokenColumns + sqlTokenFrom +
+		` WHERE $2 = '' OR t.integration_type = $2 ORDER BY t.created_at DESC, t.id`
 
 	sqlInsertToken = `
 INSERT INTO auto_enrollment_tokens (token_name, token_key, token_secret_hash, integration_type, metadata,

@@ -131,9 +131,10 @@ func newKeyPair() (key, secret string, err error) {
 	return KeyPrefix + hex.EncodeToString(k), hex.EncodeToString(sec), nil
 }
 
-// ListTokens returns every token, newest first.
-func (s *Service) ListTokens(ctx context.Context) ([]TokenInfo, error) {
-	rows, err := s.db.Pool.Query(ctx, sqlTokens, s.today())
+// ListTokens returns the tokens of integration type typ, or every token when typ is
+// empty, newest first.
+func (s *Service) ListTokens(ctx context.Context, typ string) ([]TokenInfo, error) {
+	rows, err := s.db.Pool.Query(ctx, sqlTokens, s.today(), typ)
 	if err != nil {
 		return nil, err
 	}

@@ -55,8 +55,11 @@ debug()   { if [ "$DEBUG" = true ]; then printf '[DEBUG] %s\n' "$*" >&3; fi; }
 PATCHMON_URL="${PATCHMON_URL%/}"
 # CURL_FLAGS holds several options; split it into words once, on purpose.
 read -r -a CURL_OPTS <<< "$CURL_FLAGS"
+# With DEBUG, curl is verbose and its trace goes to the script's stderr.
+CURL_STDERR=/dev/null
 if [ "$DEBUG" = true ]; then
     CURL_OPTS+=(-v)
+    CURL_STDERR=/dev/fd/3
 fi
 
 # ----- preflight -----
@@ -100,7 +103,7 @@ api_enroll() {
         -H "X-Auto-Enrollment-Secret: $AUTO_ENROLLMENT_SECRET" \
         -H "Content-Type: application/json" \
         -d "$payload" \
-        "$PATCHMON_URL/api/v1/auto-enrollment/enroll" 2>/dev/null)" || true
+        "$PATCHMON_URL/api/v1/auto-enrollment/enroll" 2>"$CURL_STDERR")" || true
     HTTP_CODE="${out##*$'\n'}"
     HTTP_BODY="${out%$'\n'*}"
     if [ "$HTTP_CODE" = "$out" ]; then

@@ -1101,8 +1101,8 @@ export interface paths {
         };
         /**
          * List auto-enrollment and API tokens
-         * @description Every token (auto-enrollment, API and GetHomepage credentials), newest first. The
-         *     secret is never included.
+         * @description Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+         *     only those of one `integration_type`. The secret is never included.
          */
         get: operations["listEnrollmentTokens"];
         put?: never;
@@ -3838,7 +3838,9 @@ export interface operations {
     };
     listEnrollmentTokens: {
         parameters: {
-            query?: never;
+            query?: {
+                integration_type?: components["schemas"]["EnrollmentIntegrationType"];
+            };
             header?: never;
             path?: never;
             cookie?: never;

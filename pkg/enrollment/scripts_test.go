@@ -142,6 +142,16 @@ exec)
     hostname) cat "$ct/hostname"; exit 0 ;;
     /usr/local/bin/patchmon-agent) [ -e "$ct/agent_ok" ]; exit $? ;;
     sh) shift; [ "$1" = "-c" ] && shift
+        # Package installs never touch this machine: they are logged, and succeed unless
+        # curl_install_fails exists (a success makes curl "appear" in the container).
+        case "$1" in
+        *apt-get*)
+            echo "$1" >> "$ct/pkg.log"
+            [ -e "$ct/curl_install_fails" ] && { echo "E: dpkg was interrupted"; exit 100; }
+            rm -f "$ct/no_curl"; exit 0 ;;
+        "command -v curl")
+            [ -e "$ct/no_curl" ] && exit 1 ;;
+        esac
         FAKE_VMID="$vmid" PATH="$d/ctbin:$PATH" exec /bin/sh -c "$1" ;;
     esac
     echo "fake pct: unsupported exec $*" >&2
@@ -303,7 +313,7 @@ func TestProxmoxScriptEndToEnd(t *testing.T) {
 	assert.Contains(t, out, "> POST /api/v1/auto-enrollment/enroll", "DEBUG makes curl verbose")
 	assert.Contains(t, out, `"api_key":"***"`, "DEBUG logs the response without the API key")
 	assert.Contains(t, out, "prod-old is stopped: the agent was not installed")
-	assert.Contains(t, out, "Successfully Enrolled: 0\n")
+	assert.Contains(t, out, "[INFO] Successfully Enrolled: 0\n")
 	assert.Contains(t, out, "Failed: 1\n")
 	assert.NotContains(t, out, "\x1b[")
 	assert.Equal(t, 2, hostCount(t, e.pool))
@@ -313,12 +323,16 @@ func TestProxmoxScriptFailures(t *testing.T) {
 	t.Parallel()
 	needTools(t, "bash", "curl", "jq")
 	e := setupHTTP(t)
-	tok := e.newToken(t, obj{"token_name": "Tiny", "max_hosts_per_day": 1})
+	tok := e.newToken(t, obj{"token_name": "Tiny", "max_hosts_per_day": 2})
 	status, script := getScript(t, e.url, url.Values{"type": {"proxmox-lxc"}, "token_key": {tok["token_key"].(string)}, "token_secret": {tok["token_secret"].(string)}})
 	require.Equal(t, http.StatusOK, status, script)
 	env := []string{"PATCHMON_URL=" + e.url, "COLOR=never"}
 
 	f := newFakeProxmox(t)
+	f.container(t, "199", "running", "nocurl", "nocurl", false)
+	for _, flag := range []string{"no_curl", "curl_install_fails"} {
+		require.NoError(t, os.WriteFile(filepath.Join(f.dir, "ct", "199", flag), nil, 0o644))
+	}
 	f.container(t, "200", "running", "broken", "broken", false)
 	f.container(t, "201", "running", "second", "second", false)
 	f.container(t, "202", "running", "third", "third", false)
@@ -329,7 +343,14 @@ func TestProxmoxScriptFailures(t *testing.T) {
 	assert.Contains(t, out, "[WARN] Failed to install agent in broken (exit: 3)")
 	assert.Contains(t, out, "Install output: E: Unable to locate package curl")
 	assert.Contains(t, out, "[ERROR] Rate limit exceeded - maximum hosts per day reached")
-	assert.Contains(t, out, `Maximum 1 hosts per day allowed for this token`)
+	assert.Contains(t, out, `Maximum 2 hosts per day allowed for this token`)
+	assert.Contains(t, out, "[WARN] Failed to install agent in nocurl: curl is missing and could not be installed")
+	assert.Contains(t, out, "Install output: E: dpkg was interrupted")
+	pkgLog, err := os.ReadFile(filepath.Join(f.dir, "ct", "199", "pkg.log"))
+	require.NoError(t, err)
+	assert.Contains(t, string(pkgLog), "apt-get install -y --fix-broken curl", "force mode installs without apt-get update first")
+	_, ok := f.installer("199")
+	assert.False(t, ok, "no installer run without curl")
 	assert.Contains(t, out, "Stopped early")
 	assert.NotContains(t, out, "Processing LXC 202", "nothing more is tried after the quota is used up")
 	calls, err := os.ReadFile(filepath.Join(f.dir, "calls.log"))
@@ -339,7 +360,7 @@ func TestProxmoxScriptFailures(t *testing.T) {
 	// A bad secret stops at the first container with the server's message.
 	out, code = f.run(t, "bash", script, append(env, "AUTO_ENROLLMENT_SECRET=wrong")...)
 	assert.Equal(t, 1, code, out)
-	assert.Contains(t, out, `[ERROR] Failed to enroll broken - HTTP 401`)
+	assert.Contains(t, out, `[ERROR] Failed to enroll nocurl - HTTP 401`)
 	assert.Contains(t, out, `{"error":"Invalid token secret"`)
 
 	// Not a Proxmox host, missing tools, unset credentials.

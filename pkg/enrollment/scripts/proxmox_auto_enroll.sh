@@ -109,6 +109,7 @@ api_enroll() {
     if [ "$HTTP_CODE" = "$out" ]; then
         HTTP_BODY=""
     fi
+    HTTP_BODY="${HTTP_BODY%$'\n'}"
     debug "HTTP $HTTP_CODE: $(printf '%s' "$HTTP_BODY" | sed 's/"api_key":"[^"]*"/"api_key":"***"/')"
 }
 
@@ -232,9 +233,13 @@ while IFS= read -r line; do
         else
             curl_install='if command -v apt-get >/dev/null 2>&1; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y curl ca-certificates; elif command -v dnf >/dev/null 2>&1; then dnf install -y curl; elif command -v yum >/dev/null 2>&1; then yum install -y curl; elif command -v apk >/dev/null 2>&1; then apk add --no-cache curl ca-certificates; else exit 1; fi'
         fi
-        if ! out="$(in_ct "$vmid" sh -c "$curl_install" </dev/null 2>&1)"; then
-            warn "Failed to install curl in $friendly_name"
-            debug "$out"
+        out="$(in_ct "$vmid" sh -c "$curl_install" </dev/null 2>&1)"
+        debug "$out"
+        if ! in_ct "$vmid" sh -c 'command -v curl' </dev/null >/dev/null 2>&1; then
+            warn "Failed to install agent in $friendly_name: curl is missing and could not be installed (try FORCE_INSTALL=true)"
+            printf 'Install output: %s\n' "$(printf '%s\n' "$out" | tail -n 5)"
+            failed=$((failed + 1))
+            continue
         fi
     fi
 
@@ -265,10 +270,10 @@ echo
 echo "=========================================="
 echo "Enrollment Summary"
 echo "=========================================="
-printf 'Total Containers: %s\n' "$total"
-printf '%sSuccessfully Enrolled: %s%s%s\n' "$GREEN" "$enrolled" "$suffix" "$NC"
-printf '%sSkipped: %s%s\n' "$YELLOW" "$skipped" "$NC"
-printf '%sFailed: %s%s\n' "$RED" "$failed" "$NC"
+info "Total Containers: $total"
+info "${GREEN}Successfully Enrolled: $enrolled$suffix${NC}"
+info "${YELLOW}Skipped: $skipped${NC}"
+info "${RED}Failed: $failed${NC}"
 echo "=========================================="
 if [ "$aborted" = true ]; then
     error "Stopped early: the remaining containers were not processed"

@@ -338,8 +338,11 @@ func TestProxmoxScriptFailures(t *testing.T) {
 	f.container(t, "202", "running", "third", "third", false)
 	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "ct", "200", "install_fails"), nil, 0o644))
 
-	out, code := f.run(t, "bash", script, append(env, "FORCE_INSTALL=true")...)
+	out, code := f.run(t, "bash", script, append(env, "FORCE_INSTALL=true", "DEBUG=true")...)
 	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "X-API-KEY: ***", "DEBUG shows the install command")
+	assert.NotRegexp(t, `X-API-KEY: [0-9a-f]{64}`, out, "but never a host's API key")
+	assert.NotRegexp(t, `"api_key":"[0-9a-f]{64}"`, out)
 	assert.Contains(t, out, "[WARN] Failed to install agent in broken (exit: 3)")
 	assert.Contains(t, out, "Install output: E: Unable to locate package curl")
 	assert.Contains(t, out, "[ERROR] Rate limit exceeded - maximum hosts per day reached")

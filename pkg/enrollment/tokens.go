@@ -540,7 +540,7 @@ func getHomepageYAML(base, basic string) string {
 	return `- PatchMon:
     href: ` + base + `
     description: PatchMon Statistics
-    icon: ` + base + `/assets/favicon.svg
+    icon: ` + base + `/favicon.svg
     widget:
       type: customapi
       url: ` + base + `/api/v1/gethomepage/stats

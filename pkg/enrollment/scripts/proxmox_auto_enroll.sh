@@ -90,7 +90,9 @@ debug "PatchMon server: $PATCHMON_URL, node: $NODE_NAME, dry run: $DRY_RUN, forc
 in_ct() {
     local vmid="$1"
     shift
-    debug "pct exec $vmid -- $*"
+    if [ "$DEBUG" = true ]; then
+        debug "pct exec $vmid -- $(printf '%s ' "$@" | sed "s/X-API-KEY: [0-9a-fA-F]*/X-API-KEY: ***/g")"
+    fi
     pct exec "$vmid" -- "$@"
 }
 

@@ -304,3 +304,69 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 		}
 	}
 }
+
+// TestConcurrentEnrollments checks that parallel requests never overshoot the quota and
+// never create two hosts for one machine_id.
+func TestConcurrentEnrollments(t *testing.T) {
+	t.Parallel()
+	e := setupService(t)
+	ctx := context.Background()
+	ct := e.create(t, enrollment.TokenInput{Name: ptr("Busy"), MaxHostsPerDay: ptr(5)})
+	tok, err := e.svc.Authenticate(ctx, enrollment.Credentials{Scheme: enrollment.SchemeEnrollment, Key: ct.Key, Secret: ct.Secret, ClientIP: localhost})
+	require.NoError(t, err)
+
+	const n = 12
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.svc.Enroll(ctx, tok, enrollment.HostRequest{FriendlyName: "h", MachineID: "m" + string(rune('a'+i))})
+		}()
+	}
+	wg.Wait()
+	ok, limited := 0, 0
+	for _, err := range errs {
+		var qe *enrollment.QuotaError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &qe):
+			limited++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	assert.Equal(t, 5, ok)
+	assert.Equal(t, n-5, limited)
+	assert.Equal(t, 5, hostCount(t, e.pool))
+
+	big := e.create(t, enrollment.TokenInput{Name: ptr("Same machine"), MaxHostsPerDay: ptr(100)})
+	btok, err := e.svc.Authenticate(ctx, enrollment.Credentials{Scheme: enrollment.SchemeEnrollment, Key: big.Key, Secret: big.Secret, ClientIP: localhost})
+	require.NoError(t, err)
+	results := make([]enrollment.EnrolledHost, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = e.svc.Enroll(ctx, btok, enrollment.HostRequest{FriendlyName: "same", MachineID: "one-machine"})
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		if !results[i].Skipped {
+			created++
+		}
+	}
+	assert.Equal(t, 1, created, "one host per machine_id and token")
+	assert.Equal(t, 6, hostCount(t, e.pool), "losers of the race leave nothing behind")
+	for i := range n {
+		assert.Equal(t, results[0].ID, results[i].ID)
+	}
+	info, err := e.svc.GetToken(ctx, big.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, info.HostsCreatedToday, "skipped requests give their quota back")
+}

@@ -254,6 +254,7 @@ func (s *Service) create(ctx context.Context, t Token, h HostRequest) (EnrolledH
 		g := ch.Groups[0]
 		e.Group = &GroupRef{ID: g.ID, Name: g.Name, Color: g.Color}
 	}
+	s.log.InfoContext(ctx, "host enrolled", "host", ch.ID, "friendly_name", ch.FriendlyName, "token", t.Name, "machine_id", h.MachineID)
 	s.cfg.Audit(ctx, users.AuditEntry{Event: EventHostEnrolled, Success: true, TargetType: "host",
 		TargetID: ch.ID.String(), TargetName: ch.FriendlyName,
 		Details: map[string]any{"token_id": t.ID.String(), "token_name": t.Name, "machine_id": h.MachineID}})

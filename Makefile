@@ -36,10 +36,13 @@ deps:
 	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  fi
 
-# deps-test adds what the tests need: redis-server, and Chromium for the browser tests.
+# deps-test adds what the tests need: redis-server, Chromium for the browser tests, and
+# shellcheck and jq for the enrollment script tests.
 deps-test: deps
 	@missing=""; \
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  command -v shellcheck >/dev/null 2>&1 || missing="$$missing shellcheck"; \
+	  command -v jq >/dev/null 2>&1 || missing="$$missing jq"; \
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "==> installing:$$missing"; \

@@ -151,6 +151,30 @@ func (e DependencyHealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for EnrollmentIntegrationType.
+const (
+	EnrollmentIntegrationTypeApi         EnrollmentIntegrationType = "api"
+	EnrollmentIntegrationTypeDirectHost  EnrollmentIntegrationType = "direct-host"
+	EnrollmentIntegrationTypeGethomepage EnrollmentIntegrationType = "gethomepage"
+	EnrollmentIntegrationTypeProxmoxLxc  EnrollmentIntegrationType = "proxmox-lxc"
+)
+
+// Valid indicates whether the value is a known member of the EnrollmentIntegrationType enum.
+func (e EnrollmentIntegrationType) Valid() bool {
+	switch e {
+	case EnrollmentIntegrationTypeApi:
+		return true
+	case EnrollmentIntegrationTypeDirectHost:
+		return true
+	case EnrollmentIntegrationTypeGethomepage:
+		return true
+	case EnrollmentIntegrationTypeProxmoxLxc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	HealthStatusHealthy   HealthStatus = "healthy"
@@ -692,6 +716,275 @@ type DependencyHealth struct {
 // DependencyHealthStatus defines model for DependencyHealth.Status.
 type DependencyHealthStatus string
 
+// EnrolledHost defines model for EnrolledHost.
+type EnrolledHost struct {
+	// ApiId Absent when the host was skipped.
+	ApiId *string `json:"api_id,omitempty"`
+
+	// ApiKey Shown only when the host is created; absent when it was skipped.
+	ApiKey       *string              `json:"api_key,omitempty"`
+	FriendlyName string               `json:"friendly_name"`
+	HostGroup    *EnrollmentHostGroup `json:"host_group"`
+	Id           openapi_types.UUID   `json:"id"`
+	MachineId    *string              `json:"machine_id,omitempty"`
+
+	// Status Example: pending
+	Status string `json:"status"`
+}
+
+// EnrollmentBulkFailure defines model for EnrollmentBulkFailure.
+type EnrollmentBulkFailure struct {
+	Error        string  `json:"error"`
+	FriendlyName string  `json:"friendly_name"`
+	MachineId    *string `json:"machine_id,omitempty"`
+}
+
+// EnrollmentBulkRequest defines model for EnrollmentBulkRequest.
+type EnrollmentBulkRequest struct {
+	// Hosts 1 to 50 hosts.
+	Hosts *[]EnrollmentHostRequest `json:"hosts,omitempty"`
+}
+
+// EnrollmentBulkResult defines model for EnrollmentBulkResult.
+type EnrollmentBulkResult struct {
+	// Message Example: Bulk enrollment completed: 2 succeeded, 0 failed, 0 skipped
+	Message string `json:"message"`
+	Results struct {
+		Failed  []EnrollmentBulkFailure `json:"failed"`
+		Skipped []EnrollmentBulkSkip    `json:"skipped"`
+		Success []EnrollmentBulkSuccess `json:"success"`
+	} `json:"results"`
+}
+
+// EnrollmentBulkSkip defines model for EnrollmentBulkSkip.
+type EnrollmentBulkSkip struct {
+	FriendlyName string             `json:"friendly_name"`
+	Id           openapi_types.UUID `json:"id"`
+	MachineId    string             `json:"machine_id"`
+	Reason       string             `json:"reason"`
+}
+
+// EnrollmentBulkSuccess defines model for EnrollmentBulkSuccess.
+type EnrollmentBulkSuccess struct {
+	ApiId        string             `json:"api_id"`
+	ApiKey       string             `json:"api_key"`
+	FriendlyName string             `json:"friendly_name"`
+	Id           openapi_types.UUID `json:"id"`
+	MachineId    *string            `json:"machine_id,omitempty"`
+}
+
+// EnrollmentExample defines model for EnrollmentExample.
+type EnrollmentExample struct {
+	Command string `json:"command"`
+	Title   string `json:"title"`
+}
+
+// EnrollmentHostGroup defines model for EnrollmentHostGroup.
+type EnrollmentHostGroup struct {
+	Color string             `json:"color"`
+	Id    openapi_types.UUID `json:"id"`
+	Name  string             `json:"name"`
+}
+
+// EnrollmentHostRequest friendly_name is required (1–255 characters); machine_id at most 255 characters.
+type EnrollmentHostRequest struct {
+	FriendlyName *string `json:"friendly_name,omitempty"`
+	MachineId    *string `json:"machine_id,omitempty"`
+
+	// Metadata Free-form facts (vmid, proxmox_node, ip_address, os_info, ...), kept in the host notes.
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+}
+
+// EnrollmentHostResult defines model for EnrollmentHostResult.
+type EnrollmentHostResult struct {
+	Host EnrolledHost `json:"host"`
+
+	// Message Example: Host enrolled successfully
+	Message string `json:"message"`
+
+	// Skipped True when the machine_id was already enrolled through this token.
+	Skipped *bool `json:"skipped,omitempty"`
+}
+
+// EnrollmentIntegrationType defines model for EnrollmentIntegrationType.
+type EnrollmentIntegrationType string
+
+// EnrollmentProblem defines model for EnrollmentProblem.
+type EnrollmentProblem struct {
+	Location string `json:"location"`
+	Msg      string `json:"msg"`
+	Param    string `json:"param"`
+}
+
+// EnrollmentQuotaError defines model for EnrollmentQuotaError.
+type EnrollmentQuotaError struct {
+	Code *string `json:"code,omitempty"`
+
+	// Error Example: Rate limit exceeded
+	Error string `json:"error"`
+
+	// Message Example: Maximum 100 hosts per day allowed for this token
+	Message string `json:"message"`
+}
+
+// EnrollmentScopes Resource → granted actions, e.g. `{"host": ["get", "delete"]}`. Explicit: no
+// wildcards, no inheritance. Only `api` tokens carry scopes.
+type EnrollmentScopes map[string][]string
+
+// EnrollmentToken defines model for EnrollmentToken.
+type EnrollmentToken struct {
+	AllowedIpRanges    []string            `json:"allowed_ip_ranges"`
+	CreatedAt          time.Time           `json:"created_at"`
+	DefaultHostGroupId *openapi_types.UUID `json:"default_host_group_id"`
+	ExpiresAt          *time.Time          `json:"expires_at"`
+
+	// HostGroups The default host group.
+	HostGroups *EnrollmentHostGroup `json:"host_groups"`
+
+	// HostsCreatedToday Hosts created today (UTC); 0 when the last enrollment was on an earlier day.
+	HostsCreatedToday int                    `json:"hosts_created_today"`
+	Id                openapi_types.UUID     `json:"id"`
+	IsActive          bool                   `json:"is_active"`
+	LastUsedAt        *time.Time             `json:"last_used_at"`
+	MaxHostsPerDay    int                    `json:"max_hosts_per_day"`
+	Metadata          map[string]interface{} `json:"metadata"`
+
+	// Scopes Resource → granted actions, e.g. `{"host": ["get", "delete"]}`. Explicit: no
+	// wildcards, no inheritance. Only `api` tokens carry scopes.
+	Scopes *EnrollmentScopes `json:"scopes"`
+
+	// TokenKey Example: patchmon_ae_3f9a1c0e5b7d2a4c6e8f0a1b
+	TokenKey  string    `json:"token_key"`
+	TokenName string    `json:"token_name"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Users The creator (null once that user is deleted).
+	Users *EnrollmentUser `json:"users"`
+}
+
+// EnrollmentTokenCreateRequest Limits are checked by the server so that errors carry the documented messages:
+// token_name 1–255 characters (required), max_hosts_per_day 1–1000 (default 100),
+// allowed_ip_ranges IPs or CIDRs (IPv4 or IPv6), expires_at ISO 8601 (a date or a
+// date-time; without a zone it is UTC).
+type EnrollmentTokenCreateRequest struct {
+	AllowedIpRanges    *[]string `json:"allowed_ip_ranges,omitempty"`
+	DefaultHostGroupId *string   `json:"default_host_group_id,omitempty"`
+	ExpiresAt          *string   `json:"expires_at,omitempty"`
+	MaxHostsPerDay     *int      `json:"max_hosts_per_day,omitempty"`
+
+	// Metadata Free-form; `integration_type` selects the token's use (default proxmox-lxc).
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Scopes Resource → granted actions, e.g. `{"host": ["get", "delete"]}`. Explicit: no
+	// wildcards, no inheritance. Only `api` tokens carry scopes.
+	Scopes    *EnrollmentScopes `json:"scopes,omitempty"`
+	TokenName *string           `json:"token_name,omitempty"`
+}
+
+// EnrollmentTokenCreateResponse defines model for EnrollmentTokenCreateResponse.
+type EnrollmentTokenCreateResponse struct {
+	// Message Example: Auto-enrollment token created successfully
+	Message string                 `json:"message"`
+	Token   EnrollmentTokenCreated `json:"token"`
+
+	// Usage Ready-made examples for the new token, filled with its credentials and the server URL.
+	Usage EnrollmentUsage `json:"usage"`
+
+	// Warning Example: ⚠️ Save the token_secret now - it cannot be retrieved later!
+	Warning string `json:"warning"`
+}
+
+// EnrollmentTokenCreated defines model for EnrollmentTokenCreated.
+type EnrollmentTokenCreated struct {
+	AllowedIpRanges  []string               `json:"allowed_ip_ranges"`
+	CreatedAt        time.Time              `json:"created_at"`
+	CreatedBy        *EnrollmentUser        `json:"created_by"`
+	DefaultHostGroup *EnrollmentHostGroup   `json:"default_host_group"`
+	ExpiresAt        *time.Time             `json:"expires_at"`
+	Id               openapi_types.UUID     `json:"id"`
+	IsActive         bool                   `json:"is_active"`
+	MaxHostsPerDay   int                    `json:"max_hosts_per_day"`
+	Metadata         map[string]interface{} `json:"metadata"`
+
+	// Scopes Resource → granted actions, e.g. `{"host": ["get", "delete"]}`. Explicit: no
+	// wildcards, no inheritance. Only `api` tokens carry scopes.
+	Scopes    *EnrollmentScopes `json:"scopes"`
+	TokenKey  string            `json:"token_key"`
+	TokenName string            `json:"token_name"`
+
+	// TokenSecret Shown only here; the server keeps a bcrypt hash.
+	TokenSecret string `json:"token_secret"`
+}
+
+// EnrollmentTokenDeleteResponse defines model for EnrollmentTokenDeleteResponse.
+type EnrollmentTokenDeleteResponse struct {
+	DeletedToken struct {
+		Id        openapi_types.UUID `json:"id"`
+		TokenName string             `json:"token_name"`
+	} `json:"deleted_token"`
+
+	// Message Example: Auto-enrollment token deleted successfully
+	Message string `json:"message"`
+}
+
+// EnrollmentTokenUpdateRequest defines model for EnrollmentTokenUpdateRequest.
+type EnrollmentTokenUpdateRequest struct {
+	AllowedIpRanges    *[]string `json:"allowed_ip_ranges,omitempty"`
+	DefaultHostGroupId *string   `json:"default_host_group_id,omitempty"`
+	ExpiresAt          *string   `json:"expires_at,omitempty"`
+	IsActive           *bool     `json:"is_active,omitempty"`
+	MaxHostsPerDay     *int      `json:"max_hosts_per_day,omitempty"`
+
+	// Metadata Replaces the metadata; `integration_type` cannot change.
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Scopes Resource → granted actions, e.g. `{"host": ["get", "delete"]}`. Explicit: no
+	// wildcards, no inheritance. Only `api` tokens carry scopes.
+	Scopes    *EnrollmentScopes `json:"scopes,omitempty"`
+	TokenName *string           `json:"token_name,omitempty"`
+}
+
+// EnrollmentTokenUpdateResponse defines model for EnrollmentTokenUpdateResponse.
+type EnrollmentTokenUpdateResponse struct {
+	// Message Example: Token updated successfully
+	Message string          `json:"message"`
+	Token   EnrollmentToken `json:"token"`
+}
+
+// EnrollmentUsage Ready-made examples for the new token, filled with its credentials and the server URL.
+type EnrollmentUsage struct {
+	// BasicAuth base64(token_key:token_secret), for an `Authorization: Basic` header (api and gethomepage).
+	BasicAuth *string             `json:"basic_auth,omitempty"`
+	Examples  []EnrollmentExample `json:"examples"`
+
+	// GethomepageYaml A complete GetHomepage services.yml entry (gethomepage).
+	GethomepageYaml *string                   `json:"gethomepage_yaml,omitempty"`
+	IntegrationType EnrollmentIntegrationType `json:"integration_type"`
+
+	// OneLiner Download-and-run command (proxmox-lxc and direct-host).
+	OneLiner *string `json:"one_liner,omitempty"`
+
+	// ScriptUrl The enrollment script URL with the credentials (proxmox-lxc and direct-host).
+	ScriptUrl *string `json:"script_url,omitempty"`
+	ServerUrl string  `json:"server_url"`
+}
+
+// EnrollmentUser defines model for EnrollmentUser.
+type EnrollmentUser struct {
+	FirstName string             `json:"first_name"`
+	Id        openapi_types.UUID `json:"id"`
+	LastName  string             `json:"last_name"`
+	Username  string             `json:"username"`
+}
+
+// EnrollmentValidationError defines model for EnrollmentValidationError.
+type EnrollmentValidationError struct {
+	Code   *string             `json:"code,omitempty"`
+	Error  string              `json:"error"`
+	Errors []EnrollmentProblem `json:"errors"`
+	Field  *string             `json:"field,omitempty"`
+}
+
 // Error defines model for Error.
 type Error struct {
 	// Code Stable machine-readable error code.
@@ -985,6 +1278,21 @@ type AuthUnauthorized = Error
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
+// EnrollmentIPForbidden defines model for EnrollmentIPForbidden.
+type EnrollmentIPForbidden = Error
+
+// EnrollmentNotFound defines model for EnrollmentNotFound.
+type EnrollmentNotFound = Error
+
+// EnrollmentQuotaExceeded defines model for EnrollmentQuotaExceeded.
+type EnrollmentQuotaExceeded = EnrollmentQuotaError
+
+// EnrollmentUnauthorized defines model for EnrollmentUnauthorized.
+type EnrollmentUnauthorized = Error
+
+// EnrollmentValidation defines model for EnrollmentValidation.
+type EnrollmentValidation = EnrollmentValidationError
+
 // InventoryNotFound defines model for InventoryNotFound.
 type InventoryNotFound = Error
 
@@ -1021,6 +1329,20 @@ type AuthOidcCallbackParams struct {
 	State            *string `form:"state,omitempty" json:"state,omitempty"`
 	Error            *string `form:"error,omitempty" json:"error,omitempty"`
 	ErrorDescription *string `form:"error_description,omitempty" json:"error_description,omitempty"`
+}
+
+// GetEnrollmentScriptParams defines parameters for GetEnrollmentScript.
+type GetEnrollmentScriptParams struct {
+	// Type proxmox-lxc or direct-host (required; checked by the handler so the message is the documented one)
+	Type        *string `form:"type,omitempty" json:"type,omitempty"`
+	TokenKey    *string `form:"token_key,omitempty" json:"token_key,omitempty"`
+	TokenSecret *string `form:"token_secret,omitempty" json:"token_secret,omitempty"`
+	Force       *string `form:"force,omitempty" json:"force,omitempty"`
+}
+
+// ListEnrollmentTokensParams defines parameters for ListEnrollmentTokens.
+type ListEnrollmentTokensParams struct {
+	IntegrationType *EnrollmentIntegrationType `form:"integration_type,omitempty" json:"integration_type,omitempty"`
 }
 
 // GetAgentDownloadParams defines parameters for GetAgentDownload.
@@ -1088,6 +1410,18 @@ type AuthSignupJSONRequestBody = AuthAccountRequest
 
 // AuthVerifyTfaJSONRequestBody defines body for AuthVerifyTfa for application/json ContentType.
 type AuthVerifyTfaJSONRequestBody = AuthVerifyTfaRequest
+
+// EnrollHostJSONRequestBody defines body for EnrollHost for application/json ContentType.
+type EnrollHostJSONRequestBody = EnrollmentHostRequest
+
+// EnrollHostsBulkJSONRequestBody defines body for EnrollHostsBulk for application/json ContentType.
+type EnrollHostsBulkJSONRequestBody = EnrollmentBulkRequest
+
+// CreateEnrollmentTokenJSONRequestBody defines body for CreateEnrollmentToken for application/json ContentType.
+type CreateEnrollmentTokenJSONRequestBody = EnrollmentTokenCreateRequest
+
+// UpdateEnrollmentTokenJSONRequestBody defines body for UpdateEnrollmentToken for application/json ContentType.
+type UpdateEnrollmentTokenJSONRequestBody = EnrollmentTokenUpdateRequest
 
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreateRequest
@@ -1524,6 +1858,140 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
 	AuthVerifyTfa(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrollHostWithBody Enroll one host
+	//
+	// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+	// host in status `pending` in the token's default host group, with notes naming the
+	// token and the time, and returns its agent credentials (the api_key only here). A
+	// `machine_id` this token has already enrolled (and whose host still exists) creates
+	// nothing: the answer is 200 with `skipped: true` and the existing host, without
+	// credentials. Counts against the token's daily quota.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+	EnrollHostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrollHost Enroll one host
+	//
+	// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+	// host in status `pending` in the token's default host group, with notes naming the
+	// token and the time, and returns its agent credentials (the api_key only here). A
+	// `machine_id` this token has already enrolled (and whose host still exists) creates
+	// nothing: the answer is 200 with `skipped: true` and the existing host, without
+	// credentials. Counts against the token's daily quota.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+	EnrollHost(ctx context.Context, body EnrollHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrollHostsBulkWithBody Enroll 1 to 50 hosts
+	//
+	// The whole request must fit in the token's remaining daily quota or nothing is
+	// created (429). Each host is then enrolled on its own: created ones are listed in
+	// `success` with their credentials, invalid ones in `failed` with the reason, and
+	// machine_ids this token already enrolled in `skipped` with the existing host id.
+	// Only created hosts count against the quota.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+	EnrollHostsBulkWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrollHostsBulk Enroll 1 to 50 hosts
+	//
+	// The whole request must fit in the token's remaining daily quota or nothing is
+	// created (429). Each host is then enrolled on its own: created ones are listed in
+	// `success` with their credentials, invalid ones in `failed` with the reason, and
+	// machine_ids this token already enrolled in `skipped` with the existing host id.
+	// Only created hosts count against the quota.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+	EnrollHostsBulk(ctx context.Context, body EnrollHostsBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEnrollmentScript Enrollment script with the server URL and credentials injected
+	//
+	// Validates the token given in the query (the same checks as the enrollment
+	// endpoints), then serves the `proxmox-lxc` (bash, run on a Proxmox VE host) or
+	// `direct-host` (POSIX sh, run on the machine to enrol) script with the server URL,
+	// the token credentials and the curl flags (`-sk` when the server setting
+	// ignore_ssl_self_signed is on, else `-s`) filled in. `force=true` turns on force
+	// install mode for containers with broken packages.
+	//
+	// Corresponds with GET /api/v1/auto-enrollment/script (the `GetEnrollmentScript` operationId).
+	GetEnrollmentScript(ctx context.Context, params *GetEnrollmentScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEnrollmentTokens List auto-enrollment and API tokens
+	//
+	// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+	// only those of one `integration_type`. The secret is never included.
+	//
+	// Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
+	ListEnrollmentTokens(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEnrollmentTokenWithBody Create an auto-enrollment or API token
+	//
+	// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+	// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+	// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+	// required for, and only accepted on, `api` tokens. The response carries ready-made
+	// usage examples (`usage`) for the token's type.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+	CreateEnrollmentTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEnrollmentToken Create an auto-enrollment or API token
+	//
+	// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+	// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+	// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+	// required for, and only accepted on, `api` tokens. The response carries ready-made
+	// usage examples (`usage`) for the token's type.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+	CreateEnrollmentToken(ctx context.Context, body CreateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteEnrollmentToken Delete a token
+	//
+	// Hosts enrolled with the token are kept; the token stops working at once.
+	//
+	// Corresponds with DELETE /api/v1/auto-enrollment/tokens/{tokenId} (the `DeleteEnrollmentToken` operationId).
+	DeleteEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEnrollmentToken One token (without its secret)
+	//
+	// Corresponds with GET /api/v1/auto-enrollment/tokens/{tokenId} (the `GetEnrollmentToken` operationId).
+	GetEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEnrollmentTokenWithBody Change a token
+	//
+	// Only the fields present change. `default_host_group_id` set to an empty string
+	// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+	// on `api` tokens only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+	UpdateEnrollmentTokenWithBody(ctx context.Context, tokenId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEnrollmentToken Change a token
+	//
+	// Only the fields present change. `default_host_group_id` set to an empty string
+	// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+	// on `api` tokens only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+	UpdateEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHostWithBody Create a host and its agent credentials
 	//
@@ -2592,6 +3060,260 @@ func (c *Client) AuthVerifyTfaWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
 func (c *Client) AuthVerifyTfa(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAuthVerifyTfaRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrollHostWithBody Enroll one host
+//
+// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+// host in status `pending` in the token's default host group, with notes naming the
+// token and the time, and returns its agent credentials (the api_key only here). A
+// `machine_id` this token has already enrolled (and whose host still exists) creates
+// nothing: the answer is 200 with `skipped: true` and the existing host, without
+// credentials. Counts against the token's daily quota.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+func (c *Client) EnrollHostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrollHostRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrollHost Enroll one host
+//
+// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+// host in status `pending` in the token's default host group, with notes naming the
+// token and the time, and returns its agent credentials (the api_key only here). A
+// `machine_id` this token has already enrolled (and whose host still exists) creates
+// nothing: the answer is 200 with `skipped: true` and the existing host, without
+// credentials. Counts against the token's daily quota.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+func (c *Client) EnrollHost(ctx context.Context, body EnrollHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrollHostRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrollHostsBulkWithBody Enroll 1 to 50 hosts
+//
+// The whole request must fit in the token's remaining daily quota or nothing is
+// created (429). Each host is then enrolled on its own: created ones are listed in
+// `success` with their credentials, invalid ones in `failed` with the reason, and
+// machine_ids this token already enrolled in `skipped` with the existing host id.
+// Only created hosts count against the quota.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+func (c *Client) EnrollHostsBulkWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrollHostsBulkRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrollHostsBulk Enroll 1 to 50 hosts
+//
+// The whole request must fit in the token's remaining daily quota or nothing is
+// created (429). Each host is then enrolled on its own: created ones are listed in
+// `success` with their credentials, invalid ones in `failed` with the reason, and
+// machine_ids this token already enrolled in `skipped` with the existing host id.
+// Only created hosts count against the quota.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+func (c *Client) EnrollHostsBulk(ctx context.Context, body EnrollHostsBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrollHostsBulkRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEnrollmentScript Enrollment script with the server URL and credentials injected
+//
+// Validates the token given in the query (the same checks as the enrollment
+// endpoints), then serves the `proxmox-lxc` (bash, run on a Proxmox VE host) or
+// `direct-host` (POSIX sh, run on the machine to enrol) script with the server URL,
+// the token credentials and the curl flags (`-sk` when the server setting
+// ignore_ssl_self_signed is on, else `-s`) filled in. `force=true` turns on force
+// install mode for containers with broken packages.
+//
+// Corresponds with GET /api/v1/auto-enrollment/script (the `GetEnrollmentScript` operationId).
+func (c *Client) GetEnrollmentScript(ctx context.Context, params *GetEnrollmentScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEnrollmentScriptRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEnrollmentTokens List auto-enrollment and API tokens
+//
+// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+// only those of one `integration_type`. The secret is never included.
+//
+// Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
+func (c *Client) ListEnrollmentTokens(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEnrollmentTokensRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEnrollmentTokenWithBody Create an auto-enrollment or API token
+//
+// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+// required for, and only accepted on, `api` tokens. The response carries ready-made
+// usage examples (`usage`) for the token's type.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+func (c *Client) CreateEnrollmentTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEnrollmentTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEnrollmentToken Create an auto-enrollment or API token
+//
+// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+// required for, and only accepted on, `api` tokens. The response carries ready-made
+// usage examples (`usage`) for the token's type.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+func (c *Client) CreateEnrollmentToken(ctx context.Context, body CreateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEnrollmentTokenRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteEnrollmentToken Delete a token
+//
+// Hosts enrolled with the token are kept; the token stops working at once.
+//
+// Corresponds with DELETE /api/v1/auto-enrollment/tokens/{tokenId} (the `DeleteEnrollmentToken` operationId).
+func (c *Client) DeleteEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteEnrollmentTokenRequest(c.Server, tokenId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEnrollmentToken One token (without its secret)
+//
+// Corresponds with GET /api/v1/auto-enrollment/tokens/{tokenId} (the `GetEnrollmentToken` operationId).
+func (c *Client) GetEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEnrollmentTokenRequest(c.Server, tokenId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEnrollmentTokenWithBody Change a token
+//
+// Only the fields present change. `default_host_group_id` set to an empty string
+// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+// on `api` tokens only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+func (c *Client) UpdateEnrollmentTokenWithBody(ctx context.Context, tokenId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEnrollmentTokenRequestWithBody(c.Server, tokenId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEnrollmentToken Change a token
+//
+// Only the fields present change. `default_host_group_id` set to an empty string
+// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+// on `api` tokens only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+func (c *Client) UpdateEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEnrollmentTokenRequest(c.Server, tokenId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4599,6 +5321,385 @@ func NewAuthVerifyTfaRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewEnrollHostRequest calls the generic EnrollHost builder with application/json body
+func NewEnrollHostRequest(server string, body EnrollHostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEnrollHostRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEnrollHostRequestWithBody constructs an http.Request for the EnrollHost method, with any body, and a specified content type
+func NewEnrollHostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/enroll")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewEnrollHostsBulkRequest calls the generic EnrollHostsBulk builder with application/json body
+func NewEnrollHostsBulkRequest(server string, body EnrollHostsBulkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEnrollHostsBulkRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEnrollHostsBulkRequestWithBody constructs an http.Request for the EnrollHostsBulk method, with any body, and a specified content type
+func NewEnrollHostsBulkRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/enroll/bulk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetEnrollmentScriptRequest constructs an http.Request for the GetEnrollmentScript method
+func NewGetEnrollmentScriptRequest(server string, params *GetEnrollmentScriptParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/script")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TokenKey != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token_key", *params.TokenKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TokenSecret != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token_secret", *params.TokenSecret, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListEnrollmentTokensRequest constructs an http.Request for the ListEnrollmentTokens method
+func NewListEnrollmentTokensRequest(server string, params *ListEnrollmentTokensParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/tokens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IntegrationType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "integration_type", *params.IntegrationType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateEnrollmentTokenRequest calls the generic CreateEnrollmentToken builder with application/json body
+func NewCreateEnrollmentTokenRequest(server string, body CreateEnrollmentTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEnrollmentTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateEnrollmentTokenRequestWithBody constructs an http.Request for the CreateEnrollmentToken method, with any body, and a specified content type
+func NewCreateEnrollmentTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/tokens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteEnrollmentTokenRequest constructs an http.Request for the DeleteEnrollmentToken method
+func NewDeleteEnrollmentTokenRequest(server string, tokenId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tokenId", tokenId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/tokens/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetEnrollmentTokenRequest constructs an http.Request for the GetEnrollmentToken method
+func NewGetEnrollmentTokenRequest(server string, tokenId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tokenId", tokenId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/tokens/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateEnrollmentTokenRequest calls the generic UpdateEnrollmentToken builder with application/json body
+func NewUpdateEnrollmentTokenRequest(server string, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateEnrollmentTokenRequestWithBody(server, tokenId, "application/json", bodyReader)
+}
+
+// NewUpdateEnrollmentTokenRequestWithBody constructs an http.Request for the UpdateEnrollmentToken method, with any body, and a specified content type
+func NewUpdateEnrollmentTokenRequestWithBody(server string, tokenId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tokenId", tokenId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auto-enrollment/tokens/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateHostRequest calls the generic CreateHost builder with application/json body
 func NewCreateHostRequest(server string, body CreateHostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6267,6 +7368,148 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/auth/verify-tfa (the `AuthVerifyTfa` operationId).
 	AuthVerifyTfaWithResponse(ctx context.Context, body AuthVerifyTfaJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthVerifyTfaResponse, error)
+
+	// EnrollHostWithBodyWithResponse Enroll one host
+	//
+	// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+	// host in status `pending` in the token's default host group, with notes naming the
+	// token and the time, and returns its agent credentials (the api_key only here). A
+	// `machine_id` this token has already enrolled (and whose host still exists) creates
+	// nothing: the answer is 200 with `skipped: true` and the existing host, without
+	// credentials. Counts against the token's daily quota.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+	EnrollHostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnrollHostResponse, error)
+
+	// EnrollHostWithResponse Enroll one host
+	//
+	// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+	// host in status `pending` in the token's default host group, with notes naming the
+	// token and the time, and returns its agent credentials (the api_key only here). A
+	// `machine_id` this token has already enrolled (and whose host still exists) creates
+	// nothing: the answer is 200 with `skipped: true` and the existing host, without
+	// credentials. Counts against the token's daily quota.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+	EnrollHostWithResponse(ctx context.Context, body EnrollHostJSONRequestBody, reqEditors ...RequestEditorFn) (*EnrollHostResponse, error)
+
+	// EnrollHostsBulkWithBodyWithResponse Enroll 1 to 50 hosts
+	//
+	// The whole request must fit in the token's remaining daily quota or nothing is
+	// created (429). Each host is then enrolled on its own: created ones are listed in
+	// `success` with their credentials, invalid ones in `failed` with the reason, and
+	// machine_ids this token already enrolled in `skipped` with the existing host id.
+	// Only created hosts count against the quota.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+	EnrollHostsBulkWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnrollHostsBulkResponse, error)
+
+	// EnrollHostsBulkWithResponse Enroll 1 to 50 hosts
+	//
+	// The whole request must fit in the token's remaining daily quota or nothing is
+	// created (429). Each host is then enrolled on its own: created ones are listed in
+	// `success` with their credentials, invalid ones in `failed` with the reason, and
+	// machine_ids this token already enrolled in `skipped` with the existing host id.
+	// Only created hosts count against the quota.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+	EnrollHostsBulkWithResponse(ctx context.Context, body EnrollHostsBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*EnrollHostsBulkResponse, error)
+
+	// GetEnrollmentScriptWithResponse Enrollment script with the server URL and credentials injected
+	//
+	// Validates the token given in the query (the same checks as the enrollment
+	// endpoints), then serves the `proxmox-lxc` (bash, run on a Proxmox VE host) or
+	// `direct-host` (POSIX sh, run on the machine to enrol) script with the server URL,
+	// the token credentials and the curl flags (`-sk` when the server setting
+	// ignore_ssl_self_signed is on, else `-s`) filled in. `force=true` turns on force
+	// install mode for containers with broken packages.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auto-enrollment/script (the `GetEnrollmentScript` operationId).
+	GetEnrollmentScriptWithResponse(ctx context.Context, params *GetEnrollmentScriptParams, reqEditors ...RequestEditorFn) (*GetEnrollmentScriptResponse, error)
+
+	// ListEnrollmentTokensWithResponse List auto-enrollment and API tokens
+	//
+	// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+	// only those of one `integration_type`. The secret is never included.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
+	ListEnrollmentTokensWithResponse(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*ListEnrollmentTokensResponse, error)
+
+	// CreateEnrollmentTokenWithBodyWithResponse Create an auto-enrollment or API token
+	//
+	// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+	// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+	// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+	// required for, and only accepted on, `api` tokens. The response carries ready-made
+	// usage examples (`usage`) for the token's type.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+	CreateEnrollmentTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEnrollmentTokenResponse, error)
+
+	// CreateEnrollmentTokenWithResponse Create an auto-enrollment or API token
+	//
+	// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+	// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+	// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+	// required for, and only accepted on, `api` tokens. The response carries ready-made
+	// usage examples (`usage`) for the token's type.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+	CreateEnrollmentTokenWithResponse(ctx context.Context, body CreateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEnrollmentTokenResponse, error)
+
+	// DeleteEnrollmentTokenWithResponse Delete a token
+	//
+	// Hosts enrolled with the token are kept; the token stops working at once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/auto-enrollment/tokens/{tokenId} (the `DeleteEnrollmentToken` operationId).
+	DeleteEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteEnrollmentTokenResponse, error)
+
+	// GetEnrollmentTokenWithResponse One token (without its secret)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auto-enrollment/tokens/{tokenId} (the `GetEnrollmentToken` operationId).
+	GetEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetEnrollmentTokenResponse, error)
+
+	// UpdateEnrollmentTokenWithBodyWithResponse Change a token
+	//
+	// Only the fields present change. `default_host_group_id` set to an empty string
+	// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+	// on `api` tokens only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+	UpdateEnrollmentTokenWithBodyWithResponse(ctx context.Context, tokenId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error)
+
+	// UpdateEnrollmentTokenWithResponse Change a token
+	//
+	// Only the fields present change. `default_host_group_id` set to an empty string
+	// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+	// on `api` tokens only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+	UpdateEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error)
 
 	// CreateHostWithBodyWithResponse Create a host and its agent credentials
 	//
@@ -8581,6 +9824,532 @@ func (r AuthVerifyTfaResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AuthVerifyTfaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EnrollHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EnrollmentHostResult
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EnrollmentHostResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *EnrollmentValidation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *EnrollmentUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *EnrollmentIPForbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *EnrollmentQuotaExceeded
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EnrollHostResponse) GetJSON200() *EnrollmentHostResult {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EnrollHostResponse) GetJSON201() *EnrollmentHostResult {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EnrollHostResponse) GetJSON400() *EnrollmentValidation {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EnrollHostResponse) GetJSON401() *EnrollmentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EnrollHostResponse) GetJSON403() *EnrollmentIPForbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EnrollHostResponse) GetJSON429() *EnrollmentQuotaExceeded {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r EnrollHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EnrollHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EnrollHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EnrollHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EnrollHostsBulkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EnrollmentBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *EnrollmentValidation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *EnrollmentUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *EnrollmentIPForbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *EnrollmentQuotaExceeded
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EnrollHostsBulkResponse) GetJSON201() *EnrollmentBulkResult {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EnrollHostsBulkResponse) GetJSON400() *EnrollmentValidation {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EnrollHostsBulkResponse) GetJSON401() *EnrollmentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EnrollHostsBulkResponse) GetJSON403() *EnrollmentIPForbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EnrollHostsBulkResponse) GetJSON429() *EnrollmentQuotaExceeded {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r EnrollHostsBulkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EnrollHostsBulkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EnrollHostsBulkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EnrollHostsBulkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEnrollmentScriptResponse429Headers the declared response headers of an HTTP 429 response for GetEnrollmentScript
+type GetEnrollmentScriptResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetEnrollmentScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *EnrollmentUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *EnrollmentIPForbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEnrollmentScriptResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEnrollmentScriptResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEnrollmentScriptResponse) GetJSON401() *EnrollmentUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEnrollmentScriptResponse) GetJSON403() *EnrollmentIPForbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetEnrollmentScriptResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEnrollmentScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEnrollmentScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEnrollmentScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEnrollmentScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListEnrollmentTokensResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]EnrollmentToken
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEnrollmentTokensResponse) GetJSON200() *[]EnrollmentToken {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEnrollmentTokensResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEnrollmentTokensResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEnrollmentTokensResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEnrollmentTokensResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEnrollmentTokensResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEnrollmentTokensResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateEnrollmentTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EnrollmentTokenCreateResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *EnrollmentValidation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEnrollmentTokenResponse) GetJSON201() *EnrollmentTokenCreateResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateEnrollmentTokenResponse) GetJSON400() *EnrollmentValidation {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateEnrollmentTokenResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateEnrollmentTokenResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEnrollmentTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEnrollmentTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEnrollmentTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEnrollmentTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteEnrollmentTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EnrollmentTokenDeleteResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *EnrollmentNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteEnrollmentTokenResponse) GetJSON200() *EnrollmentTokenDeleteResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteEnrollmentTokenResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteEnrollmentTokenResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteEnrollmentTokenResponse) GetJSON404() *EnrollmentNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteEnrollmentTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteEnrollmentTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteEnrollmentTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteEnrollmentTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetEnrollmentTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EnrollmentToken
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *EnrollmentNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEnrollmentTokenResponse) GetJSON200() *EnrollmentToken {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEnrollmentTokenResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEnrollmentTokenResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEnrollmentTokenResponse) GetJSON404() *EnrollmentNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEnrollmentTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEnrollmentTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEnrollmentTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEnrollmentTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateEnrollmentTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EnrollmentTokenUpdateResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *EnrollmentValidation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *EnrollmentNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateEnrollmentTokenResponse) GetJSON200() *EnrollmentTokenUpdateResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateEnrollmentTokenResponse) GetJSON400() *EnrollmentValidation {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateEnrollmentTokenResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateEnrollmentTokenResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateEnrollmentTokenResponse) GetJSON404() *EnrollmentNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateEnrollmentTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateEnrollmentTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateEnrollmentTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateEnrollmentTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11241,6 +13010,220 @@ func (c *ClientWithResponses) AuthVerifyTfaWithResponse(ctx context.Context, bod
 	return ParseAuthVerifyTfaResponse(rsp)
 }
 
+// EnrollHostWithBodyWithResponse Enroll one host
+//
+// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+// host in status `pending` in the token's default host group, with notes naming the
+// token and the time, and returns its agent credentials (the api_key only here). A
+// `machine_id` this token has already enrolled (and whose host still exists) creates
+// nothing: the answer is 200 with `skipped: true` and the existing host, without
+// credentials. Counts against the token's daily quota.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+func (c *ClientWithResponses) EnrollHostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnrollHostResponse, error) {
+	rsp, err := c.EnrollHostWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrollHostResponse(rsp)
+}
+
+// EnrollHostWithResponse Enroll one host
+//
+// Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+// host in status `pending` in the token's default host group, with notes naming the
+// token and the time, and returns its agent credentials (the api_key only here). A
+// `machine_id` this token has already enrolled (and whose host still exists) creates
+// nothing: the answer is 200 with `skipped: true` and the existing host, without
+// credentials. Counts against the token's daily quota.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll (the `EnrollHost` operationId).
+func (c *ClientWithResponses) EnrollHostWithResponse(ctx context.Context, body EnrollHostJSONRequestBody, reqEditors ...RequestEditorFn) (*EnrollHostResponse, error) {
+	rsp, err := c.EnrollHost(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrollHostResponse(rsp)
+}
+
+// EnrollHostsBulkWithBodyWithResponse Enroll 1 to 50 hosts
+//
+// The whole request must fit in the token's remaining daily quota or nothing is
+// created (429). Each host is then enrolled on its own: created ones are listed in
+// `success` with their credentials, invalid ones in `failed` with the reason, and
+// machine_ids this token already enrolled in `skipped` with the existing host id.
+// Only created hosts count against the quota.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+func (c *ClientWithResponses) EnrollHostsBulkWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnrollHostsBulkResponse, error) {
+	rsp, err := c.EnrollHostsBulkWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrollHostsBulkResponse(rsp)
+}
+
+// EnrollHostsBulkWithResponse Enroll 1 to 50 hosts
+//
+// The whole request must fit in the token's remaining daily quota or nothing is
+// created (429). Each host is then enrolled on its own: created ones are listed in
+// `success` with their credentials, invalid ones in `failed` with the reason, and
+// machine_ids this token already enrolled in `skipped` with the existing host id.
+// Only created hosts count against the quota.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auto-enrollment/enroll/bulk (the `EnrollHostsBulk` operationId).
+func (c *ClientWithResponses) EnrollHostsBulkWithResponse(ctx context.Context, body EnrollHostsBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*EnrollHostsBulkResponse, error) {
+	rsp, err := c.EnrollHostsBulk(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrollHostsBulkResponse(rsp)
+}
+
+// GetEnrollmentScriptWithResponse Enrollment script with the server URL and credentials injected
+//
+// Validates the token given in the query (the same checks as the enrollment
+// endpoints), then serves the `proxmox-lxc` (bash, run on a Proxmox VE host) or
+// `direct-host` (POSIX sh, run on the machine to enrol) script with the server URL,
+// the token credentials and the curl flags (`-sk` when the server setting
+// ignore_ssl_self_signed is on, else `-s`) filled in. `force=true` turns on force
+// install mode for containers with broken packages.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auto-enrollment/script (the `GetEnrollmentScript` operationId).
+func (c *ClientWithResponses) GetEnrollmentScriptWithResponse(ctx context.Context, params *GetEnrollmentScriptParams, reqEditors ...RequestEditorFn) (*GetEnrollmentScriptResponse, error) {
+	rsp, err := c.GetEnrollmentScript(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEnrollmentScriptResponse(rsp)
+}
+
+// ListEnrollmentTokensWithResponse List auto-enrollment and API tokens
+//
+// Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+// only those of one `integration_type`. The secret is never included.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auto-enrollment/tokens (the `ListEnrollmentTokens` operationId).
+func (c *ClientWithResponses) ListEnrollmentTokensWithResponse(ctx context.Context, params *ListEnrollmentTokensParams, reqEditors ...RequestEditorFn) (*ListEnrollmentTokensResponse, error) {
+	rsp, err := c.ListEnrollmentTokens(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEnrollmentTokensResponse(rsp)
+}
+
+// CreateEnrollmentTokenWithBodyWithResponse Create an auto-enrollment or API token
+//
+// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+// required for, and only accepted on, `api` tokens. The response carries ready-made
+// usage examples (`usage`) for the token's type.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+func (c *ClientWithResponses) CreateEnrollmentTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEnrollmentTokenResponse, error) {
+	rsp, err := c.CreateEnrollmentTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEnrollmentTokenResponse(rsp)
+}
+
+// CreateEnrollmentTokenWithResponse Create an auto-enrollment or API token
+//
+// Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+// this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+// `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+// required for, and only accepted on, `api` tokens. The response carries ready-made
+// usage examples (`usage`) for the token's type.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auto-enrollment/tokens (the `CreateEnrollmentToken` operationId).
+func (c *ClientWithResponses) CreateEnrollmentTokenWithResponse(ctx context.Context, body CreateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEnrollmentTokenResponse, error) {
+	rsp, err := c.CreateEnrollmentToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEnrollmentTokenResponse(rsp)
+}
+
+// DeleteEnrollmentTokenWithResponse Delete a token
+//
+// Hosts enrolled with the token are kept; the token stops working at once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/auto-enrollment/tokens/{tokenId} (the `DeleteEnrollmentToken` operationId).
+func (c *ClientWithResponses) DeleteEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteEnrollmentTokenResponse, error) {
+	rsp, err := c.DeleteEnrollmentToken(ctx, tokenId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteEnrollmentTokenResponse(rsp)
+}
+
+// GetEnrollmentTokenWithResponse One token (without its secret)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auto-enrollment/tokens/{tokenId} (the `GetEnrollmentToken` operationId).
+func (c *ClientWithResponses) GetEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetEnrollmentTokenResponse, error) {
+	rsp, err := c.GetEnrollmentToken(ctx, tokenId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEnrollmentTokenResponse(rsp)
+}
+
+// UpdateEnrollmentTokenWithBodyWithResponse Change a token
+//
+// Only the fields present change. `default_host_group_id` set to an empty string
+// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+// on `api` tokens only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+func (c *ClientWithResponses) UpdateEnrollmentTokenWithBodyWithResponse(ctx context.Context, tokenId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error) {
+	rsp, err := c.UpdateEnrollmentTokenWithBody(ctx, tokenId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEnrollmentTokenResponse(rsp)
+}
+
+// UpdateEnrollmentTokenWithResponse Change a token
+//
+// Only the fields present change. `default_host_group_id` set to an empty string
+// clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+// on `api` tokens only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
+func (c *ClientWithResponses) UpdateEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error) {
+	rsp, err := c.UpdateEnrollmentToken(ctx, tokenId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEnrollmentTokenResponse(rsp)
+}
+
 // CreateHostWithBodyWithResponse Create a host and its agent credentials
 //
 // Creates a host in status `pending`. The API key is returned only here (it is
@@ -13499,6 +15482,430 @@ func ParseAuthVerifyTfaResponse(rsp *http.Response) (*AuthVerifyTfaResponse, err
 	return response, nil
 }
 
+// ParseEnrollHostResponse parses an HTTP response from a EnrollHostWithResponse call
+func ParseEnrollHostResponse(rsp *http.Response) (*EnrollHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EnrollHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EnrollmentHostResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EnrollmentHostResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest EnrollmentValidation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest EnrollmentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest EnrollmentIPForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest EnrollmentQuotaExceeded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseEnrollHostsBulkResponse parses an HTTP response from a EnrollHostsBulkWithResponse call
+func ParseEnrollHostsBulkResponse(rsp *http.Response) (*EnrollHostsBulkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EnrollHostsBulkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EnrollmentBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest EnrollmentValidation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest EnrollmentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest EnrollmentIPForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest EnrollmentQuotaExceeded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetEnrollmentScriptResponse parses an HTTP response from a GetEnrollmentScriptWithResponse call
+func ParseGetEnrollmentScriptResponse(rsp *http.Response) (*GetEnrollmentScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEnrollmentScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest EnrollmentUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest EnrollmentIPForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetEnrollmentScriptResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEnrollmentTokensResponse parses an HTTP response from a ListEnrollmentTokensWithResponse call
+func ParseListEnrollmentTokensResponse(rsp *http.Response) (*ListEnrollmentTokensResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEnrollmentTokensResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []EnrollmentToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateEnrollmentTokenResponse parses an HTTP response from a CreateEnrollmentTokenWithResponse call
+func ParseCreateEnrollmentTokenResponse(rsp *http.Response) (*CreateEnrollmentTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEnrollmentTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EnrollmentTokenCreateResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest EnrollmentValidation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteEnrollmentTokenResponse parses an HTTP response from a DeleteEnrollmentTokenWithResponse call
+func ParseDeleteEnrollmentTokenResponse(rsp *http.Response) (*DeleteEnrollmentTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteEnrollmentTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EnrollmentTokenDeleteResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest EnrollmentNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetEnrollmentTokenResponse parses an HTTP response from a GetEnrollmentTokenWithResponse call
+func ParseGetEnrollmentTokenResponse(rsp *http.Response) (*GetEnrollmentTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEnrollmentTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EnrollmentToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest EnrollmentNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateEnrollmentTokenResponse parses an HTTP response from a UpdateEnrollmentTokenWithResponse call
+func ParseUpdateEnrollmentTokenResponse(rsp *http.Response) (*UpdateEnrollmentTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateEnrollmentTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EnrollmentTokenUpdateResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest EnrollmentValidation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest EnrollmentNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateHostResponse parses an HTTP response from a CreateHostWithResponse call
 func ParseCreateHostResponse(rsp *http.Response) (*CreateHostResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15324,6 +17731,30 @@ type ServerInterface interface {
 	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
 	// (POST /api/v1/auth/verify-tfa)
 	AuthVerifyTfa(w http.ResponseWriter, r *http.Request)
+	// EnrollHost Enroll one host
+	// (POST /api/v1/auto-enrollment/enroll)
+	EnrollHost(w http.ResponseWriter, r *http.Request)
+	// EnrollHostsBulk Enroll 1 to 50 hosts
+	// (POST /api/v1/auto-enrollment/enroll/bulk)
+	EnrollHostsBulk(w http.ResponseWriter, r *http.Request)
+	// GetEnrollmentScript Enrollment script with the server URL and credentials injected
+	// (GET /api/v1/auto-enrollment/script)
+	GetEnrollmentScript(w http.ResponseWriter, r *http.Request, params GetEnrollmentScriptParams)
+	// ListEnrollmentTokens List auto-enrollment and API tokens
+	// (GET /api/v1/auto-enrollment/tokens)
+	ListEnrollmentTokens(w http.ResponseWriter, r *http.Request, params ListEnrollmentTokensParams)
+	// CreateEnrollmentToken Create an auto-enrollment or API token
+	// (POST /api/v1/auto-enrollment/tokens)
+	CreateEnrollmentToken(w http.ResponseWriter, r *http.Request)
+	// DeleteEnrollmentToken Delete a token
+	// (DELETE /api/v1/auto-enrollment/tokens/{tokenId})
+	DeleteEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID)
+	// GetEnrollmentToken One token (without its secret)
+	// (GET /api/v1/auto-enrollment/tokens/{tokenId})
+	GetEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID)
+	// UpdateEnrollmentToken Change a token
+	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
+	UpdateEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(w http.ResponseWriter, r *http.Request)
@@ -16169,6 +18600,231 @@ func (siw *ServerInterfaceWrapper) AuthVerifyTfa(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AuthVerifyTfa(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EnrollHost operation middleware
+func (siw *ServerInterfaceWrapper) EnrollHost(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EnrollHost(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EnrollHostsBulk operation middleware
+func (siw *ServerInterfaceWrapper) EnrollHostsBulk(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EnrollHostsBulk(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetEnrollmentScript operation middleware
+func (siw *ServerInterfaceWrapper) GetEnrollmentScript(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEnrollmentScriptParams
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "token_key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token_key", r.URL.Query(), &params.TokenKey, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "token_key"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "token_key", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "token_secret" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token_secret", r.URL.Query(), &params.TokenSecret, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "token_secret"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "token_secret", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", r.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "force"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "force", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetEnrollmentScript(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListEnrollmentTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListEnrollmentTokens(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEnrollmentTokensParams
+
+	// ------------- Optional query parameter "integration_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "integration_type", r.URL.Query(), &params.IntegrationType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "integration_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "integration_type", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListEnrollmentTokens(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateEnrollmentToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateEnrollmentToken(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateEnrollmentToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteEnrollmentToken operation middleware
+func (siw *ServerInterfaceWrapper) DeleteEnrollmentToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", r.PathValue("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tokenId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteEnrollmentToken(w, r, tokenId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetEnrollmentToken operation middleware
+func (siw *ServerInterfaceWrapper) GetEnrollmentToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", r.PathValue("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tokenId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetEnrollmentToken(w, r, tokenId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateEnrollmentToken operation middleware
+func (siw *ServerInterfaceWrapper) UpdateEnrollmentToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", r.PathValue("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tokenId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateEnrollmentToken(w, r, tokenId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -17088,6 +19744,14 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/force-agent-update", wrapper.HostForceAgentUpdate)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/refresh-integration-status", wrapper.HostRefreshIntegrationStatus)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/agents/commands", wrapper.AgentsSendCommand)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auto-enrollment/tokens", wrapper.ListEnrollmentTokens)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auto-enrollment/tokens", wrapper.CreateEnrollmentToken)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/auto-enrollment/tokens/{tokenId}", wrapper.DeleteEnrollmentToken)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auto-enrollment/tokens/{tokenId}", wrapper.GetEnrollmentToken)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/v1/auto-enrollment/tokens/{tokenId}", wrapper.UpdateEnrollmentToken)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auto-enrollment/script", wrapper.GetEnrollmentScript)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auto-enrollment/enroll", wrapper.EnrollHost)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auto-enrollment/enroll/bulk", wrapper.EnrollHostsBulk)
 
 	return m
 }
@@ -17105,6 +19769,16 @@ type AuthNotFoundJSONResponse Error
 type AuthUnauthorizedJSONResponse Error
 
 type BadRequestJSONResponse Error
+
+type EnrollmentIPForbiddenJSONResponse Error
+
+type EnrollmentNotFoundJSONResponse Error
+
+type EnrollmentQuotaExceededJSONResponse EnrollmentQuotaError
+
+type EnrollmentUnauthorizedJSONResponse Error
+
+type EnrollmentValidationJSONResponse EnrollmentValidationError
 
 type InventoryNotFoundJSONResponse Error
 
@@ -19087,6 +21761,605 @@ func (response AuthVerifyTfa429JSONResponse) VisitAuthVerifyTfaResponse(w http.R
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHostRequestObject struct {
+	Body *EnrollHostJSONRequestBody
+}
+
+type EnrollHostResponseObject interface {
+	VisitEnrollHostResponse(w http.ResponseWriter) error
+}
+
+type EnrollHost200JSONResponse EnrollmentHostResult
+
+func (response EnrollHost200JSONResponse) VisitEnrollHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHost201JSONResponse EnrollmentHostResult
+
+func (response EnrollHost201JSONResponse) VisitEnrollHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHost400JSONResponse struct {
+	EnrollmentValidationJSONResponse
+}
+
+func (response EnrollHost400JSONResponse) VisitEnrollHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHost401JSONResponse struct {
+	EnrollmentUnauthorizedJSONResponse
+}
+
+func (response EnrollHost401JSONResponse) VisitEnrollHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHost403JSONResponse struct {
+	EnrollmentIPForbiddenJSONResponse
+}
+
+func (response EnrollHost403JSONResponse) VisitEnrollHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHost429JSONResponse struct {
+	EnrollmentQuotaExceededJSONResponse
+}
+
+func (response EnrollHost429JSONResponse) VisitEnrollHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHostsBulkRequestObject struct {
+	Body *EnrollHostsBulkJSONRequestBody
+}
+
+type EnrollHostsBulkResponseObject interface {
+	VisitEnrollHostsBulkResponse(w http.ResponseWriter) error
+}
+
+type EnrollHostsBulk201JSONResponse EnrollmentBulkResult
+
+func (response EnrollHostsBulk201JSONResponse) VisitEnrollHostsBulkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHostsBulk400JSONResponse struct {
+	EnrollmentValidationJSONResponse
+}
+
+func (response EnrollHostsBulk400JSONResponse) VisitEnrollHostsBulkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHostsBulk401JSONResponse struct {
+	EnrollmentUnauthorizedJSONResponse
+}
+
+func (response EnrollHostsBulk401JSONResponse) VisitEnrollHostsBulkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHostsBulk403JSONResponse struct {
+	EnrollmentIPForbiddenJSONResponse
+}
+
+func (response EnrollHostsBulk403JSONResponse) VisitEnrollHostsBulkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollHostsBulk429JSONResponse struct {
+	EnrollmentQuotaExceededJSONResponse
+}
+
+func (response EnrollHostsBulk429JSONResponse) VisitEnrollHostsBulkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentScriptRequestObject struct {
+	Params GetEnrollmentScriptParams
+}
+
+type GetEnrollmentScriptResponseObject interface {
+	VisitGetEnrollmentScriptResponse(w http.ResponseWriter) error
+}
+
+type GetEnrollmentScript200TextResponse string
+
+func (response GetEnrollmentScript200TextResponse) VisitGetEnrollmentScriptResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetEnrollmentScript400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetEnrollmentScript400JSONResponse) VisitGetEnrollmentScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentScript401JSONResponse struct {
+	EnrollmentUnauthorizedJSONResponse
+}
+
+func (response GetEnrollmentScript401JSONResponse) VisitGetEnrollmentScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentScript403JSONResponse struct {
+	EnrollmentIPForbiddenJSONResponse
+}
+
+func (response GetEnrollmentScript403JSONResponse) VisitGetEnrollmentScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentScript429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetEnrollmentScript429JSONResponse) VisitGetEnrollmentScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrollmentTokensRequestObject struct {
+	Params ListEnrollmentTokensParams
+}
+
+type ListEnrollmentTokensResponseObject interface {
+	VisitListEnrollmentTokensResponse(w http.ResponseWriter) error
+}
+
+type ListEnrollmentTokens200JSONResponse []EnrollmentToken
+
+func (response ListEnrollmentTokens200JSONResponse) VisitListEnrollmentTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrollmentTokens401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListEnrollmentTokens401JSONResponse) VisitListEnrollmentTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrollmentTokens403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListEnrollmentTokens403JSONResponse) VisitListEnrollmentTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrollmentTokenRequestObject struct {
+	Body *CreateEnrollmentTokenJSONRequestBody
+}
+
+type CreateEnrollmentTokenResponseObject interface {
+	VisitCreateEnrollmentTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateEnrollmentToken201JSONResponse EnrollmentTokenCreateResponse
+
+func (response CreateEnrollmentToken201JSONResponse) VisitCreateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrollmentToken400JSONResponse struct {
+	EnrollmentValidationJSONResponse
+}
+
+func (response CreateEnrollmentToken400JSONResponse) VisitCreateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrollmentToken401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response CreateEnrollmentToken401JSONResponse) VisitCreateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrollmentToken403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response CreateEnrollmentToken403JSONResponse) VisitCreateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEnrollmentTokenRequestObject struct {
+	TokenId openapi_types.UUID `json:"tokenId"`
+}
+
+type DeleteEnrollmentTokenResponseObject interface {
+	VisitDeleteEnrollmentTokenResponse(w http.ResponseWriter) error
+}
+
+type DeleteEnrollmentToken200JSONResponse EnrollmentTokenDeleteResponse
+
+func (response DeleteEnrollmentToken200JSONResponse) VisitDeleteEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEnrollmentToken401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteEnrollmentToken401JSONResponse) VisitDeleteEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEnrollmentToken403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteEnrollmentToken403JSONResponse) VisitDeleteEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEnrollmentToken404JSONResponse struct{ EnrollmentNotFoundJSONResponse }
+
+func (response DeleteEnrollmentToken404JSONResponse) VisitDeleteEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentTokenRequestObject struct {
+	TokenId openapi_types.UUID `json:"tokenId"`
+}
+
+type GetEnrollmentTokenResponseObject interface {
+	VisitGetEnrollmentTokenResponse(w http.ResponseWriter) error
+}
+
+type GetEnrollmentToken200JSONResponse EnrollmentToken
+
+func (response GetEnrollmentToken200JSONResponse) VisitGetEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentToken401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetEnrollmentToken401JSONResponse) VisitGetEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentToken403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetEnrollmentToken403JSONResponse) VisitGetEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrollmentToken404JSONResponse struct{ EnrollmentNotFoundJSONResponse }
+
+func (response GetEnrollmentToken404JSONResponse) VisitGetEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnrollmentTokenRequestObject struct {
+	TokenId openapi_types.UUID `json:"tokenId"`
+	Body    *UpdateEnrollmentTokenJSONRequestBody
+}
+
+type UpdateEnrollmentTokenResponseObject interface {
+	VisitUpdateEnrollmentTokenResponse(w http.ResponseWriter) error
+}
+
+type UpdateEnrollmentToken200JSONResponse EnrollmentTokenUpdateResponse
+
+func (response UpdateEnrollmentToken200JSONResponse) VisitUpdateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnrollmentToken400JSONResponse struct {
+	EnrollmentValidationJSONResponse
+}
+
+func (response UpdateEnrollmentToken400JSONResponse) VisitUpdateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnrollmentToken401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateEnrollmentToken401JSONResponse) VisitUpdateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnrollmentToken403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateEnrollmentToken403JSONResponse) VisitUpdateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnrollmentToken404JSONResponse struct{ EnrollmentNotFoundJSONResponse }
+
+func (response UpdateEnrollmentToken404JSONResponse) VisitUpdateEnrollmentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21193,6 +24466,30 @@ type StrictServerInterface interface {
 	// AuthVerifyTfa Complete a sign-in with a TOTP or backup code
 	// (POST /api/v1/auth/verify-tfa)
 	AuthVerifyTfa(ctx context.Context, request AuthVerifyTfaRequestObject) (AuthVerifyTfaResponseObject, error)
+	// EnrollHost Enroll one host
+	// (POST /api/v1/auto-enrollment/enroll)
+	EnrollHost(ctx context.Context, request EnrollHostRequestObject) (EnrollHostResponseObject, error)
+	// EnrollHostsBulk Enroll 1 to 50 hosts
+	// (POST /api/v1/auto-enrollment/enroll/bulk)
+	EnrollHostsBulk(ctx context.Context, request EnrollHostsBulkRequestObject) (EnrollHostsBulkResponseObject, error)
+	// GetEnrollmentScript Enrollment script with the server URL and credentials injected
+	// (GET /api/v1/auto-enrollment/script)
+	GetEnrollmentScript(ctx context.Context, request GetEnrollmentScriptRequestObject) (GetEnrollmentScriptResponseObject, error)
+	// ListEnrollmentTokens List auto-enrollment and API tokens
+	// (GET /api/v1/auto-enrollment/tokens)
+	ListEnrollmentTokens(ctx context.Context, request ListEnrollmentTokensRequestObject) (ListEnrollmentTokensResponseObject, error)
+	// CreateEnrollmentToken Create an auto-enrollment or API token
+	// (POST /api/v1/auto-enrollment/tokens)
+	CreateEnrollmentToken(ctx context.Context, request CreateEnrollmentTokenRequestObject) (CreateEnrollmentTokenResponseObject, error)
+	// DeleteEnrollmentToken Delete a token
+	// (DELETE /api/v1/auto-enrollment/tokens/{tokenId})
+	DeleteEnrollmentToken(ctx context.Context, request DeleteEnrollmentTokenRequestObject) (DeleteEnrollmentTokenResponseObject, error)
+	// GetEnrollmentToken One token (without its secret)
+	// (GET /api/v1/auto-enrollment/tokens/{tokenId})
+	GetEnrollmentToken(ctx context.Context, request GetEnrollmentTokenRequestObject) (GetEnrollmentTokenResponseObject, error)
+	// UpdateEnrollmentToken Change a token
+	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
+	UpdateEnrollmentToken(ctx context.Context, request UpdateEnrollmentTokenRequestObject) (UpdateEnrollmentTokenResponseObject, error)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(ctx context.Context, request CreateHostRequestObject) (CreateHostResponseObject, error)
@@ -22203,6 +25500,236 @@ func (sh *strictHandler) AuthVerifyTfa(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AuthVerifyTfaResponseObject); ok {
 		if err := validResponse.VisitAuthVerifyTfaResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnrollHost operation middleware
+func (sh *strictHandler) EnrollHost(w http.ResponseWriter, r *http.Request) {
+	var request EnrollHostRequestObject
+
+	var body EnrollHostJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrollHost(ctx, request.(EnrollHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrollHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EnrollHostResponseObject); ok {
+		if err := validResponse.VisitEnrollHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnrollHostsBulk operation middleware
+func (sh *strictHandler) EnrollHostsBulk(w http.ResponseWriter, r *http.Request) {
+	var request EnrollHostsBulkRequestObject
+
+	var body EnrollHostsBulkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrollHostsBulk(ctx, request.(EnrollHostsBulkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrollHostsBulk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EnrollHostsBulkResponseObject); ok {
+		if err := validResponse.VisitEnrollHostsBulkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetEnrollmentScript operation middleware
+func (sh *strictHandler) GetEnrollmentScript(w http.ResponseWriter, r *http.Request, params GetEnrollmentScriptParams) {
+	var request GetEnrollmentScriptRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEnrollmentScript(ctx, request.(GetEnrollmentScriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEnrollmentScript")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetEnrollmentScriptResponseObject); ok {
+		if err := validResponse.VisitGetEnrollmentScriptResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListEnrollmentTokens operation middleware
+func (sh *strictHandler) ListEnrollmentTokens(w http.ResponseWriter, r *http.Request, params ListEnrollmentTokensParams) {
+	var request ListEnrollmentTokensRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEnrollmentTokens(ctx, request.(ListEnrollmentTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEnrollmentTokens")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListEnrollmentTokensResponseObject); ok {
+		if err := validResponse.VisitListEnrollmentTokensResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateEnrollmentToken operation middleware
+func (sh *strictHandler) CreateEnrollmentToken(w http.ResponseWriter, r *http.Request) {
+	var request CreateEnrollmentTokenRequestObject
+
+	var body CreateEnrollmentTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEnrollmentToken(ctx, request.(CreateEnrollmentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEnrollmentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateEnrollmentTokenResponseObject); ok {
+		if err := validResponse.VisitCreateEnrollmentTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteEnrollmentToken operation middleware
+func (sh *strictHandler) DeleteEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID) {
+	var request DeleteEnrollmentTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteEnrollmentToken(ctx, request.(DeleteEnrollmentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteEnrollmentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteEnrollmentTokenResponseObject); ok {
+		if err := validResponse.VisitDeleteEnrollmentTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetEnrollmentToken operation middleware
+func (sh *strictHandler) GetEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID) {
+	var request GetEnrollmentTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEnrollmentToken(ctx, request.(GetEnrollmentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEnrollmentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetEnrollmentTokenResponseObject); ok {
+		if err := validResponse.VisitGetEnrollmentTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateEnrollmentToken operation middleware
+func (sh *strictHandler) UpdateEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID) {
+	var request UpdateEnrollmentTokenRequestObject
+
+	request.TokenId = tokenId
+
+	var body UpdateEnrollmentTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateEnrollmentToken(ctx, request.(UpdateEnrollmentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateEnrollmentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateEnrollmentTokenResponseObject); ok {
+		if err := validResponse.VisitUpdateEnrollmentTokenResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

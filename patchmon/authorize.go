@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/patchmon-go/patchmon/pkg/enrollment"
 	"github.com/patchmon-go/patchmon/pkg/httpx"
 	"github.com/patchmon-go/patchmon/pkg/users"
 )
@@ -12,6 +13,7 @@ import (
 //
 //	public          anyone (health, login, the agent installer script)
 //	agent           an enrolled host, by its X-API-ID / X-API-KEY headers
+//	enrollment      an auto-enrollment token, by its X-Auto-Enrollment-Key / -Secret headers
 //	authenticated   any signed-in user
 //	can_…           a signed-in user whose role grants that permission
 //
@@ -28,6 +30,8 @@ func (s *Server) authorizer(info httpx.RouteInfo, next http.Handler) (http.Handl
 		return next, nil
 	case "agent":
 		return s.inventory.RequireAgent(next), nil
+	case "enrollment":
+		return s.enrollment.RequireToken(enrollment.EnrollmentCredentials, next), nil
 	case "authenticated":
 		return s.requireUser("", next), nil
 	}

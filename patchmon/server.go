@@ -32,6 +32,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
+	"github.com/patchmon-go/patchmon/pkg/enrollment"
 	"github.com/patchmon-go/patchmon/pkg/httpx"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/kv"
@@ -62,6 +63,8 @@ type Server struct {
 	limiter lateLimiter
 	// inventory serves the agent endpoints; it is bound to its service at Start.
 	inventory *inventory.API
+	// enrollment serves auto-enrollment tokens and enrollment; bound at Start.
+	enrollment *enrollment.EnrollAPI
 	// realtime serves the agent WebSocket, agent commands and the dashboard stream; it
 	// is bound to the hub at Start.
 	realtime *agenthub.Endpoints
@@ -108,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), realtime: agenthub.NewEndpoints()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), realtime: agenthub.NewEndpoints()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -228,6 +231,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startAuth(ctx); err != nil {
+		return err
+	}
+	if err := s.startEnrollment(); err != nil {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
@@ -421,6 +427,29 @@ func (s *Server) startInventory() error {
 	return nil
 }
 
+// startEnrollment binds the auto-enrollment endpoints; it needs the inventory (host
+// creation) and the user service (audit log).
+func (s *Server) startEnrollment() error {
+	secret := sha256.Sum256([]byte("patchmon enrollment\x00" + s.cfg.JWTSecret))
+	var audit func(context.Context, users.AuditEntry)
+	if us := s.authn.users.Load(); us != nil {
+		audit = us.Audit
+	}
+	svc, err := enrollment.New(enrollment.Config{
+		DB:        s.db,
+		Inventory: s.inventorySvc,
+		Cache:     s.store,
+		Secret:    secret[:],
+		Audit:     audit,
+		Logger:    s.log.With("component", "enrollment"),
+	})
+	if err != nil {
+		return err
+	}
+	s.enrollment.Bind(svc)
+	return nil
+}
+
 func (s *Server) listen() error {
 	addr := s.cfg.ListenAddr
 	if addr == "" {
@@ -478,6 +507,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	s.enrollment.Bind(nil)
 	s.inventory.Bind(nil)
 	s.inventorySvc = nil
 	if s.checkinPool != nil {
@@ -555,7 +585,8 @@ func (s *Server) buildHandler() error {
 		return err
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
-		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime}
+		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
+		EnrollAPI: s.enrollment}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

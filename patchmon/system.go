@@ -14,6 +14,7 @@ import (
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/enrollment"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/users"
 )
@@ -27,6 +28,7 @@ type api struct {
 	*auth.Handlers
 	*users.AdminAPI
 	*agenthub.Endpoints
+	*enrollment.EnrollAPI
 }
 
 var _ openapi.StrictServerInterface = (*api)(nil)

@@ -1092,6 +1092,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auto-enrollment/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List auto-enrollment and API tokens
+         * @description Every token (auto-enrollment, API and GetHomepage credentials), newest first, or
+         *     only those of one `integration_type`. The secret is never included.
+         */
+        get: operations["listEnrollmentTokens"];
+        put?: never;
+        /**
+         * Create an auto-enrollment or API token
+         * @description Creates a token whose key starts with `patchmon_ae_`. The secret is returned only in
+         *     this response (the server keeps a bcrypt hash). `metadata.integration_type` is one of
+         *     `proxmox-lxc` (the default), `direct-host`, `api` or `gethomepage`; `scopes` are
+         *     required for, and only accepted on, `api` tokens. The response carries ready-made
+         *     usage examples (`usage`) for the token's type.
+         */
+        post: operations["createEnrollmentToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auto-enrollment/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        /** One token (without its secret) */
+        get: operations["getEnrollmentToken"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a token
+         * @description Hosts enrolled with the token are kept; the token stops working at once.
+         */
+        delete: operations["deleteEnrollmentToken"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a token
+         * @description Only the fields present change. `default_host_group_id` set to an empty string
+         *     clears the group, and so does `expires_at` for the expiry. `scopes` may be changed
+         *     on `api` tokens only.
+         */
+        patch: operations["updateEnrollmentToken"];
+        trace?: never;
+    };
+    "/api/v1/auto-enrollment/script": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Enrollment script with the server URL and credentials injected
+         * @description Validates the token given in the query (the same checks as the enrollment
+         *     endpoints), then serves the `proxmox-lxc` (bash, run on a Proxmox VE host) or
+         *     `direct-host` (POSIX sh, run on the machine to enrol) script with the server URL,
+         *     the token credentials and the curl flags (`-sk` when the server setting
+         *     ignore_ssl_self_signed is on, else `-s`) filled in. `force=true` turns on force
+         *     install mode for containers with broken packages.
+         */
+        get: operations["getEnrollmentScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auto-enrollment/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enroll one host
+         * @description Authenticated with `X-Auto-Enrollment-Key` / `X-Auto-Enrollment-Secret`. Creates a
+         *     host in status `pending` in the token's default host group, with notes naming the
+         *     token and the time, and returns its agent credentials (the api_key only here). A
+         *     `machine_id` this token has already enrolled (and whose host still exists) creates
+         *     nothing: the answer is 200 with `skipped: true` and the existing host, without
+         *     credentials. Counts against the token's daily quota.
+         */
+        post: operations["enrollHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auto-enrollment/enroll/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enroll 1 to 50 hosts
+         * @description The whole request must fit in the token's remaining daily quota or nothing is
+         *     created (429). Each host is then enrolled on its own: created ones are listed in
+         *     `success` with their credentials, invalid ones in `failed` with the reason, and
+         *     machine_ids this token already enrolled in `skipped` with the existing host id.
+         *     Only created hosts count against the quota.
+         */
+        post: operations["enrollHostsBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1646,6 +1778,230 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** @enum {string} */
+        EnrollmentIntegrationType: "proxmox-lxc" | "direct-host" | "api" | "gethomepage";
+        /**
+         * @description Resource → granted actions, e.g. `{"host": ["get", "delete"]}`. Explicit: no
+         *     wildcards, no inheritance. Only `api` tokens carry scopes.
+         */
+        EnrollmentScopes: {
+            [key: string]: string[];
+        } | null;
+        EnrollmentHostGroup: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            color: string;
+        };
+        EnrollmentUser: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            first_name: string;
+            last_name: string;
+        };
+        /**
+         * @description Limits are checked by the server so that errors carry the documented messages:
+         *     token_name 1–255 characters (required), max_hosts_per_day 1–1000 (default 100),
+         *     allowed_ip_ranges IPs or CIDRs (IPv4 or IPv6), expires_at ISO 8601 (a date or a
+         *     date-time; without a zone it is UTC).
+         */
+        EnrollmentTokenCreateRequest: {
+            token_name?: string;
+            max_hosts_per_day?: number;
+            default_host_group_id?: string | null;
+            allowed_ip_ranges?: string[] | null;
+            expires_at?: string | null;
+            /** @description Free-form; `integration_type` selects the token's use (default proxmox-lxc). */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            scopes?: components["schemas"]["EnrollmentScopes"];
+        };
+        EnrollmentTokenUpdateRequest: {
+            token_name?: string;
+            is_active?: boolean;
+            max_hosts_per_day?: number;
+            allowed_ip_ranges?: string[] | null;
+            default_host_group_id?: string | null;
+            expires_at?: string | null;
+            /** @description Replaces the metadata; `integration_type` cannot change. */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            scopes?: components["schemas"]["EnrollmentScopes"];
+        };
+        EnrollmentToken: {
+            /** Format: uuid */
+            id: string;
+            token_name: string;
+            /** @example patchmon_ae_3f9a1c0e5b7d2a4c6e8f0a1b */
+            token_key: string;
+            is_active: boolean;
+            allowed_ip_ranges: string[];
+            max_hosts_per_day: number;
+            /** @description Hosts created today (UTC); 0 when the last enrollment was on an earlier day. */
+            hosts_created_today: number;
+            /** Format: date-time */
+            last_used_at: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            default_host_group_id: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            scopes: components["schemas"]["EnrollmentScopes"];
+            /** @description The default host group. */
+            host_groups: components["schemas"]["EnrollmentHostGroup"] | null;
+            /** @description The creator (null once that user is deleted). */
+            users: components["schemas"]["EnrollmentUser"] | null;
+        };
+        EnrollmentTokenCreated: {
+            /** Format: uuid */
+            id: string;
+            token_name: string;
+            token_key: string;
+            /** @description Shown only here; the server keeps a bcrypt hash. */
+            token_secret: string;
+            is_active: boolean;
+            max_hosts_per_day: number;
+            allowed_ip_ranges: string[];
+            default_host_group: components["schemas"]["EnrollmentHostGroup"] | null;
+            created_by: components["schemas"]["EnrollmentUser"] | null;
+            /** Format: date-time */
+            expires_at: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            scopes: components["schemas"]["EnrollmentScopes"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description Ready-made examples for the new token, filled with its credentials and the server URL. */
+        EnrollmentUsage: {
+            integration_type: components["schemas"]["EnrollmentIntegrationType"];
+            server_url: string;
+            /** @description The enrollment script URL with the credentials (proxmox-lxc and direct-host). */
+            script_url?: string;
+            /** @description Download-and-run command (proxmox-lxc and direct-host). */
+            one_liner?: string;
+            /** @description base64(token_key:token_secret), for an `Authorization: Basic` header (api and gethomepage). */
+            basic_auth?: string;
+            /** @description A complete GetHomepage services.yml entry (gethomepage). */
+            gethomepage_yaml?: string;
+            examples: components["schemas"]["EnrollmentExample"][];
+        };
+        EnrollmentExample: {
+            title: string;
+            command: string;
+        };
+        EnrollmentTokenCreateResponse: {
+            /** @example Auto-enrollment token created successfully */
+            message: string;
+            token: components["schemas"]["EnrollmentTokenCreated"];
+            /** @example ⚠️ Save the token_secret now - it cannot be retrieved later! */
+            warning: string;
+            usage: components["schemas"]["EnrollmentUsage"];
+        };
+        EnrollmentTokenUpdateResponse: {
+            /** @example Token updated successfully */
+            message: string;
+            token: components["schemas"]["EnrollmentToken"];
+        };
+        EnrollmentTokenDeleteResponse: {
+            /** @example Auto-enrollment token deleted successfully */
+            message: string;
+            deleted_token: {
+                /** Format: uuid */
+                id: string;
+                token_name: string;
+            };
+        };
+        /** @description friendly_name is required (1–255 characters); machine_id at most 255 characters. */
+        EnrollmentHostRequest: {
+            friendly_name?: string;
+            machine_id?: string | null;
+            /** @description Free-form facts (vmid, proxmox_node, ip_address, os_info, ...), kept in the host notes. */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        EnrolledHost: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+            /** @description Absent when the host was skipped. */
+            api_id?: string;
+            /** @description Shown only when the host is created; absent when it was skipped. */
+            api_key?: string;
+            machine_id?: string;
+            host_group: components["schemas"]["EnrollmentHostGroup"] | null;
+            /** @example pending */
+            status: string;
+        };
+        EnrollmentHostResult: {
+            /** @example Host enrolled successfully */
+            message: string;
+            /** @description True when the machine_id was already enrolled through this token. */
+            skipped?: boolean;
+            host: components["schemas"]["EnrolledHost"];
+        };
+        EnrollmentBulkRequest: {
+            /** @description 1 to 50 hosts. */
+            hosts?: components["schemas"]["EnrollmentHostRequest"][];
+        };
+        EnrollmentBulkResult: {
+            /** @example Bulk enrollment completed: 2 succeeded, 0 failed, 0 skipped */
+            message: string;
+            results: {
+                success: components["schemas"]["EnrollmentBulkSuccess"][];
+                failed: components["schemas"]["EnrollmentBulkFailure"][];
+                skipped: components["schemas"]["EnrollmentBulkSkip"][];
+            };
+        };
+        EnrollmentBulkSuccess: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+            machine_id?: string;
+            api_id: string;
+            api_key: string;
+        };
+        EnrollmentBulkFailure: {
+            friendly_name: string;
+            machine_id?: string;
+            error: string;
+        };
+        EnrollmentBulkSkip: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+            machine_id: string;
+            reason: string;
+        };
+        EnrollmentProblem: {
+            msg: string;
+            param: string;
+            location: string;
+        };
+        EnrollmentValidationError: {
+            error: string;
+            code?: string;
+            field?: string;
+            errors: components["schemas"]["EnrollmentProblem"][];
+        };
+        EnrollmentQuotaError: {
+            /** @example Rate limit exceeded */
+            error: string;
+            /** @example Maximum 100 hosts per day allowed for this token */
+            message: string;
+            code?: string;
+        };
     };
     responses: {
         /** @description Not signed in, or the session expired or was revoked. */
@@ -1739,6 +2095,57 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["RateLimitError"];
+            };
+        };
+        /**
+         * @description Validation failed. Besides `error`/`code`/`field`, the body lists every problem in
+         *     `errors` as `{msg, param, location}`.
+         */
+        EnrollmentValidation: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["EnrollmentValidationError"];
+            };
+        };
+        /**
+         * @description Missing or bad token credentials: `Auto-enrollment credentials required`,
+         *     `Invalid or inactive token`, `Token expired` or `Invalid token secret`.
+         */
+        EnrollmentUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `IP address not authorized for this token`. */
+        EnrollmentIPForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The token's daily host quota is used up: `{"error": "Rate limit exceeded", "message": ...}`. */
+        EnrollmentQuotaExceeded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["EnrollmentQuotaError"];
+            };
+        };
+        /** @description `Token not found`. */
+        EnrollmentNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
             };
         };
     };
@@ -3427,6 +3834,232 @@ export interface operations {
             401: components["responses"]["AuthUnauthorized"];
             403: components["responses"]["AuthForbidden"];
             404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listEnrollmentTokens: {
+        parameters: {
+            query?: {
+                integration_type?: components["schemas"]["EnrollmentIntegrationType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentToken"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createEnrollmentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentTokenCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The token with its secret (shown only once). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentTokenCreateResponse"];
+                };
+            };
+            400: components["responses"]["EnrollmentValidation"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getEnrollmentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentToken"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["EnrollmentNotFound"];
+        };
+    };
+    deleteEnrollmentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentTokenDeleteResponse"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["EnrollmentNotFound"];
+        };
+    };
+    updateEnrollmentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentTokenUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentTokenUpdateResponse"];
+                };
+            };
+            400: components["responses"]["EnrollmentValidation"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["EnrollmentNotFound"];
+        };
+    };
+    getEnrollmentScript: {
+        parameters: {
+            query?: {
+                /** @description proxmox-lxc or direct-host (required; checked by the handler so the message is the documented one) */
+                type?: string;
+                token_key?: string;
+                token_secret?: string;
+                force?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["EnrollmentUnauthorized"];
+            403: components["responses"]["EnrollmentIPForbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    enrollHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentHostRequest"];
+            };
+        };
+        responses: {
+            /** @description The machine_id was already enrolled through this token; nothing was created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentHostResult"];
+                };
+            };
+            /** @description The new host with its agent credentials. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentHostResult"];
+                };
+            };
+            400: components["responses"]["EnrollmentValidation"];
+            401: components["responses"]["EnrollmentUnauthorized"];
+            403: components["responses"]["EnrollmentIPForbidden"];
+            429: components["responses"]["EnrollmentQuotaExceeded"];
+        };
+    };
+    enrollHostsBulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Per-host results. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentBulkResult"];
+                };
+            };
+            400: components["responses"]["EnrollmentValidation"];
+            401: components["responses"]["EnrollmentUnauthorized"];
+            403: components["responses"]["EnrollmentIPForbidden"];
+            429: components["responses"]["EnrollmentQuotaExceeded"];
         };
     };
 }

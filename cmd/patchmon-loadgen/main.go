@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	adminPassword := fl.String("admin-password", "", "password of -admin-user")
 	adminToken := fl.String("admin-token", "", "create hosts through the admin API with this access token")
 	dbURL := fl.String("database-url", "", "create hosts directly in this (migrated) database")
+	enrollKey := fl.String("enroll-key", "", "create hosts through auto-enrollment with this token key (patchmon_ae_…)")
+	enrollSecret := fl.String("enroll-secret", "", "secret of -enroll-key")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +75,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	default:
 		start := time.Now()
-		if creds, err = createHosts(ctx, client, cfg.URL, *hosts, *adminUser, *adminPassword, *adminToken, *dbURL); err != nil {
+		if *enrollKey != "" {
+			creds, err = loadgen.CreateHostsEnroll(ctx, client, cfg.URL, *enrollKey, *enrollSecret, "loadgen", *hosts)
+		} else {
+			creds, err = createHosts(ctx, client, cfg.URL, *hosts, *adminUser, *adminPassword, *adminToken, *dbURL)
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "created %d hosts in %s\n", len(creds), time.Since(start).Round(time.Millisecond))
@@ -115,7 +122,7 @@ func createHosts(ctx context.Context, client *http.Client, url string, n int, us
 	}
 	if token == "" {
 		if user == "" {
-			return nil, errors.New("to create hosts give -admin-user/-admin-password, -admin-token or -database-url (or -credentials with saved hosts)")
+			return nil, errors.New("to create hosts give -admin-user/-admin-password, -admin-token, -enroll-key/-enroll-secret or -database-url (or -credentials with saved hosts)")
 		}
 		var err error
 		if token, err = loadgen.Login(ctx, client, url, user, password); err != nil {

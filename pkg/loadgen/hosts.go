@@ -60,6 +60,50 @@ func CreateHostsAPI(ctx context.Context, client *http.Client, baseURL, token, pr
 	})
 }
 
+// CreateHostsEnroll creates n hosts named prefix-00001… through the auto-enrollment API
+// (POST /api/v1/auto-enrollment/enroll/bulk, 50 hosts a request) with an enrollment
+// token's key and secret, as a Proxmox or cloud-init rollout would. Each host gets a
+// distinct machine_id, so re-running with the same prefix against the same token is
+// refused as duplicates rather than creating twins. The token's daily quota
+// (max_hosts_per_day, at most 1,000) bounds n.
+func CreateHostsEnroll(ctx context.Context, client *http.Client, baseURL, key, secret, prefix string, n int) ([]Credentials, error) {
+	c, err := openapi.NewClientWithResponses(strings.TrimRight(baseURL, "/"), openapi.WithHTTPClient(client),
+		openapi.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+			req.Header.Set("X-Auto-Enrollment-Key", key)
+			req.Header.Set("X-Auto-Enrollment-Secret", secret)
+			return nil
+		}))
+	if err != nil {
+		return nil, err
+	}
+	const batch = 50
+	out := make([]Credentials, 0, n)
+	for start := 0; start < n; start += batch {
+		hosts := make([]openapi.EnrollmentHostRequest, 0, batch)
+		for i := start; i < n && i < start+batch; i++ {
+			name := fmt.Sprintf("%s-%05d", prefix, i+1)
+			machine := fmt.Sprintf("loadgen-%s", name)
+			hosts = append(hosts, openapi.EnrollmentHostRequest{FriendlyName: &name, MachineId: &machine})
+		}
+		resp, err := c.EnrollHostsBulkWithResponse(ctx, openapi.EnrollmentBulkRequest{Hosts: &hosts})
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: enrolling hosts %d-%d: %w", start+1, start+len(hosts), err)
+		}
+		if resp.JSON201 == nil {
+			return nil, fmt.Errorf("loadgen: enrolling hosts %d-%d: HTTP %d: %s", start+1, start+len(hosts),
+				resp.StatusCode(), strings.TrimSpace(string(resp.Body)))
+		}
+		res := resp.JSON201.Results
+		if len(res.Failed) > 0 || len(res.Skipped) > 0 {
+			return nil, fmt.Errorf("loadgen: enrolling hosts %d-%d: %s", start+1, start+len(hosts), resp.JSON201.Message)
+		}
+		for _, h := range res.Success {
+			out = append(out, Credentials{APIID: h.ApiId, APIKey: h.ApiKey})
+		}
+	}
+	return out, nil
+}
+
 // CreateHostsStore creates n hosts directly through an inventory service (for a server
 // whose database the load generator can reach).
 func CreateHostsStore(ctx context.Context, svc *inventory.Service, prefix string, n, parallel int) ([]Credentials, error) {

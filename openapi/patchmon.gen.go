@@ -2720,6 +2720,11 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+	//
+	// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+	ListIntegrationHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListIntegrationScopes The grantable scopes of API credentials
 	//
 	// Every resource with its actions, in display order, for the scope picker of the token editor.
@@ -4472,6 +4477,21 @@ func (c *Client) HostForceAgentUpdate(ctx context.Context, hostId openapi_types.
 // Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 func (c *Client) HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHostRefreshIntegrationStatusRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+//
+// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+func (c *Client) ListIntegrationHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIntegrationHostGroupsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -7891,6 +7911,33 @@ func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.
 	return req, nil
 }
 
+// NewListIntegrationHostGroupsRequest constructs an http.Request for the ListIntegrationHostGroups method
+func NewListIntegrationHostGroupsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/integrations/host-groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListIntegrationScopesRequest constructs an http.Request for the ListIntegrationScopes method
 func NewListIntegrationScopesRequest(server string) (*http.Request, error) {
 	var err error
@@ -9435,6 +9482,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatusWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostRefreshIntegrationStatusResponse, error)
+
+	// ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+	ListIntegrationHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationHostGroupsResponse, error)
 
 	// ListIntegrationScopesWithResponse The grantable scopes of API credentials
 	//
@@ -14111,6 +14165,61 @@ func (r HostRefreshIntegrationStatusResponse) ContentType() string {
 	return ""
 }
 
+type ListIntegrationHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostGroupList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIntegrationHostGroupsResponse) GetJSON200() *IntegrationHostGroupList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListIntegrationHostGroupsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListIntegrationHostGroupsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIntegrationHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIntegrationHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIntegrationHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIntegrationHostGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListIntegrationScopesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16629,6 +16738,19 @@ func (c *ClientWithResponses) HostRefreshIntegrationStatusWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseHostRefreshIntegrationStatusResponse(rsp)
+}
+
+// ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+func (c *ClientWithResponses) ListIntegrationHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationHostGroupsResponse, error) {
+	rsp, err := c.ListIntegrationHostGroups(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIntegrationHostGroupsResponse(rsp)
 }
 
 // ListIntegrationScopesWithResponse The grantable scopes of API credentials
@@ -20801,6 +20923,46 @@ func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefresh
 	return response, nil
 }
 
+// ParseListIntegrationHostGroupsResponse parses an HTTP response from a ListIntegrationHostGroupsWithResponse call
+func ParseListIntegrationHostGroupsResponse(rsp *http.Response) (*ListIntegrationHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIntegrationHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListIntegrationScopesResponse parses an HTTP response from a ListIntegrationScopesWithResponse call
 func ParseListIntegrationScopesResponse(rsp *http.Response) (*ListIntegrationScopesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21907,6 +22069,9 @@ type ServerInterface interface {
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+	// (GET /api/v1/integrations/host-groups)
+	ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request)
 	// ListIntegrationScopes The grantable scopes of API credentials
 	// (GET /api/v1/integrations/scopes)
 	ListIntegrationScopes(w http.ResponseWriter, r *http.Request)
@@ -23839,6 +24004,20 @@ func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseW
 	handler.ServeHTTP(w, r)
 }
 
+// ListIntegrationHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIntegrationHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListIntegrationScopes operation middleware
 func (siw *ServerInterfaceWrapper) ListIntegrationScopes(w http.ResponseWriter, r *http.Request) {
 
@@ -24422,6 +24601,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/gethomepage/stats", wrapper.GetHomepageStats)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/gethomepage/health", wrapper.GetHomepageHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/scopes", wrapper.ListIntegrationScopes)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/host-groups", wrapper.ListIntegrationHostGroups)
 
 	return m
 }
@@ -29323,6 +29503,55 @@ func (response HostRefreshIntegrationStatus404JSONResponse) VisitHostRefreshInte
 	return err
 }
 
+type ListIntegrationHostGroupsRequestObject struct {
+}
+
+type ListIntegrationHostGroupsResponseObject interface {
+	VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListIntegrationHostGroups200JSONResponse IntegrationHostGroupList
+
+func (response ListIntegrationHostGroups200JSONResponse) VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationHostGroups401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListIntegrationHostGroups401JSONResponse) VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationHostGroups403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListIntegrationHostGroups403JSONResponse) VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListIntegrationScopesRequestObject struct {
 }
 
@@ -30653,6 +30882,9 @@ type StrictServerInterface interface {
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(ctx context.Context, request HostRefreshIntegrationStatusRequestObject) (HostRefreshIntegrationStatusResponseObject, error)
+	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+	// (GET /api/v1/integrations/host-groups)
+	ListIntegrationHostGroups(ctx context.Context, request ListIntegrationHostGroupsRequestObject) (ListIntegrationHostGroupsResponseObject, error)
 	// ListIntegrationScopes The grantable scopes of API credentials
 	// (GET /api/v1/integrations/scopes)
 	ListIntegrationScopes(ctx context.Context, request ListIntegrationScopesRequestObject) (ListIntegrationScopesResponseObject, error)
@@ -32624,6 +32856,30 @@ func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(HostRefreshIntegrationStatusResponseObject); ok {
 		if err := validResponse.VisitHostRefreshIntegrationStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListIntegrationHostGroups operation middleware
+func (sh *strictHandler) ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request ListIntegrationHostGroupsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIntegrationHostGroups(ctx, request.(ListIntegrationHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIntegrationHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIntegrationHostGroupsResponseObject); ok {
+		if err := validResponse.VisitListIntegrationHostGroupsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

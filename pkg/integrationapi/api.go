@@ -539,3 +539,17 @@ func (a *API) GetHomepageHealth(ctx context.Context, _ openapi.GetHomepageHealth
 	}
 	return openapi.GetHomepageHealth200JSONResponse{Status: "ok", Timestamp: s.cfg.Now().UTC().Truncate(time.Millisecond), ApiKey: name}, nil
 }
+
+// ListIntegrationHostGroups implements GET /api/v1/integrations/host-groups, the
+// signed-in administrator's view of the same list.
+func (a *API) ListIntegrationHostGroups(ctx context.Context, _ openapi.ListIntegrationHostGroupsRequestObject) (openapi.ListIntegrationHostGroupsResponseObject, error) {
+	s, err := a.service()
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.hostGroupList(ctx)
+	if err != nil {
+		return nil, s.fetchFailed(ctx, "host groups", err)
+	}
+	return openapi.ListIntegrationHostGroups200JSONResponse{HostGroups: groups, Total: len(groups)}, nil
+}

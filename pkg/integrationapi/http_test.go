@@ -738,6 +738,11 @@ func TestFleetReadEndpoints(t *testing.T) {
 	assert.Equal(t, 1, groups.HostGroups[0].HostsCount)
 	assert.Equal(t, "Web Servers", groups.HostGroups[2].Name)
 	assert.Equal(t, "#10B981", groups.HostGroups[2].Color)
+
+	// Administrators see the same list in the token editor.
+	status, out := e.call(t, http.MethodGet, "/api/v1/integrations/host-groups", e.admin.Header(), nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.EqualValues(t, 3, out["total"])
 }
 
 func TestGetHomepage(t *testing.T) {

@@ -53,10 +53,10 @@ var catalogue = []Resource{
 		{ActionGet, "List packages with update counts and see which hosts have a package"},
 	}},
 	{Name: ResourceHostGroup, Description: "Host groups", Actions: []Action{
-		{ActionGet, "List host groups with their host counts and members"},
+		{ActionGet, "List host groups with their host counts"},
 	}},
 	{Name: ResourceCompliance, Description: "Compliance scan results", Actions: []Action{
-		{ActionGet, "Read compliance scores and scan results"},
+		{ActionGet, "Read compliance scores and scan results (endpoints arrive with compliance scanning)"},
 	}},
 }
 

@@ -1,6 +1,7 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
+import { AppProviders } from '../../App';
 import { mockApi } from '../../test/api';
 import { renderApp } from '../../test/render';
 import {
@@ -15,6 +16,7 @@ import {
   type ScopeResource,
   type Token,
 } from './integrations/model';
+import { SecretDialog } from './integrations/SecretDialog';
 
 const catalogue: ScopeResource[] = [
   {
@@ -256,5 +258,49 @@ describe('integrations page', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Create Token' }));
     expect(await within(dialog).findByText('Invalid IP address or CIDR: nonsense')).toBeTruthy();
     expect(within(dialog).getByLabelText('Allowed IP addresses').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('one-time secret dialog', () => {
+  it('gives an enrollment token its one-liner and examples, ready to copy', async () => {
+    render(
+      <AppProviders>
+        <SecretDialog
+          onClose={() => undefined}
+          created={{
+            message: 'Auto-enrollment token created successfully',
+            warning: '⚠️ Save the token_secret now - it cannot be retrieved later!',
+            token: {
+              id: '00000000-0000-4000-8000-0000000000e5',
+              token_name: 'Proxmox cluster A',
+              token_key: 'patchmon_ae_cafe',
+              token_secret: 'beef',
+              is_active: true,
+              max_hosts_per_day: 100,
+              allowed_ip_ranges: [],
+              default_host_group: null,
+              created_by: null,
+              expires_at: null,
+              metadata: { integration_type: 'proxmox-lxc' },
+              scopes: null,
+              created_at: '2026-01-01T00:00:00Z',
+            },
+            usage: {
+              integration_type: 'proxmox-lxc',
+              server_url: 'https://pm.example.com',
+              script_url: 'https://pm.example.com/api/v1/auto-enrollment/script?type=proxmox-lxc&token_key=patchmon_ae_cafe&token_secret=beef',
+              one_liner: 'curl -s "https://pm.example.com/api/v1/auto-enrollment/script?type=proxmox-lxc&token_key=patchmon_ae_cafe&token_secret=beef" | bash',
+              examples: [{ title: 'Force install mode for containers with broken packages', command: 'curl -s "…&force=true" | bash' }],
+            },
+          }}
+        />
+      </AppProviders>,
+    );
+    const dialog = await screen.findByRole('dialog', { name: 'Proxmox LXC credential created' });
+    expect(within(dialog).getByLabelText('Install one-liner').textContent).toContain('| bash');
+    expect(within(dialog).getByText('More usage examples (1)')).toBeTruthy();
+    expect(within(dialog).queryByLabelText('Try it with curl')).toBeNull();
+    // Key, secret, one-liner and the example inside the collapsed details.
+    expect(within(dialog).getAllByRole('button', { name: 'Copy', hidden: true })).toHaveLength(4);
   });
 });

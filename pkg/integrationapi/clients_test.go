@@ -18,8 +18,9 @@ import (
 )
 
 // TestAnsibleInventoryScript runs the dynamic-inventory script printed in the upstream
-// documentation (testdata/patchmon_inventory.py, kept verbatim as a compatibility
-// fixture) against the server, the way Ansible does.
+// documentation (testdata/patchmon_inventory.py, a compatibility fixture: the printed
+// script with its line breaks and indentation restored, every token unchanged) against the
+// server, the way Ansible does.
 func TestAnsibleInventoryScript(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

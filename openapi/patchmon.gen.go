@@ -193,6 +193,96 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for IntegrationAgentQueueJobHistoryStatus.
+const (
+	IntegrationAgentQueueJobHistoryStatusActive    IntegrationAgentQueueJobHistoryStatus = "active"
+	IntegrationAgentQueueJobHistoryStatusCancelled IntegrationAgentQueueJobHistoryStatus = "cancelled"
+	IntegrationAgentQueueJobHistoryStatusCompleted IntegrationAgentQueueJobHistoryStatus = "completed"
+	IntegrationAgentQueueJobHistoryStatusDelayed   IntegrationAgentQueueJobHistoryStatus = "delayed"
+	IntegrationAgentQueueJobHistoryStatusFailed    IntegrationAgentQueueJobHistoryStatus = "failed"
+	IntegrationAgentQueueJobHistoryStatusWaiting   IntegrationAgentQueueJobHistoryStatus = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the IntegrationAgentQueueJobHistoryStatus enum.
+func (e IntegrationAgentQueueJobHistoryStatus) Valid() bool {
+	switch e {
+	case IntegrationAgentQueueJobHistoryStatusActive:
+		return true
+	case IntegrationAgentQueueJobHistoryStatusCancelled:
+		return true
+	case IntegrationAgentQueueJobHistoryStatusCompleted:
+		return true
+	case IntegrationAgentQueueJobHistoryStatusDelayed:
+		return true
+	case IntegrationAgentQueueJobHistoryStatusFailed:
+		return true
+	case IntegrationAgentQueueJobHistoryStatusWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntegrationHostStatus.
+const (
+	IntegrationHostStatusActive  IntegrationHostStatus = "active"
+	IntegrationHostStatusOffline IntegrationHostStatus = "offline"
+	IntegrationHostStatusPending IntegrationHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the IntegrationHostStatus enum.
+func (e IntegrationHostStatus) Valid() bool {
+	switch e {
+	case IntegrationHostStatusActive:
+		return true
+	case IntegrationHostStatusOffline:
+		return true
+	case IntegrationHostStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntegrationPackageReportsReportsReportType.
+const (
+	IntegrationPackageReportsReportsReportTypeFull    IntegrationPackageReportsReportsReportType = "full"
+	IntegrationPackageReportsReportsReportTypePartial IntegrationPackageReportsReportsReportType = "partial"
+	IntegrationPackageReportsReportsReportTypePing    IntegrationPackageReportsReportsReportType = "ping"
+)
+
+// Valid indicates whether the value is a known member of the IntegrationPackageReportsReportsReportType enum.
+func (e IntegrationPackageReportsReportsReportType) Valid() bool {
+	switch e {
+	case IntegrationPackageReportsReportsReportTypeFull:
+		return true
+	case IntegrationPackageReportsReportsReportTypePartial:
+		return true
+	case IntegrationPackageReportsReportsReportTypePing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntegrationPackageReportsReportsStatus.
+const (
+	IntegrationPackageReportsReportsStatusError   IntegrationPackageReportsReportsStatus = "error"
+	IntegrationPackageReportsReportsStatusSuccess IntegrationPackageReportsReportsStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the IntegrationPackageReportsReportsStatus enum.
+func (e IntegrationPackageReportsReportsStatus) Valid() bool {
+	switch e {
+	case IntegrationPackageReportsReportsStatusError:
+		return true
+	case IntegrationPackageReportsReportsStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RealtimeAgentEventType.
 const (
 	RealtimeAgentEventTypeComplianceScanProgress RealtimeAgentEventType = "compliance_scan_progress"
@@ -997,6 +1087,44 @@ type Error struct {
 	Field *string `json:"field,omitempty"`
 }
 
+// GetHomepageHealth defines model for GetHomepageHealth.
+type GetHomepageHealth struct {
+	// ApiKey The token's name.
+	ApiKey string `json:"api_key"`
+
+	// Status Example: ok
+	Status    string    `json:"status"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// GetHomepageOS defines model for GetHomepageOS.
+type GetHomepageOS struct {
+	Count int `json:"count"`
+
+	// Name Example: Ubuntu
+	Name string `json:"name"`
+}
+
+// GetHomepageStats defines model for GetHomepageStats.
+type GetHomepageStats struct {
+	HostsNeedingUpdates      int             `json:"hosts_needing_updates"`
+	HostsWithSecurityUpdates int             `json:"hosts_with_security_updates"`
+	LastUpdated              time.Time       `json:"last_updated"`
+	OsDistribution           []GetHomepageOS `json:"os_distribution"`
+	RecentUpdates24h         int             `json:"recent_updates_24h"`
+	SecurityUpdates          int             `json:"security_updates"`
+	TopOs1Count              int             `json:"top_os_1_count"`
+	TopOs1Name               *string         `json:"top_os_1_name"`
+	TopOs2Count              int             `json:"top_os_2_count"`
+	TopOs2Name               *string         `json:"top_os_2_name"`
+	TopOs3Count              int             `json:"top_os_3_count"`
+	TopOs3Name               *string         `json:"top_os_3_name"`
+	TotalHosts               int             `json:"total_hosts"`
+	TotalOutdatedPackages    int             `json:"total_outdated_packages"`
+	TotalRepos               int             `json:"total_repos"`
+	UpToDateHosts            int             `json:"up_to_date_hosts"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	Database      DependencyHealth `json:"database"`
@@ -1041,6 +1169,309 @@ type HostGroupRef struct {
 	Color string             `json:"color"`
 	Id    openapi_types.UUID `json:"id"`
 	Name  string             `json:"name"`
+}
+
+// IntegrationAgentQueue defines model for IntegrationAgentQueue.
+type IntegrationAgentQueue struct {
+	HostId     openapi_types.UUID `json:"host_id"`
+	JobHistory []struct {
+		Attempt      int        `json:"attempt"`
+		CompletedAt  *time.Time `json:"completed_at"`
+		CreatedAt    time.Time  `json:"created_at"`
+		ErrorMessage *string    `json:"error_message"`
+		Id           string     `json:"id"`
+		JobId        string     `json:"job_id"`
+		JobName      string     `json:"job_name"`
+
+		// Output What the job recorded as its output, if anything.
+		Output interface{}                           `json:"output"`
+		Status IntegrationAgentQueueJobHistoryStatus `json:"status"`
+	} `json:"job_history"`
+	QueueStatus struct {
+		Active  int `json:"active"`
+		Delayed int `json:"delayed"`
+		Failed  int `json:"failed"`
+		Waiting int `json:"waiting"`
+	} `json:"queue_status"`
+	TotalJobs int `json:"total_jobs"`
+}
+
+// IntegrationAgentQueueJobHistoryStatus defines model for IntegrationAgentQueue.JobHistory.Status.
+type IntegrationAgentQueueJobHistoryStatus string
+
+// IntegrationDenied defines model for IntegrationDenied.
+type IntegrationDenied struct {
+	Code *string `json:"code,omitempty"`
+
+	// Error Example: Access denied
+	Error string `json:"error"`
+
+	// Message Example: This API key does not have permission to delete host
+	Message *string `json:"message,omitempty"`
+}
+
+// IntegrationGroupRef defines model for IntegrationGroupRef.
+type IntegrationGroupRef struct {
+	Id   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
+}
+
+// IntegrationHost The stats fields are present only with `include=stats`.
+type IntegrationHost struct {
+	FriendlyName         string                 `json:"friendly_name"`
+	HostGroups           []IntegrationGroupRef  `json:"host_groups"`
+	Hostname             *string                `json:"hostname"`
+	Id                   openapi_types.UUID     `json:"id"`
+	Ip                   *string                `json:"ip"`
+	LastUpdate           *time.Time             `json:"last_update,omitempty"`
+	NeedsReboot          *bool                  `json:"needs_reboot,omitempty"`
+	OsType               *string                `json:"os_type,omitempty"`
+	OsVersion            *string                `json:"os_version,omitempty"`
+	SecurityUpdatesCount *int                   `json:"security_updates_count,omitempty"`
+	Status               *IntegrationHostStatus `json:"status,omitempty"`
+	TotalPackages        *int                   `json:"total_packages,omitempty"`
+	UpdatesCount         *int                   `json:"updates_count,omitempty"`
+}
+
+// IntegrationHostStatus defines model for IntegrationHost.Status.
+type IntegrationHostStatus string
+
+// IntegrationHostDeleted defines model for IntegrationHostDeleted.
+type IntegrationHostDeleted struct {
+	Deleted IntegrationHostRef `json:"deleted"`
+
+	// Message Example: Host deleted successfully
+	Message string `json:"message"`
+}
+
+// IntegrationHostGroupList defines model for IntegrationHostGroupList.
+type IntegrationHostGroupList struct {
+	HostGroups []struct {
+		Color       string             `json:"color"`
+		CreatedAt   time.Time          `json:"created_at"`
+		Description string             `json:"description"`
+		HostsCount  int                `json:"hosts_count"`
+		Id          openapi_types.UUID `json:"id"`
+		Name        string             `json:"name"`
+		UpdatedAt   time.Time          `json:"updated_at"`
+	} `json:"host_groups"`
+	Total int `json:"total"`
+}
+
+// IntegrationHostInfo defines model for IntegrationHostInfo.
+type IntegrationHostInfo struct {
+	AgentVersion *string               `json:"agent_version"`
+	FriendlyName string                `json:"friendly_name"`
+	HostGroups   []IntegrationGroupRef `json:"host_groups"`
+	Hostname     *string               `json:"hostname"`
+	Id           openapi_types.UUID    `json:"id"`
+	Ip           *string               `json:"ip"`
+	MachineId    *string               `json:"machine_id"`
+	OsType       *string               `json:"os_type"`
+	OsVersion    *string               `json:"os_version"`
+}
+
+// IntegrationHostIntegrations defines model for IntegrationHostIntegrations.
+type IntegrationHostIntegrations struct {
+	HostId       openapi_types.UUID `json:"host_id"`
+	Integrations struct {
+		Docker struct {
+			ContainersCount *int   `json:"containers_count,omitempty"`
+			Description     string `json:"description"`
+			Enabled         bool   `json:"enabled"`
+			NetworksCount   *int   `json:"networks_count,omitempty"`
+
+			// Status The setup state the agent last reported: ready, installing, removing or error.
+			Status       *string `json:"status,omitempty"`
+			VolumesCount *int    `json:"volumes_count,omitempty"`
+		} `json:"docker"`
+	} `json:"integrations"`
+}
+
+// IntegrationHostList defines model for IntegrationHostList.
+type IntegrationHostList struct {
+	FilteredByGroups *[]string         `json:"filtered_by_groups,omitempty"`
+	Hosts            []IntegrationHost `json:"hosts"`
+	Total            int               `json:"total"`
+}
+
+// IntegrationHostNetwork defines model for IntegrationHostNetwork.
+type IntegrationHostNetwork struct {
+	DnsServers        []string           `json:"dns_servers"`
+	GatewayIp         *string            `json:"gateway_ip"`
+	Id                openapi_types.UUID `json:"id"`
+	Ip                *string            `json:"ip"`
+	NetworkInterfaces []struct {
+		Addresses *[]struct {
+			Address string  `json:"address"`
+			Family  string  `json:"family"`
+			Gateway *string `json:"gateway,omitempty"`
+			Netmask *string `json:"netmask,omitempty"`
+		} `json:"addresses,omitempty"`
+
+		// Ip The interface's first IPv4 address, else its first address.
+		Ip     *string `json:"ip"`
+		Mac    *string `json:"mac"`
+		Name   string  `json:"name"`
+		Status *string `json:"status,omitempty"`
+		Type   *string `json:"type,omitempty"`
+	} `json:"network_interfaces"`
+}
+
+// IntegrationHostNotes defines model for IntegrationHostNotes.
+type IntegrationHostNotes struct {
+	HostId openapi_types.UUID `json:"host_id"`
+	Notes  string             `json:"notes"`
+}
+
+// IntegrationHostPackage defines model for IntegrationHostPackage.
+type IntegrationHostPackage struct {
+	AvailableVersion *string `json:"available_version"`
+	Category         string  `json:"category"`
+	CurrentVersion   string  `json:"current_version"`
+	Description      string  `json:"description"`
+
+	// Id Host-package record identifier (stable for the host and package).
+	Id               string              `json:"id"`
+	IsSecurityUpdate bool                `json:"is_security_update"`
+	LastChecked      time.Time           `json:"last_checked"`
+	Name             string              `json:"name"`
+	NeedsUpdate      bool                `json:"needs_update"`
+	PackageId        *openapi_types.UUID `json:"package_id,omitempty"`
+	SourceRepository *string             `json:"source_repository,omitempty"`
+}
+
+// IntegrationHostPackages defines model for IntegrationHostPackages.
+type IntegrationHostPackages struct {
+	Host     IntegrationHostRef       `json:"host"`
+	Packages []IntegrationHostPackage `json:"packages"`
+	Total    int                      `json:"total"`
+}
+
+// IntegrationHostRef defines model for IntegrationHostRef.
+type IntegrationHostRef struct {
+	FriendlyName string             `json:"friendly_name"`
+	Hostname     *string            `json:"hostname"`
+	Id           openapi_types.UUID `json:"id"`
+}
+
+// IntegrationHostStats defines model for IntegrationHostStats.
+type IntegrationHostStats struct {
+	HostId                 openapi_types.UUID `json:"host_id"`
+	OutdatedPackages       int                `json:"outdated_packages"`
+	SecurityUpdates        int                `json:"security_updates"`
+	TotalInstalledPackages int                `json:"total_installed_packages"`
+	TotalRepos             int                `json:"total_repos"`
+}
+
+// IntegrationHostSystem defines model for IntegrationHostSystem.
+type IntegrationHostSystem struct {
+	Architecture *string `json:"architecture"`
+	CpuCores     *int    `json:"cpu_cores"`
+	CpuModel     *string `json:"cpu_model"`
+	DiskDetails  []struct {
+		Available  *string `json:"available"`
+		Filesystem string  `json:"filesystem"`
+		MountedOn  string  `json:"mounted_on"`
+		Size       string  `json:"size"`
+		UsePercent *string `json:"use_percent"`
+		Used       *string `json:"used"`
+	} `json:"disk_details"`
+	Id                     openapi_types.UUID `json:"id"`
+	InstalledKernelVersion *string            `json:"installed_kernel_version"`
+	KernelVersion          *string            `json:"kernel_version"`
+	LoadAverage            *struct {
+		N15min float32 `json:"15min"`
+		N1min  float32 `json:"1min"`
+		N5min  float32 `json:"5min"`
+	} `json:"load_average"`
+	NeedsReboot bool `json:"needs_reboot"`
+
+	// RamInstalled Example: 8192 MB
+	RamInstalled  *string `json:"ram_installed"`
+	RebootReason  *string `json:"reboot_reason"`
+	SelinuxStatus *string `json:"selinux_status"`
+
+	// SwapSize Example: 2048 MB
+	SwapSize     *string `json:"swap_size"`
+	SystemUptime *string `json:"system_uptime"`
+}
+
+// IntegrationPackage defines model for IntegrationPackage.
+type IntegrationPackage struct {
+	Category           string             `json:"category"`
+	Description        string             `json:"description"`
+	HostsCount         int                `json:"hosts_count"`
+	Id                 openapi_types.UUID `json:"id"`
+	LatestVersion      string             `json:"latest_version"`
+	Name               string             `json:"name"`
+	OutdatedHostsCount int                `json:"outdated_hosts_count"`
+	SecurityHostsCount int                `json:"security_hosts_count"`
+}
+
+// IntegrationPackageHosts defines model for IntegrationPackageHosts.
+type IntegrationPackageHosts struct {
+	Hosts []struct {
+		AvailableVersion *string            `json:"available_version"`
+		CurrentVersion   string             `json:"current_version"`
+		FriendlyName     string             `json:"friendly_name"`
+		Hostname         *string            `json:"hostname"`
+		Id               openapi_types.UUID `json:"id"`
+		Ip               *string            `json:"ip"`
+		IsSecurityUpdate bool               `json:"is_security_update"`
+		LastChecked      time.Time          `json:"last_checked"`
+		NeedsUpdate      bool               `json:"needs_update"`
+	} `json:"hosts"`
+	Package IntegrationPackage `json:"package"`
+	Total   int                `json:"total"`
+}
+
+// IntegrationPackageList defines model for IntegrationPackageList.
+type IntegrationPackageList struct {
+	Limit    int                  `json:"limit"`
+	Offset   int                  `json:"offset"`
+	Packages []IntegrationPackage `json:"packages"`
+
+	// Total Packages matching the filters (all pages).
+	Total int `json:"total"`
+}
+
+// IntegrationPackageReports defines model for IntegrationPackageReports.
+type IntegrationPackageReports struct {
+	HostId  openapi_types.UUID `json:"host_id"`
+	Reports []struct {
+		Date                 time.Time                                   `json:"date"`
+		ErrorMessage         *string                                     `json:"error_message"`
+		ExecutionTimeSeconds *float32                                    `json:"execution_time_seconds"`
+		Id                   openapi_types.UUID                          `json:"id"`
+		OutdatedPackages     int                                         `json:"outdated_packages"`
+		PayloadKb            float32                                     `json:"payload_kb"`
+		ReportType           *IntegrationPackageReportsReportsReportType `json:"report_type,omitempty"`
+		SecurityUpdates      int                                         `json:"security_updates"`
+		Status               IntegrationPackageReportsReportsStatus      `json:"status"`
+		TotalPackages        int                                         `json:"total_packages"`
+	} `json:"reports"`
+	Total int `json:"total"`
+}
+
+// IntegrationPackageReportsReportsReportType defines model for IntegrationPackageReports.Reports.ReportType.
+type IntegrationPackageReportsReportsReportType string
+
+// IntegrationPackageReportsReportsStatus defines model for IntegrationPackageReports.Reports.Status.
+type IntegrationPackageReportsReportsStatus string
+
+// IntegrationScopeResource defines model for IntegrationScopeResource.
+type IntegrationScopeResource struct {
+	Actions []struct {
+		Description string `json:"description"`
+
+		// Name Example: get
+		Name string `json:"name"`
+	} `json:"actions"`
+	Description string `json:"description"`
+
+	// Name Example: host
+	Name string `json:"name"`
 }
 
 // RateLimitError defines model for RateLimitError.
@@ -1293,6 +1724,24 @@ type EnrollmentUnauthorized = Error
 // EnrollmentValidation defines model for EnrollmentValidation.
 type EnrollmentValidation = EnrollmentValidationError
 
+// IntegrationBadRequest defines model for IntegrationBadRequest.
+type IntegrationBadRequest = Error
+
+// IntegrationForbidden defines model for IntegrationForbidden.
+type IntegrationForbidden = IntegrationDenied
+
+// IntegrationHostNotFound defines model for IntegrationHostNotFound.
+type IntegrationHostNotFound = Error
+
+// IntegrationNotFound defines model for IntegrationNotFound.
+type IntegrationNotFound = Error
+
+// IntegrationServerError defines model for IntegrationServerError.
+type IntegrationServerError = Error
+
+// IntegrationUnauthorized defines model for IntegrationUnauthorized.
+type IntegrationUnauthorized = Error
+
 // InventoryNotFound defines model for InventoryNotFound.
 type InventoryNotFound = Error
 
@@ -1301,6 +1750,45 @@ type InventoryPayloadTooLarge = Error
 
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = RateLimitError
+
+// IntegrationListHostsParams defines parameters for IntegrationListHosts.
+type IntegrationListHostsParams struct {
+	Hostgroup *string `form:"hostgroup,omitempty" json:"hostgroup,omitempty"`
+	Include   *string `form:"include,omitempty" json:"include,omitempty"`
+}
+
+// IntegrationHostAgentQueueParams defines parameters for IntegrationHostAgentQueue.
+type IntegrationHostAgentQueueParams struct {
+	// Limit 1–1000, default 10
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// IntegrationHostPackageReportsParams defines parameters for IntegrationHostPackageReports.
+type IntegrationHostPackageReportsParams struct {
+	// Limit 1–1000, default 10
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// IntegrationHostPackagesParams defines parameters for IntegrationHostPackages.
+type IntegrationHostPackagesParams struct {
+	UpdatesOnly *string `form:"updates_only,omitempty" json:"updates_only,omitempty"`
+}
+
+// IntegrationListPackagesParams defines parameters for IntegrationListPackages.
+type IntegrationListPackagesParams struct {
+	Search       *string `form:"search,omitempty" json:"search,omitempty"`
+	UpdatesOnly  *string `form:"updates_only,omitempty" json:"updates_only,omitempty"`
+	SecurityOnly *string `form:"security_only,omitempty" json:"security_only,omitempty"`
+
+	// Limit 1–1000, default 100
+	Limit  *int `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// IntegrationPackageHostsParams defines parameters for IntegrationPackageHosts.
+type IntegrationPackageHostsParams struct {
+	UpdatesOnly *string `form:"updates_only,omitempty" json:"updates_only,omitempty"`
+}
 
 // AuthAuditLogParams defines parameters for AuthAuditLog.
 type AuthAuditLogParams struct {
@@ -1565,6 +2053,94 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/api-docs (the `GetAPIReference` operationId).
 	GetAPIReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationListHostGroups Host groups with host counts (scope host_group:get)
+	//
+	// Corresponds with GET /api/v1/api/hostgroups (the `IntegrationListHostGroups` operationId).
+	IntegrationListHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationListHosts List hosts with IP, groups and optional stats
+	//
+	// `hostgroup` filters by group names and/or UUIDs, comma-separated, with OR logic (a
+	// host in any listed group); names match exactly (case-sensitive). `include=stats`
+	// adds os_type, os_version, last_update, status, needs_reboot, updates_count,
+	// security_updates_count and total_packages to each host. `filtered_by_groups` is
+	// present only when a filter was given.
+	//
+	// Corresponds with GET /api/v1/api/hosts (the `IntegrationListHosts` operationId).
+	IntegrationListHosts(ctx context.Context, params *IntegrationListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationDeleteHost Delete a host and all related data
+	//
+	// Permanently removes the host with its packages, repository links, report history, integration state and group memberships.
+	//
+	// Corresponds with DELETE /api/v1/api/hosts/{id} (the `IntegrationDeleteHost` operationId).
+	IntegrationDeleteHost(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostAgentQueue Queue counts and job history of a host
+	//
+	// Jobs of the server's job queue whose arguments name the host (`host_id`), newest
+	// first. `queue_status` counts the host's waiting, active, delayed (scheduled or
+	// retrying) and failed jobs.
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/agent_queue (the `IntegrationHostAgentQueue` operationId).
+	IntegrationHostAgentQueue(ctx context.Context, id string, params *IntegrationHostAgentQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostInfo Host identity, OS, agent version and groups
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/info (the `IntegrationHostInfo` operationId).
+	IntegrationHostInfo(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostIntegrations Integration state of a host (Docker)
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/integrations (the `IntegrationHostIntegrations` operationId).
+	IntegrationHostIntegrations(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostNetwork Host network configuration
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/network (the `IntegrationHostNetwork` operationId).
+	IntegrationHostNetwork(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostNotes Notes of a host
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/notes (the `IntegrationHostNotes` operationId).
+	IntegrationHostNotes(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostPackageReports Report history of a host, newest first
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/package_reports (the `IntegrationHostPackageReports` operationId).
+	IntegrationHostPackageReports(ctx context.Context, id string, params *IntegrationHostPackageReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostPackages Packages installed on a host, security updates first
+	//
+	// Sorted by security updates first, then packages with an update, then by name. `updates_only=true` returns only packages with an update.
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/packages (the `IntegrationHostPackages` operationId).
+	IntegrationHostPackages(ctx context.Context, id string, params *IntegrationHostPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostStats Package and repository counts of a host
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/stats (the `IntegrationHostStats` operationId).
+	IntegrationHostStats(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationHostSystem Host hardware, kernel and reboot state
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/system (the `IntegrationHostSystem` operationId).
+	IntegrationHostSystem(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationListPackages The fleet's packages with host counts (scope package:get)
+	//
+	// Packages installed on at least one host, by name. `search` matches part of the name
+	// (case-insensitive); `updates_only=true` keeps packages with an update on some host,
+	// `security_only=true` those with a security update on some host.
+	//
+	// Corresponds with GET /api/v1/api/packages (the `IntegrationListPackages` operationId).
+	IntegrationListPackages(ctx context.Context, params *IntegrationListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationPackageHosts Hosts that have a package, with their versions (scope package:get)
+	//
+	// Corresponds with GET /api/v1/api/packages/{id}/hosts (the `IntegrationPackageHosts` operationId).
+	IntegrationPackageHosts(ctx context.Context, id string, params *IntegrationPackageHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AuthAuditLog Security audit log, newest first
 	//
@@ -1993,6 +2569,22 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
 	UpdateEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetHomepageHealth Check a GetHomepage key
+	//
+	// Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
+	GetHomepageHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
+	//
+	// Authenticated with HTTP Basic credentials of a `gethomepage` token. Host counts are
+	// of active hosts; security_updates and total_outdated_packages sum the per-host
+	// counts; total_repos counts active repositories; recent_updates_24h counts
+	// successful reports of the last 24 hours. top_os_N_name is null and top_os_N_count 0
+	// when the fleet has fewer than N operating systems.
+	//
+	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
+	GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateHostWithBody Create a host and its agent credentials
 	//
 	// Creates a host in status `pending`. The API key is returned only here (it is
@@ -2127,6 +2719,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+	//
+	// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+	ListIntegrationHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListIntegrationScopes The grantable scopes of API credentials
+	//
+	// Every resource with its actions, in display order, for the scope picker of the token editor.
+	//
+	// Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
+	ListIntegrationScopes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPIDocument This API description as JSON
 	//
@@ -2367,6 +2971,234 @@ func (c *Client) AgentWebSocket(ctx context.Context, reqEditors ...RequestEditor
 // Corresponds with GET /api/v1/api-docs (the `GetAPIReference` operationId).
 func (c *Client) GetAPIReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAPIReferenceRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationListHostGroups Host groups with host counts (scope host_group:get)
+//
+// Corresponds with GET /api/v1/api/hostgroups (the `IntegrationListHostGroups` operationId).
+func (c *Client) IntegrationListHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationListHostGroupsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationListHosts List hosts with IP, groups and optional stats
+//
+// `hostgroup` filters by group names and/or UUIDs, comma-separated, with OR logic (a
+// host in any listed group); names match exactly (case-sensitive). `include=stats`
+// adds os_type, os_version, last_update, status, needs_reboot, updates_count,
+// security_updates_count and total_packages to each host. `filtered_by_groups` is
+// present only when a filter was given.
+//
+// Corresponds with GET /api/v1/api/hosts (the `IntegrationListHosts` operationId).
+func (c *Client) IntegrationListHosts(ctx context.Context, params *IntegrationListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationListHostsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationDeleteHost Delete a host and all related data
+//
+// Permanently removes the host with its packages, repository links, report history, integration state and group memberships.
+//
+// Corresponds with DELETE /api/v1/api/hosts/{id} (the `IntegrationDeleteHost` operationId).
+func (c *Client) IntegrationDeleteHost(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationDeleteHostRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostAgentQueue Queue counts and job history of a host
+//
+// Jobs of the server's job queue whose arguments name the host (`host_id`), newest
+// first. `queue_status` counts the host's waiting, active, delayed (scheduled or
+// retrying) and failed jobs.
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/agent_queue (the `IntegrationHostAgentQueue` operationId).
+func (c *Client) IntegrationHostAgentQueue(ctx context.Context, id string, params *IntegrationHostAgentQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostAgentQueueRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostInfo Host identity, OS, agent version and groups
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/info (the `IntegrationHostInfo` operationId).
+func (c *Client) IntegrationHostInfo(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostInfoRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostIntegrations Integration state of a host (Docker)
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/integrations (the `IntegrationHostIntegrations` operationId).
+func (c *Client) IntegrationHostIntegrations(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostIntegrationsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostNetwork Host network configuration
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/network (the `IntegrationHostNetwork` operationId).
+func (c *Client) IntegrationHostNetwork(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostNetworkRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostNotes Notes of a host
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/notes (the `IntegrationHostNotes` operationId).
+func (c *Client) IntegrationHostNotes(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostNotesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostPackageReports Report history of a host, newest first
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/package_reports (the `IntegrationHostPackageReports` operationId).
+func (c *Client) IntegrationHostPackageReports(ctx context.Context, id string, params *IntegrationHostPackageReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostPackageReportsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostPackages Packages installed on a host, security updates first
+//
+// Sorted by security updates first, then packages with an update, then by name. `updates_only=true` returns only packages with an update.
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/packages (the `IntegrationHostPackages` operationId).
+func (c *Client) IntegrationHostPackages(ctx context.Context, id string, params *IntegrationHostPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostPackagesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostStats Package and repository counts of a host
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/stats (the `IntegrationHostStats` operationId).
+func (c *Client) IntegrationHostStats(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostStatsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationHostSystem Host hardware, kernel and reboot state
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/system (the `IntegrationHostSystem` operationId).
+func (c *Client) IntegrationHostSystem(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationHostSystemRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationListPackages The fleet's packages with host counts (scope package:get)
+//
+// Packages installed on at least one host, by name. `search` matches part of the name
+// (case-insensitive); `updates_only=true` keeps packages with an update on some host,
+// `security_only=true` those with a security update on some host.
+//
+// Corresponds with GET /api/v1/api/packages (the `IntegrationListPackages` operationId).
+func (c *Client) IntegrationListPackages(ctx context.Context, params *IntegrationListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationListPackagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationPackageHosts Hosts that have a package, with their versions (scope package:get)
+//
+// Corresponds with GET /api/v1/api/packages/{id}/hosts (the `IntegrationPackageHosts` operationId).
+func (c *Client) IntegrationPackageHosts(ctx context.Context, id string, params *IntegrationPackageHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationPackageHostsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3324,6 +4156,42 @@ func (c *Client) UpdateEnrollmentToken(ctx context.Context, tokenId openapi_type
 	return c.Client.Do(req)
 }
 
+// GetHomepageHealth Check a GetHomepage key
+//
+// Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
+func (c *Client) GetHomepageHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHomepageHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
+//
+// Authenticated with HTTP Basic credentials of a `gethomepage` token. Host counts are
+// of active hosts; security_updates and total_outdated_packages sum the per-host
+// counts; total_repos counts active repositories; recent_updates_24h counts
+// successful reports of the last 24 hours. top_os_N_name is null and top_os_N_count 0
+// when the fleet has fewer than N operating systems.
+//
+// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
+func (c *Client) GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHomepageStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateHostWithBody Create a host and its agent credentials
 //
 // Creates a host in status `pending`. The API key is returned only here (it is
@@ -3609,6 +4477,38 @@ func (c *Client) HostForceAgentUpdate(ctx context.Context, hostId openapi_types.
 // Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 func (c *Client) HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHostRefreshIntegrationStatusRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+//
+// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+func (c *Client) ListIntegrationHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIntegrationHostGroupsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListIntegrationScopes The grantable scopes of API credentials
+//
+// Every resource with its actions, in display order, for the scope picker of the token editor.
+//
+// Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
+func (c *Client) ListIntegrationScopes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIntegrationScopesRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4116,6 +5016,683 @@ func NewGetAPIReferenceRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationListHostGroupsRequest constructs an http.Request for the IntegrationListHostGroups method
+func NewIntegrationListHostGroupsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hostgroups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationListHostsRequest constructs an http.Request for the IntegrationListHosts method
+func NewIntegrationListHostsRequest(server string, params *IntegrationListHostsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Hostgroup != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "hostgroup", *params.Hostgroup, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Include != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include", *params.Include, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationDeleteHostRequest constructs an http.Request for the IntegrationDeleteHost method
+func NewIntegrationDeleteHostRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostAgentQueueRequest constructs an http.Request for the IntegrationHostAgentQueue method
+func NewIntegrationHostAgentQueueRequest(server string, id string, params *IntegrationHostAgentQueueParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/agent_queue", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostInfoRequest constructs an http.Request for the IntegrationHostInfo method
+func NewIntegrationHostInfoRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/info", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostIntegrationsRequest constructs an http.Request for the IntegrationHostIntegrations method
+func NewIntegrationHostIntegrationsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/integrations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostNetworkRequest constructs an http.Request for the IntegrationHostNetwork method
+func NewIntegrationHostNetworkRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/network", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostNotesRequest constructs an http.Request for the IntegrationHostNotes method
+func NewIntegrationHostNotesRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostPackageReportsRequest constructs an http.Request for the IntegrationHostPackageReports method
+func NewIntegrationHostPackageReportsRequest(server string, id string, params *IntegrationHostPackageReportsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/package_reports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostPackagesRequest constructs an http.Request for the IntegrationHostPackages method
+func NewIntegrationHostPackagesRequest(server string, id string, params *IntegrationHostPackagesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/packages", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.UpdatesOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updates_only", *params.UpdatesOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostStatsRequest constructs an http.Request for the IntegrationHostStats method
+func NewIntegrationHostStatsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/stats", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationHostSystemRequest constructs an http.Request for the IntegrationHostSystem method
+func NewIntegrationHostSystemRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/hosts/%s/system", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationListPackagesRequest constructs an http.Request for the IntegrationListPackages method
+func NewIntegrationListPackagesRequest(server string, params *IntegrationListPackagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/packages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatesOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updates_only", *params.UpdatesOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "security_only", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIntegrationPackageHostsRequest constructs an http.Request for the IntegrationPackageHosts method
+func NewIntegrationPackageHostsRequest(server string, id string, params *IntegrationPackageHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/api/packages/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.UpdatesOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updates_only", *params.UpdatesOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5700,6 +7277,60 @@ func NewUpdateEnrollmentTokenRequestWithBody(server string, tokenId openapi_type
 	return req, nil
 }
 
+// NewGetHomepageHealthRequest constructs an http.Request for the GetHomepageHealth method
+func NewGetHomepageHealthRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/gethomepage/health")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHomepageStatsRequest constructs an http.Request for the GetHomepageStats method
+func NewGetHomepageStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/gethomepage/stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateHostRequest calls the generic CreateHost builder with application/json body
 func NewCreateHostRequest(server string, body CreateHostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6273,6 +7904,60 @@ func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListIntegrationHostGroupsRequest constructs an http.Request for the ListIntegrationHostGroups method
+func NewListIntegrationHostGroupsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/integrations/host-groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListIntegrationScopesRequest constructs an http.Request for the ListIntegrationScopes method
+func NewListIntegrationScopesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/integrations/scopes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7040,6 +8725,122 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/api-docs (the `GetAPIReference` operationId).
 	GetAPIReferenceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIReferenceResponse, error)
 
+	// IntegrationListHostGroupsWithResponse Host groups with host counts (scope host_group:get)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hostgroups (the `IntegrationListHostGroups` operationId).
+	IntegrationListHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IntegrationListHostGroupsResponse, error)
+
+	// IntegrationListHostsWithResponse List hosts with IP, groups and optional stats
+	//
+	// `hostgroup` filters by group names and/or UUIDs, comma-separated, with OR logic (a
+	// host in any listed group); names match exactly (case-sensitive). `include=stats`
+	// adds os_type, os_version, last_update, status, needs_reboot, updates_count,
+	// security_updates_count and total_packages to each host. `filtered_by_groups` is
+	// present only when a filter was given.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts (the `IntegrationListHosts` operationId).
+	IntegrationListHostsWithResponse(ctx context.Context, params *IntegrationListHostsParams, reqEditors ...RequestEditorFn) (*IntegrationListHostsResponse, error)
+
+	// IntegrationDeleteHostWithResponse Delete a host and all related data
+	//
+	// Permanently removes the host with its packages, repository links, report history, integration state and group memberships.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/api/hosts/{id} (the `IntegrationDeleteHost` operationId).
+	IntegrationDeleteHostWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationDeleteHostResponse, error)
+
+	// IntegrationHostAgentQueueWithResponse Queue counts and job history of a host
+	//
+	// Jobs of the server's job queue whose arguments name the host (`host_id`), newest
+	// first. `queue_status` counts the host's waiting, active, delayed (scheduled or
+	// retrying) and failed jobs.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/agent_queue (the `IntegrationHostAgentQueue` operationId).
+	IntegrationHostAgentQueueWithResponse(ctx context.Context, id string, params *IntegrationHostAgentQueueParams, reqEditors ...RequestEditorFn) (*IntegrationHostAgentQueueResponse, error)
+
+	// IntegrationHostInfoWithResponse Host identity, OS, agent version and groups
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/info (the `IntegrationHostInfo` operationId).
+	IntegrationHostInfoWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostInfoResponse, error)
+
+	// IntegrationHostIntegrationsWithResponse Integration state of a host (Docker)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/integrations (the `IntegrationHostIntegrations` operationId).
+	IntegrationHostIntegrationsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostIntegrationsResponse, error)
+
+	// IntegrationHostNetworkWithResponse Host network configuration
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/network (the `IntegrationHostNetwork` operationId).
+	IntegrationHostNetworkWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostNetworkResponse, error)
+
+	// IntegrationHostNotesWithResponse Notes of a host
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/notes (the `IntegrationHostNotes` operationId).
+	IntegrationHostNotesWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostNotesResponse, error)
+
+	// IntegrationHostPackageReportsWithResponse Report history of a host, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/package_reports (the `IntegrationHostPackageReports` operationId).
+	IntegrationHostPackageReportsWithResponse(ctx context.Context, id string, params *IntegrationHostPackageReportsParams, reqEditors ...RequestEditorFn) (*IntegrationHostPackageReportsResponse, error)
+
+	// IntegrationHostPackagesWithResponse Packages installed on a host, security updates first
+	//
+	// Sorted by security updates first, then packages with an update, then by name. `updates_only=true` returns only packages with an update.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/packages (the `IntegrationHostPackages` operationId).
+	IntegrationHostPackagesWithResponse(ctx context.Context, id string, params *IntegrationHostPackagesParams, reqEditors ...RequestEditorFn) (*IntegrationHostPackagesResponse, error)
+
+	// IntegrationHostStatsWithResponse Package and repository counts of a host
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/stats (the `IntegrationHostStats` operationId).
+	IntegrationHostStatsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostStatsResponse, error)
+
+	// IntegrationHostSystemWithResponse Host hardware, kernel and reboot state
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/hosts/{id}/system (the `IntegrationHostSystem` operationId).
+	IntegrationHostSystemWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostSystemResponse, error)
+
+	// IntegrationListPackagesWithResponse The fleet's packages with host counts (scope package:get)
+	//
+	// Packages installed on at least one host, by name. `search` matches part of the name
+	// (case-insensitive); `updates_only=true` keeps packages with an update on some host,
+	// `security_only=true` those with a security update on some host.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/packages (the `IntegrationListPackages` operationId).
+	IntegrationListPackagesWithResponse(ctx context.Context, params *IntegrationListPackagesParams, reqEditors ...RequestEditorFn) (*IntegrationListPackagesResponse, error)
+
+	// IntegrationPackageHostsWithResponse Hosts that have a package, with their versions (scope package:get)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/api/packages/{id}/hosts (the `IntegrationPackageHosts` operationId).
+	IntegrationPackageHostsWithResponse(ctx context.Context, id string, params *IntegrationPackageHostsParams, reqEditors ...RequestEditorFn) (*IntegrationPackageHostsResponse, error)
+
 	// AuthAuditLogWithResponse Security audit log, newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7511,6 +9312,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
 	UpdateEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error)
 
+	// GetHomepageHealthWithResponse Check a GetHomepage key
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
+	GetHomepageHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageHealthResponse, error)
+
+	// GetHomepageStatsWithResponse Fleet statistics for a GetHomepage customapi widget
+	//
+	// Authenticated with HTTP Basic credentials of a `gethomepage` token. Host counts are
+	// of active hosts; security_updates and total_outdated_packages sum the per-host
+	// counts; total_repos counts active repositories; recent_updates_24h counts
+	// successful reports of the last 24 hours. top_os_N_name is null and top_os_N_count 0
+	// when the fleet has fewer than N operating systems.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
+	GetHomepageStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageStatsResponse, error)
+
 	// CreateHostWithBodyWithResponse Create a host and its agent credentials
 	//
 	// Creates a host in status `pending`. The API key is returned only here (it is
@@ -7661,6 +9482,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatusWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostRefreshIntegrationStatusResponse, error)
+
+	// ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+	ListIntegrationHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationHostGroupsResponse, error)
+
+	// ListIntegrationScopesWithResponse The grantable scopes of API credentials
+	//
+	// Every resource with its actions, in display order, for the scope picker of the token editor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
+	ListIntegrationScopesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationScopesResponse, error)
 
 	// GetOpenAPIDocumentWithResponse This API description as JSON
 	//
@@ -8031,6 +9868,979 @@ func (r GetAPIReferenceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAPIReferenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationListHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostGroupList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationListHostGroupsResponse) GetJSON200() *IntegrationHostGroupList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationListHostGroupsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationListHostGroupsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationListHostGroupsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationListHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationListHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationListHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationListHostGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationListHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationListHostsResponse) GetJSON200() *IntegrationHostList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationListHostsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationListHostsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationListHostsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationListHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationListHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationListHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationListHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationDeleteHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostDeleted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IntegrationBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationDeleteHostResponse) GetJSON200() *IntegrationHostDeleted {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IntegrationDeleteHostResponse) GetJSON400() *IntegrationBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationDeleteHostResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationDeleteHostResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationDeleteHostResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationDeleteHostResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationDeleteHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationDeleteHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationDeleteHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationDeleteHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostAgentQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationAgentQueue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IntegrationBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostAgentQueueResponse) GetJSON200() *IntegrationAgentQueue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IntegrationHostAgentQueueResponse) GetJSON400() *IntegrationBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostAgentQueueResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostAgentQueueResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostAgentQueueResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostAgentQueueResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostAgentQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostAgentQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostAgentQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostAgentQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostInfo
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostInfoResponse) GetJSON200() *IntegrationHostInfo {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostInfoResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostInfoResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostInfoResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostInfoResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostIntegrationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostIntegrations
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostIntegrationsResponse) GetJSON200() *IntegrationHostIntegrations {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostIntegrationsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostIntegrationsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostIntegrationsResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostIntegrationsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostIntegrationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostIntegrationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostIntegrationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostIntegrationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostNetworkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostNetwork
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostNetworkResponse) GetJSON200() *IntegrationHostNetwork {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostNetworkResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostNetworkResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostNetworkResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostNetworkResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostNetworkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostNetworkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostNetworkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostNetworkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostNotes
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostNotesResponse) GetJSON200() *IntegrationHostNotes {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostNotesResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostNotesResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostNotesResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostNotesResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostPackageReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationPackageReports
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IntegrationBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostPackageReportsResponse) GetJSON200() *IntegrationPackageReports {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IntegrationHostPackageReportsResponse) GetJSON400() *IntegrationBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostPackageReportsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostPackageReportsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostPackageReportsResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostPackageReportsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostPackageReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostPackageReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostPackageReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostPackageReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostPackages
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostPackagesResponse) GetJSON200() *IntegrationHostPackages {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostPackagesResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostPackagesResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostPackagesResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostPackagesResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostStatsResponse) GetJSON200() *IntegrationHostStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostStatsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostStatsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostStatsResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostStatsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationHostSystemResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostSystem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationHostNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationHostSystemResponse) GetJSON200() *IntegrationHostSystem {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationHostSystemResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationHostSystemResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationHostSystemResponse) GetJSON404() *IntegrationHostNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationHostSystemResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationHostSystemResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationHostSystemResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationHostSystemResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationHostSystemResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationListPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationPackageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IntegrationBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationListPackagesResponse) GetJSON200() *IntegrationPackageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IntegrationListPackagesResponse) GetJSON400() *IntegrationBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationListPackagesResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationListPackagesResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationListPackagesResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationListPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationListPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationListPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationListPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IntegrationPackageHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationPackageHosts
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IntegrationNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationPackageHostsResponse) GetJSON200() *IntegrationPackageHosts {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntegrationPackageHostsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IntegrationPackageHostsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntegrationPackageHostsResponse) GetJSON404() *IntegrationNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IntegrationPackageHostsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationPackageHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationPackageHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationPackageHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationPackageHostsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10356,6 +13166,123 @@ func (r UpdateEnrollmentTokenResponse) ContentType() string {
 	return ""
 }
 
+type GetHomepageHealthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetHomepageHealth
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHomepageHealthResponse) GetJSON200() *GetHomepageHealth {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHomepageHealthResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHomepageHealthResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHomepageHealthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHomepageHealthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHomepageHealthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHomepageHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetHomepageStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetHomepageStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *IntegrationUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *IntegrationForbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *IntegrationServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHomepageStatsResponse) GetJSON200() *GetHomepageStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHomepageStatsResponse) GetJSON401() *IntegrationUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHomepageStatsResponse) GetJSON403() *IntegrationForbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetHomepageStatsResponse) GetJSON500() *IntegrationServerError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHomepageStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHomepageStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHomepageStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHomepageStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateHostResponse429Headers the declared response headers of an HTTP 429 response for CreateHost
 type CreateHostResponse429Headers struct {
 	RateLimitLimit     *int
@@ -11232,6 +14159,116 @@ func (r HostRefreshIntegrationStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HostRefreshIntegrationStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListIntegrationHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationHostGroupList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIntegrationHostGroupsResponse) GetJSON200() *IntegrationHostGroupList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListIntegrationHostGroupsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListIntegrationHostGroupsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIntegrationHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIntegrationHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIntegrationHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIntegrationHostGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListIntegrationScopesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]IntegrationScopeResource
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIntegrationScopesResponse) GetJSON200() *[]IntegrationScopeResource {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListIntegrationScopesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListIntegrationScopesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIntegrationScopesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIntegrationScopesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIntegrationScopesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIntegrationScopesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12441,6 +15478,206 @@ func (c *ClientWithResponses) GetAPIReferenceWithResponse(ctx context.Context, r
 	return ParseGetAPIReferenceResponse(rsp)
 }
 
+// IntegrationListHostGroupsWithResponse Host groups with host counts (scope host_group:get)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hostgroups (the `IntegrationListHostGroups` operationId).
+func (c *ClientWithResponses) IntegrationListHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IntegrationListHostGroupsResponse, error) {
+	rsp, err := c.IntegrationListHostGroups(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationListHostGroupsResponse(rsp)
+}
+
+// IntegrationListHostsWithResponse List hosts with IP, groups and optional stats
+//
+// `hostgroup` filters by group names and/or UUIDs, comma-separated, with OR logic (a
+// host in any listed group); names match exactly (case-sensitive). `include=stats`
+// adds os_type, os_version, last_update, status, needs_reboot, updates_count,
+// security_updates_count and total_packages to each host. `filtered_by_groups` is
+// present only when a filter was given.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts (the `IntegrationListHosts` operationId).
+func (c *ClientWithResponses) IntegrationListHostsWithResponse(ctx context.Context, params *IntegrationListHostsParams, reqEditors ...RequestEditorFn) (*IntegrationListHostsResponse, error) {
+	rsp, err := c.IntegrationListHosts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationListHostsResponse(rsp)
+}
+
+// IntegrationDeleteHostWithResponse Delete a host and all related data
+//
+// Permanently removes the host with its packages, repository links, report history, integration state and group memberships.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/api/hosts/{id} (the `IntegrationDeleteHost` operationId).
+func (c *ClientWithResponses) IntegrationDeleteHostWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationDeleteHostResponse, error) {
+	rsp, err := c.IntegrationDeleteHost(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationDeleteHostResponse(rsp)
+}
+
+// IntegrationHostAgentQueueWithResponse Queue counts and job history of a host
+//
+// Jobs of the server's job queue whose arguments name the host (`host_id`), newest
+// first. `queue_status` counts the host's waiting, active, delayed (scheduled or
+// retrying) and failed jobs.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/agent_queue (the `IntegrationHostAgentQueue` operationId).
+func (c *ClientWithResponses) IntegrationHostAgentQueueWithResponse(ctx context.Context, id string, params *IntegrationHostAgentQueueParams, reqEditors ...RequestEditorFn) (*IntegrationHostAgentQueueResponse, error) {
+	rsp, err := c.IntegrationHostAgentQueue(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostAgentQueueResponse(rsp)
+}
+
+// IntegrationHostInfoWithResponse Host identity, OS, agent version and groups
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/info (the `IntegrationHostInfo` operationId).
+func (c *ClientWithResponses) IntegrationHostInfoWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostInfoResponse, error) {
+	rsp, err := c.IntegrationHostInfo(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostInfoResponse(rsp)
+}
+
+// IntegrationHostIntegrationsWithResponse Integration state of a host (Docker)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/integrations (the `IntegrationHostIntegrations` operationId).
+func (c *ClientWithResponses) IntegrationHostIntegrationsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostIntegrationsResponse, error) {
+	rsp, err := c.IntegrationHostIntegrations(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostIntegrationsResponse(rsp)
+}
+
+// IntegrationHostNetworkWithResponse Host network configuration
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/network (the `IntegrationHostNetwork` operationId).
+func (c *ClientWithResponses) IntegrationHostNetworkWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostNetworkResponse, error) {
+	rsp, err := c.IntegrationHostNetwork(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostNetworkResponse(rsp)
+}
+
+// IntegrationHostNotesWithResponse Notes of a host
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/notes (the `IntegrationHostNotes` operationId).
+func (c *ClientWithResponses) IntegrationHostNotesWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostNotesResponse, error) {
+	rsp, err := c.IntegrationHostNotes(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostNotesResponse(rsp)
+}
+
+// IntegrationHostPackageReportsWithResponse Report history of a host, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/package_reports (the `IntegrationHostPackageReports` operationId).
+func (c *ClientWithResponses) IntegrationHostPackageReportsWithResponse(ctx context.Context, id string, params *IntegrationHostPackageReportsParams, reqEditors ...RequestEditorFn) (*IntegrationHostPackageReportsResponse, error) {
+	rsp, err := c.IntegrationHostPackageReports(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostPackageReportsResponse(rsp)
+}
+
+// IntegrationHostPackagesWithResponse Packages installed on a host, security updates first
+//
+// Sorted by security updates first, then packages with an update, then by name. `updates_only=true` returns only packages with an update.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/packages (the `IntegrationHostPackages` operationId).
+func (c *ClientWithResponses) IntegrationHostPackagesWithResponse(ctx context.Context, id string, params *IntegrationHostPackagesParams, reqEditors ...RequestEditorFn) (*IntegrationHostPackagesResponse, error) {
+	rsp, err := c.IntegrationHostPackages(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostPackagesResponse(rsp)
+}
+
+// IntegrationHostStatsWithResponse Package and repository counts of a host
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/stats (the `IntegrationHostStats` operationId).
+func (c *ClientWithResponses) IntegrationHostStatsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostStatsResponse, error) {
+	rsp, err := c.IntegrationHostStats(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostStatsResponse(rsp)
+}
+
+// IntegrationHostSystemWithResponse Host hardware, kernel and reboot state
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/hosts/{id}/system (the `IntegrationHostSystem` operationId).
+func (c *ClientWithResponses) IntegrationHostSystemWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IntegrationHostSystemResponse, error) {
+	rsp, err := c.IntegrationHostSystem(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationHostSystemResponse(rsp)
+}
+
+// IntegrationListPackagesWithResponse The fleet's packages with host counts (scope package:get)
+//
+// Packages installed on at least one host, by name. `search` matches part of the name
+// (case-insensitive); `updates_only=true` keeps packages with an update on some host,
+// `security_only=true` those with a security update on some host.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/packages (the `IntegrationListPackages` operationId).
+func (c *ClientWithResponses) IntegrationListPackagesWithResponse(ctx context.Context, params *IntegrationListPackagesParams, reqEditors ...RequestEditorFn) (*IntegrationListPackagesResponse, error) {
+	rsp, err := c.IntegrationListPackages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationListPackagesResponse(rsp)
+}
+
+// IntegrationPackageHostsWithResponse Hosts that have a package, with their versions (scope package:get)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/api/packages/{id}/hosts (the `IntegrationPackageHosts` operationId).
+func (c *ClientWithResponses) IntegrationPackageHostsWithResponse(ctx context.Context, id string, params *IntegrationPackageHostsParams, reqEditors ...RequestEditorFn) (*IntegrationPackageHostsResponse, error) {
+	rsp, err := c.IntegrationPackageHosts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationPackageHostsResponse(rsp)
+}
+
 // AuthAuditLogWithResponse Security audit log, newest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13224,6 +16461,38 @@ func (c *ClientWithResponses) UpdateEnrollmentTokenWithResponse(ctx context.Cont
 	return ParseUpdateEnrollmentTokenResponse(rsp)
 }
 
+// GetHomepageHealthWithResponse Check a GetHomepage key
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
+func (c *ClientWithResponses) GetHomepageHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageHealthResponse, error) {
+	rsp, err := c.GetHomepageHealth(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHomepageHealthResponse(rsp)
+}
+
+// GetHomepageStatsWithResponse Fleet statistics for a GetHomepage customapi widget
+//
+// Authenticated with HTTP Basic credentials of a `gethomepage` token. Host counts are
+// of active hosts; security_updates and total_outdated_packages sum the per-host
+// counts; total_repos counts active repositories; recent_updates_24h counts
+// successful reports of the last 24 hours. top_os_N_name is null and top_os_N_count 0
+// when the fleet has fewer than N operating systems.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
+func (c *ClientWithResponses) GetHomepageStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageStatsResponse, error) {
+	rsp, err := c.GetHomepageStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHomepageStatsResponse(rsp)
+}
+
 // CreateHostWithBodyWithResponse Create a host and its agent credentials
 //
 // Creates a host in status `pending`. The API key is returned only here (it is
@@ -13469,6 +16738,34 @@ func (c *ClientWithResponses) HostRefreshIntegrationStatusWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseHostRefreshIntegrationStatusResponse(rsp)
+}
+
+// ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/integrations/host-groups (the `ListIntegrationHostGroups` operationId).
+func (c *ClientWithResponses) ListIntegrationHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationHostGroupsResponse, error) {
+	rsp, err := c.ListIntegrationHostGroups(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIntegrationHostGroupsResponse(rsp)
+}
+
+// ListIntegrationScopesWithResponse The grantable scopes of API credentials
+//
+// Every resource with its actions, in display order, for the scope picker of the token editor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
+func (c *ClientWithResponses) ListIntegrationScopesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationScopesResponse, error) {
+	rsp, err := c.ListIntegrationScopes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIntegrationScopesResponse(rsp)
 }
 
 // GetOpenAPIDocumentWithResponse This API description as JSON
@@ -13963,6 +17260,769 @@ func ParseGetAPIReferenceResponse(rsp *http.Response) (*GetAPIReferenceResponse,
 	response := &GetAPIReferenceResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationListHostGroupsResponse parses an HTTP response from a IntegrationListHostGroupsWithResponse call
+func ParseIntegrationListHostGroupsResponse(rsp *http.Response) (*IntegrationListHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationListHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationListHostsResponse parses an HTTP response from a IntegrationListHostsWithResponse call
+func ParseIntegrationListHostsResponse(rsp *http.Response) (*IntegrationListHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationListHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationDeleteHostResponse parses an HTTP response from a IntegrationDeleteHostWithResponse call
+func ParseIntegrationDeleteHostResponse(rsp *http.Response) (*IntegrationDeleteHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationDeleteHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IntegrationBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostAgentQueueResponse parses an HTTP response from a IntegrationHostAgentQueueWithResponse call
+func ParseIntegrationHostAgentQueueResponse(rsp *http.Response) (*IntegrationHostAgentQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostAgentQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationAgentQueue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IntegrationBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostInfoResponse parses an HTTP response from a IntegrationHostInfoWithResponse call
+func ParseIntegrationHostInfoResponse(rsp *http.Response) (*IntegrationHostInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostIntegrationsResponse parses an HTTP response from a IntegrationHostIntegrationsWithResponse call
+func ParseIntegrationHostIntegrationsResponse(rsp *http.Response) (*IntegrationHostIntegrationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostIntegrationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostIntegrations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostNetworkResponse parses an HTTP response from a IntegrationHostNetworkWithResponse call
+func ParseIntegrationHostNetworkResponse(rsp *http.Response) (*IntegrationHostNetworkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostNetworkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostNetwork
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostNotesResponse parses an HTTP response from a IntegrationHostNotesWithResponse call
+func ParseIntegrationHostNotesResponse(rsp *http.Response) (*IntegrationHostNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostNotes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostPackageReportsResponse parses an HTTP response from a IntegrationHostPackageReportsWithResponse call
+func ParseIntegrationHostPackageReportsResponse(rsp *http.Response) (*IntegrationHostPackageReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostPackageReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationPackageReports
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IntegrationBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostPackagesResponse parses an HTTP response from a IntegrationHostPackagesWithResponse call
+func ParseIntegrationHostPackagesResponse(rsp *http.Response) (*IntegrationHostPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostPackages
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostStatsResponse parses an HTTP response from a IntegrationHostStatsWithResponse call
+func ParseIntegrationHostStatsResponse(rsp *http.Response) (*IntegrationHostStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationHostSystemResponse parses an HTTP response from a IntegrationHostSystemWithResponse call
+func ParseIntegrationHostSystemResponse(rsp *http.Response) (*IntegrationHostSystemResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationHostSystemResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostSystem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationHostNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationListPackagesResponse parses an HTTP response from a IntegrationListPackagesWithResponse call
+func ParseIntegrationListPackagesResponse(rsp *http.Response) (*IntegrationListPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationListPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationPackageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IntegrationBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationPackageHostsResponse parses an HTTP response from a IntegrationPackageHostsWithResponse call
+func ParseIntegrationPackageHostsResponse(rsp *http.Response) (*IntegrationPackageHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationPackageHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationPackageHosts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IntegrationNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
 	}
 
 	return response, nil
@@ -15906,6 +19966,93 @@ func ParseUpdateEnrollmentTokenResponse(rsp *http.Response) (*UpdateEnrollmentTo
 	return response, nil
 }
 
+// ParseGetHomepageHealthResponse parses an HTTP response from a GetHomepageHealthWithResponse call
+func ParseGetHomepageHealthResponse(rsp *http.Response) (*GetHomepageHealthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHomepageHealthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetHomepageHealth
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetHomepageStatsResponse parses an HTTP response from a GetHomepageStatsWithResponse call
+func ParseGetHomepageStatsResponse(rsp *http.Response) (*GetHomepageStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHomepageStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetHomepageStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest IntegrationUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest IntegrationForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest IntegrationServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateHostResponse parses an HTTP response from a CreateHostWithResponse call
 func ParseCreateHostResponse(rsp *http.Response) (*CreateHostResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16770,6 +20917,86 @@ func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefresh
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListIntegrationHostGroupsResponse parses an HTTP response from a ListIntegrationHostGroupsWithResponse call
+func ParseListIntegrationHostGroupsResponse(rsp *http.Response) (*ListIntegrationHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIntegrationHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationHostGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListIntegrationScopesResponse parses an HTTP response from a ListIntegrationScopesWithResponse call
+func ParseListIntegrationScopesResponse(rsp *http.Response) (*ListIntegrationScopesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIntegrationScopesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []IntegrationScopeResource
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 
@@ -17644,6 +21871,48 @@ type ServerInterface interface {
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(w http.ResponseWriter, r *http.Request)
+	// IntegrationListHostGroups Host groups with host counts (scope host_group:get)
+	// (GET /api/v1/api/hostgroups)
+	IntegrationListHostGroups(w http.ResponseWriter, r *http.Request)
+	// IntegrationListHosts List hosts with IP, groups and optional stats
+	// (GET /api/v1/api/hosts)
+	IntegrationListHosts(w http.ResponseWriter, r *http.Request, params IntegrationListHostsParams)
+	// IntegrationDeleteHost Delete a host and all related data
+	// (DELETE /api/v1/api/hosts/{id})
+	IntegrationDeleteHost(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationHostAgentQueue Queue counts and job history of a host
+	// (GET /api/v1/api/hosts/{id}/agent_queue)
+	IntegrationHostAgentQueue(w http.ResponseWriter, r *http.Request, id string, params IntegrationHostAgentQueueParams)
+	// IntegrationHostInfo Host identity, OS, agent version and groups
+	// (GET /api/v1/api/hosts/{id}/info)
+	IntegrationHostInfo(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationHostIntegrations Integration state of a host (Docker)
+	// (GET /api/v1/api/hosts/{id}/integrations)
+	IntegrationHostIntegrations(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationHostNetwork Host network configuration
+	// (GET /api/v1/api/hosts/{id}/network)
+	IntegrationHostNetwork(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationHostNotes Notes of a host
+	// (GET /api/v1/api/hosts/{id}/notes)
+	IntegrationHostNotes(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationHostPackageReports Report history of a host, newest first
+	// (GET /api/v1/api/hosts/{id}/package_reports)
+	IntegrationHostPackageReports(w http.ResponseWriter, r *http.Request, id string, params IntegrationHostPackageReportsParams)
+	// IntegrationHostPackages Packages installed on a host, security updates first
+	// (GET /api/v1/api/hosts/{id}/packages)
+	IntegrationHostPackages(w http.ResponseWriter, r *http.Request, id string, params IntegrationHostPackagesParams)
+	// IntegrationHostStats Package and repository counts of a host
+	// (GET /api/v1/api/hosts/{id}/stats)
+	IntegrationHostStats(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationHostSystem Host hardware, kernel and reboot state
+	// (GET /api/v1/api/hosts/{id}/system)
+	IntegrationHostSystem(w http.ResponseWriter, r *http.Request, id string)
+	// IntegrationListPackages The fleet's packages with host counts (scope package:get)
+	// (GET /api/v1/api/packages)
+	IntegrationListPackages(w http.ResponseWriter, r *http.Request, params IntegrationListPackagesParams)
+	// IntegrationPackageHosts Hosts that have a package, with their versions (scope package:get)
+	// (GET /api/v1/api/packages/{id}/hosts)
+	IntegrationPackageHosts(w http.ResponseWriter, r *http.Request, id string, params IntegrationPackageHostsParams)
 	// AuthAuditLog Security audit log, newest first
 	// (GET /api/v1/audit-log)
 	AuthAuditLog(w http.ResponseWriter, r *http.Request, params AuthAuditLogParams)
@@ -17755,6 +22024,12 @@ type ServerInterface interface {
 	// UpdateEnrollmentToken Change a token
 	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
 	UpdateEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID)
+	// GetHomepageHealth Check a GetHomepage key
+	// (GET /api/v1/gethomepage/health)
+	GetHomepageHealth(w http.ResponseWriter, r *http.Request)
+	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
+	// (GET /api/v1/gethomepage/stats)
+	GetHomepageStats(w http.ResponseWriter, r *http.Request)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(w http.ResponseWriter, r *http.Request)
@@ -17794,6 +22069,12 @@ type ServerInterface interface {
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+	// (GET /api/v1/integrations/host-groups)
+	ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request)
+	// ListIntegrationScopes The grantable scopes of API credentials
+	// (GET /api/v1/integrations/scopes)
+	ListIntegrationScopes(w http.ResponseWriter, r *http.Request)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(w http.ResponseWriter, r *http.Request)
@@ -17898,6 +22179,501 @@ func (siw *ServerInterfaceWrapper) GetAPIReference(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAPIReference(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationListHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationListHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationListHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationListHosts operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationListHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntegrationListHostsParams
+
+	// ------------- Optional query parameter "hostgroup" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "hostgroup", r.URL.Query(), &params.Hostgroup, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "hostgroup"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostgroup", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "include" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include", r.URL.Query(), &params.Include, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "include"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "include", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationListHosts(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationDeleteHost operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationDeleteHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationDeleteHost(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostAgentQueue operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostAgentQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntegrationHostAgentQueueParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostAgentQueue(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostInfo operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostInfo(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostInfo(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostIntegrations operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostIntegrations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostIntegrations(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostNetwork operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostNetwork(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostNetwork(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostNotes operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostNotes(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostNotes(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostPackageReports operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostPackageReports(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntegrationHostPackageReportsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostPackageReports(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostPackages operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntegrationHostPackagesParams
+
+	// ------------- Optional query parameter "updates_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updates_only", r.URL.Query(), &params.UpdatesOnly, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "updates_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "updates_only", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostPackages(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostStats operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostStats(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationHostSystem operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationHostSystem(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationHostSystem(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationListPackages operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationListPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntegrationListPackagesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "updates_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updates_only", r.URL.Query(), &params.UpdatesOnly, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "updates_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "updates_only", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "security_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "security_only", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "security_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "security_only", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationListPackages(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IntegrationPackageHosts operation middleware
+func (siw *ServerInterfaceWrapper) IntegrationPackageHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntegrationPackageHostsParams
+
+	// ------------- Optional query parameter "updates_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updates_only", r.URL.Query(), &params.UpdatesOnly, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "updates_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "updates_only", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntegrationPackageHosts(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -18834,6 +23610,34 @@ func (siw *ServerInterfaceWrapper) UpdateEnrollmentToken(w http.ResponseWriter, 
 	handler.ServeHTTP(w, r)
 }
 
+// GetHomepageHealth operation middleware
+func (siw *ServerInterfaceWrapper) GetHomepageHealth(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHomepageHealth(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHomepageStats operation middleware
+func (siw *ServerInterfaceWrapper) GetHomepageStats(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHomepageStats(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateHost operation middleware
 func (siw *ServerInterfaceWrapper) CreateHost(w http.ResponseWriter, r *http.Request) {
 
@@ -19191,6 +23995,34 @@ func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseW
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.HostRefreshIntegrationStatus(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIntegrationHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIntegrationHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIntegrationScopes operation middleware
+func (siw *ServerInterfaceWrapper) ListIntegrationScopes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIntegrationScopes(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -19752,6 +24584,24 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auto-enrollment/script", wrapper.GetEnrollmentScript)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auto-enrollment/enroll", wrapper.EnrollHost)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auto-enrollment/enroll/bulk", wrapper.EnrollHostsBulk)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts", wrapper.IntegrationListHosts)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/api/hosts/{id}", wrapper.IntegrationDeleteHost)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/stats", wrapper.IntegrationHostStats)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/info", wrapper.IntegrationHostInfo)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/network", wrapper.IntegrationHostNetwork)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/system", wrapper.IntegrationHostSystem)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/packages", wrapper.IntegrationHostPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/package_reports", wrapper.IntegrationHostPackageReports)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/agent_queue", wrapper.IntegrationHostAgentQueue)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/notes", wrapper.IntegrationHostNotes)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hosts/{id}/integrations", wrapper.IntegrationHostIntegrations)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/packages", wrapper.IntegrationListPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/packages/{id}/hosts", wrapper.IntegrationPackageHosts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api/hostgroups", wrapper.IntegrationListHostGroups)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/gethomepage/stats", wrapper.GetHomepageStats)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/gethomepage/health", wrapper.GetHomepageHealth)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/scopes", wrapper.ListIntegrationScopes)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/host-groups", wrapper.ListIntegrationHostGroups)
 
 	return m
 }
@@ -19779,6 +24629,18 @@ type EnrollmentQuotaExceededJSONResponse EnrollmentQuotaError
 type EnrollmentUnauthorizedJSONResponse Error
 
 type EnrollmentValidationJSONResponse EnrollmentValidationError
+
+type IntegrationBadRequestJSONResponse Error
+
+type IntegrationForbiddenJSONResponse IntegrationDenied
+
+type IntegrationHostNotFoundJSONResponse Error
+
+type IntegrationNotFoundJSONResponse Error
+
+type IntegrationServerErrorJSONResponse Error
+
+type IntegrationUnauthorizedJSONResponse Error
 
 type InventoryNotFoundJSONResponse Error
 
@@ -19991,6 +24853,1229 @@ func (response GetAPIReference200TexthtmlResponse) VisitGetAPIReferenceResponse(
 		defer closer.Close()
 	}
 	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type IntegrationListHostGroupsRequestObject struct {
+}
+
+type IntegrationListHostGroupsResponseObject interface {
+	VisitIntegrationListHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type IntegrationListHostGroups200JSONResponse IntegrationHostGroupList
+
+func (response IntegrationListHostGroups200JSONResponse) VisitIntegrationListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHostGroups401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationListHostGroups401JSONResponse) VisitIntegrationListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHostGroups403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationListHostGroups403JSONResponse) VisitIntegrationListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHostGroups500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationListHostGroups500JSONResponse) VisitIntegrationListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHostsRequestObject struct {
+	Params IntegrationListHostsParams
+}
+
+type IntegrationListHostsResponseObject interface {
+	VisitIntegrationListHostsResponse(w http.ResponseWriter) error
+}
+
+type IntegrationListHosts200JSONResponse IntegrationHostList
+
+func (response IntegrationListHosts200JSONResponse) VisitIntegrationListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHosts401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationListHosts401JSONResponse) VisitIntegrationListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHosts403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationListHosts403JSONResponse) VisitIntegrationListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListHosts500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationListHosts500JSONResponse) VisitIntegrationListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationDeleteHostRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationDeleteHostResponseObject interface {
+	VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error
+}
+
+type IntegrationDeleteHost200JSONResponse IntegrationHostDeleted
+
+func (response IntegrationDeleteHost200JSONResponse) VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationDeleteHost400JSONResponse struct {
+	IntegrationBadRequestJSONResponse
+}
+
+func (response IntegrationDeleteHost400JSONResponse) VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationDeleteHost401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationDeleteHost401JSONResponse) VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationDeleteHost403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationDeleteHost403JSONResponse) VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationDeleteHost404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationDeleteHost404JSONResponse) VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationDeleteHost500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationDeleteHost500JSONResponse) VisitIntegrationDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostAgentQueueRequestObject struct {
+	Id     string `json:"id"`
+	Params IntegrationHostAgentQueueParams
+}
+
+type IntegrationHostAgentQueueResponseObject interface {
+	VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostAgentQueue200JSONResponse IntegrationAgentQueue
+
+func (response IntegrationHostAgentQueue200JSONResponse) VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostAgentQueue400JSONResponse struct {
+	IntegrationBadRequestJSONResponse
+}
+
+func (response IntegrationHostAgentQueue400JSONResponse) VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostAgentQueue401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostAgentQueue401JSONResponse) VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostAgentQueue403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostAgentQueue403JSONResponse) VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostAgentQueue404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostAgentQueue404JSONResponse) VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostAgentQueue500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostAgentQueue500JSONResponse) VisitIntegrationHostAgentQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostInfoRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationHostInfoResponseObject interface {
+	VisitIntegrationHostInfoResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostInfo200JSONResponse IntegrationHostInfo
+
+func (response IntegrationHostInfo200JSONResponse) VisitIntegrationHostInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostInfo401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostInfo401JSONResponse) VisitIntegrationHostInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostInfo403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostInfo403JSONResponse) VisitIntegrationHostInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostInfo404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostInfo404JSONResponse) VisitIntegrationHostInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostInfo500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostInfo500JSONResponse) VisitIntegrationHostInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostIntegrationsRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationHostIntegrationsResponseObject interface {
+	VisitIntegrationHostIntegrationsResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostIntegrations200JSONResponse IntegrationHostIntegrations
+
+func (response IntegrationHostIntegrations200JSONResponse) VisitIntegrationHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostIntegrations401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostIntegrations401JSONResponse) VisitIntegrationHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostIntegrations403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostIntegrations403JSONResponse) VisitIntegrationHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostIntegrations404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostIntegrations404JSONResponse) VisitIntegrationHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostIntegrations500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostIntegrations500JSONResponse) VisitIntegrationHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNetworkRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationHostNetworkResponseObject interface {
+	VisitIntegrationHostNetworkResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostNetwork200JSONResponse IntegrationHostNetwork
+
+func (response IntegrationHostNetwork200JSONResponse) VisitIntegrationHostNetworkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNetwork401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostNetwork401JSONResponse) VisitIntegrationHostNetworkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNetwork403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostNetwork403JSONResponse) VisitIntegrationHostNetworkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNetwork404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostNetwork404JSONResponse) VisitIntegrationHostNetworkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNetwork500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostNetwork500JSONResponse) VisitIntegrationHostNetworkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNotesRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationHostNotesResponseObject interface {
+	VisitIntegrationHostNotesResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostNotes200JSONResponse IntegrationHostNotes
+
+func (response IntegrationHostNotes200JSONResponse) VisitIntegrationHostNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNotes401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostNotes401JSONResponse) VisitIntegrationHostNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNotes403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostNotes403JSONResponse) VisitIntegrationHostNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNotes404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostNotes404JSONResponse) VisitIntegrationHostNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostNotes500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostNotes500JSONResponse) VisitIntegrationHostNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackageReportsRequestObject struct {
+	Id     string `json:"id"`
+	Params IntegrationHostPackageReportsParams
+}
+
+type IntegrationHostPackageReportsResponseObject interface {
+	VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostPackageReports200JSONResponse IntegrationPackageReports
+
+func (response IntegrationHostPackageReports200JSONResponse) VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackageReports400JSONResponse struct {
+	IntegrationBadRequestJSONResponse
+}
+
+func (response IntegrationHostPackageReports400JSONResponse) VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackageReports401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostPackageReports401JSONResponse) VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackageReports403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostPackageReports403JSONResponse) VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackageReports404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostPackageReports404JSONResponse) VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackageReports500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostPackageReports500JSONResponse) VisitIntegrationHostPackageReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackagesRequestObject struct {
+	Id     string `json:"id"`
+	Params IntegrationHostPackagesParams
+}
+
+type IntegrationHostPackagesResponseObject interface {
+	VisitIntegrationHostPackagesResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostPackages200JSONResponse IntegrationHostPackages
+
+func (response IntegrationHostPackages200JSONResponse) VisitIntegrationHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackages401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostPackages401JSONResponse) VisitIntegrationHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackages403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostPackages403JSONResponse) VisitIntegrationHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackages404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostPackages404JSONResponse) VisitIntegrationHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostPackages500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostPackages500JSONResponse) VisitIntegrationHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostStatsRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationHostStatsResponseObject interface {
+	VisitIntegrationHostStatsResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostStats200JSONResponse IntegrationHostStats
+
+func (response IntegrationHostStats200JSONResponse) VisitIntegrationHostStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostStats401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostStats401JSONResponse) VisitIntegrationHostStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostStats403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostStats403JSONResponse) VisitIntegrationHostStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostStats404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostStats404JSONResponse) VisitIntegrationHostStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostStats500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostStats500JSONResponse) VisitIntegrationHostStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostSystemRequestObject struct {
+	Id string `json:"id"`
+}
+
+type IntegrationHostSystemResponseObject interface {
+	VisitIntegrationHostSystemResponse(w http.ResponseWriter) error
+}
+
+type IntegrationHostSystem200JSONResponse IntegrationHostSystem
+
+func (response IntegrationHostSystem200JSONResponse) VisitIntegrationHostSystemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostSystem401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationHostSystem401JSONResponse) VisitIntegrationHostSystemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostSystem403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationHostSystem403JSONResponse) VisitIntegrationHostSystemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostSystem404JSONResponse struct {
+	IntegrationHostNotFoundJSONResponse
+}
+
+func (response IntegrationHostSystem404JSONResponse) VisitIntegrationHostSystemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationHostSystem500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationHostSystem500JSONResponse) VisitIntegrationHostSystemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListPackagesRequestObject struct {
+	Params IntegrationListPackagesParams
+}
+
+type IntegrationListPackagesResponseObject interface {
+	VisitIntegrationListPackagesResponse(w http.ResponseWriter) error
+}
+
+type IntegrationListPackages200JSONResponse IntegrationPackageList
+
+func (response IntegrationListPackages200JSONResponse) VisitIntegrationListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListPackages400JSONResponse struct {
+	IntegrationBadRequestJSONResponse
+}
+
+func (response IntegrationListPackages400JSONResponse) VisitIntegrationListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListPackages401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationListPackages401JSONResponse) VisitIntegrationListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListPackages403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationListPackages403JSONResponse) VisitIntegrationListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationListPackages500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationListPackages500JSONResponse) VisitIntegrationListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationPackageHostsRequestObject struct {
+	Id     string `json:"id"`
+	Params IntegrationPackageHostsParams
+}
+
+type IntegrationPackageHostsResponseObject interface {
+	VisitIntegrationPackageHostsResponse(w http.ResponseWriter) error
+}
+
+type IntegrationPackageHosts200JSONResponse IntegrationPackageHosts
+
+func (response IntegrationPackageHosts200JSONResponse) VisitIntegrationPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationPackageHosts401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response IntegrationPackageHosts401JSONResponse) VisitIntegrationPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationPackageHosts403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response IntegrationPackageHosts403JSONResponse) VisitIntegrationPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationPackageHosts404JSONResponse struct {
+	IntegrationNotFoundJSONResponse
+}
+
+func (response IntegrationPackageHosts404JSONResponse) VisitIntegrationPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntegrationPackageHosts500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response IntegrationPackageHosts500JSONResponse) VisitIntegrationPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -22364,6 +28449,128 @@ func (response UpdateEnrollmentToken404JSONResponse) VisitUpdateEnrollmentTokenR
 	return err
 }
 
+type GetHomepageHealthRequestObject struct {
+}
+
+type GetHomepageHealthResponseObject interface {
+	VisitGetHomepageHealthResponse(w http.ResponseWriter) error
+}
+
+type GetHomepageHealth200JSONResponse GetHomepageHealth
+
+func (response GetHomepageHealth200JSONResponse) VisitGetHomepageHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHomepageHealth401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response GetHomepageHealth401JSONResponse) VisitGetHomepageHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHomepageHealth403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response GetHomepageHealth403JSONResponse) VisitGetHomepageHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHomepageStatsRequestObject struct {
+}
+
+type GetHomepageStatsResponseObject interface {
+	VisitGetHomepageStatsResponse(w http.ResponseWriter) error
+}
+
+type GetHomepageStats200JSONResponse GetHomepageStats
+
+func (response GetHomepageStats200JSONResponse) VisitGetHomepageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHomepageStats401JSONResponse struct {
+	IntegrationUnauthorizedJSONResponse
+}
+
+func (response GetHomepageStats401JSONResponse) VisitGetHomepageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHomepageStats403JSONResponse struct {
+	IntegrationForbiddenJSONResponse
+}
+
+func (response GetHomepageStats403JSONResponse) VisitGetHomepageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHomepageStats500JSONResponse struct {
+	IntegrationServerErrorJSONResponse
+}
+
+func (response GetHomepageStats500JSONResponse) VisitGetHomepageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateHostRequestObject struct {
 	Body *CreateHostJSONRequestBody
 }
@@ -23292,6 +29499,104 @@ func (response HostRefreshIntegrationStatus404JSONResponse) VisitHostRefreshInte
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationHostGroupsRequestObject struct {
+}
+
+type ListIntegrationHostGroupsResponseObject interface {
+	VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListIntegrationHostGroups200JSONResponse IntegrationHostGroupList
+
+func (response ListIntegrationHostGroups200JSONResponse) VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationHostGroups401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListIntegrationHostGroups401JSONResponse) VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationHostGroups403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListIntegrationHostGroups403JSONResponse) VisitListIntegrationHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationScopesRequestObject struct {
+}
+
+type ListIntegrationScopesResponseObject interface {
+	VisitListIntegrationScopesResponse(w http.ResponseWriter) error
+}
+
+type ListIntegrationScopes200JSONResponse []IntegrationScopeResource
+
+func (response ListIntegrationScopes200JSONResponse) VisitListIntegrationScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationScopes401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListIntegrationScopes401JSONResponse) VisitListIntegrationScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIntegrationScopes403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListIntegrationScopes403JSONResponse) VisitListIntegrationScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24379,6 +30684,48 @@ type StrictServerInterface interface {
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(ctx context.Context, request GetAPIReferenceRequestObject) (GetAPIReferenceResponseObject, error)
+	// IntegrationListHostGroups Host groups with host counts (scope host_group:get)
+	// (GET /api/v1/api/hostgroups)
+	IntegrationListHostGroups(ctx context.Context, request IntegrationListHostGroupsRequestObject) (IntegrationListHostGroupsResponseObject, error)
+	// IntegrationListHosts List hosts with IP, groups and optional stats
+	// (GET /api/v1/api/hosts)
+	IntegrationListHosts(ctx context.Context, request IntegrationListHostsRequestObject) (IntegrationListHostsResponseObject, error)
+	// IntegrationDeleteHost Delete a host and all related data
+	// (DELETE /api/v1/api/hosts/{id})
+	IntegrationDeleteHost(ctx context.Context, request IntegrationDeleteHostRequestObject) (IntegrationDeleteHostResponseObject, error)
+	// IntegrationHostAgentQueue Queue counts and job history of a host
+	// (GET /api/v1/api/hosts/{id}/agent_queue)
+	IntegrationHostAgentQueue(ctx context.Context, request IntegrationHostAgentQueueRequestObject) (IntegrationHostAgentQueueResponseObject, error)
+	// IntegrationHostInfo Host identity, OS, agent version and groups
+	// (GET /api/v1/api/hosts/{id}/info)
+	IntegrationHostInfo(ctx context.Context, request IntegrationHostInfoRequestObject) (IntegrationHostInfoResponseObject, error)
+	// IntegrationHostIntegrations Integration state of a host (Docker)
+	// (GET /api/v1/api/hosts/{id}/integrations)
+	IntegrationHostIntegrations(ctx context.Context, request IntegrationHostIntegrationsRequestObject) (IntegrationHostIntegrationsResponseObject, error)
+	// IntegrationHostNetwork Host network configuration
+	// (GET /api/v1/api/hosts/{id}/network)
+	IntegrationHostNetwork(ctx context.Context, request IntegrationHostNetworkRequestObject) (IntegrationHostNetworkResponseObject, error)
+	// IntegrationHostNotes Notes of a host
+	// (GET /api/v1/api/hosts/{id}/notes)
+	IntegrationHostNotes(ctx context.Context, request IntegrationHostNotesRequestObject) (IntegrationHostNotesResponseObject, error)
+	// IntegrationHostPackageReports Report history of a host, newest first
+	// (GET /api/v1/api/hosts/{id}/package_reports)
+	IntegrationHostPackageReports(ctx context.Context, request IntegrationHostPackageReportsRequestObject) (IntegrationHostPackageReportsResponseObject, error)
+	// IntegrationHostPackages Packages installed on a host, security updates first
+	// (GET /api/v1/api/hosts/{id}/packages)
+	IntegrationHostPackages(ctx context.Context, request IntegrationHostPackagesRequestObject) (IntegrationHostPackagesResponseObject, error)
+	// IntegrationHostStats Package and repository counts of a host
+	// (GET /api/v1/api/hosts/{id}/stats)
+	IntegrationHostStats(ctx context.Context, request IntegrationHostStatsRequestObject) (IntegrationHostStatsResponseObject, error)
+	// IntegrationHostSystem Host hardware, kernel and reboot state
+	// (GET /api/v1/api/hosts/{id}/system)
+	IntegrationHostSystem(ctx context.Context, request IntegrationHostSystemRequestObject) (IntegrationHostSystemResponseObject, error)
+	// IntegrationListPackages The fleet's packages with host counts (scope package:get)
+	// (GET /api/v1/api/packages)
+	IntegrationListPackages(ctx context.Context, request IntegrationListPackagesRequestObject) (IntegrationListPackagesResponseObject, error)
+	// IntegrationPackageHosts Hosts that have a package, with their versions (scope package:get)
+	// (GET /api/v1/api/packages/{id}/hosts)
+	IntegrationPackageHosts(ctx context.Context, request IntegrationPackageHostsRequestObject) (IntegrationPackageHostsResponseObject, error)
 	// AuthAuditLog Security audit log, newest first
 	// (GET /api/v1/audit-log)
 	AuthAuditLog(ctx context.Context, request AuthAuditLogRequestObject) (AuthAuditLogResponseObject, error)
@@ -24490,6 +30837,12 @@ type StrictServerInterface interface {
 	// UpdateEnrollmentToken Change a token
 	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
 	UpdateEnrollmentToken(ctx context.Context, request UpdateEnrollmentTokenRequestObject) (UpdateEnrollmentTokenResponseObject, error)
+	// GetHomepageHealth Check a GetHomepage key
+	// (GET /api/v1/gethomepage/health)
+	GetHomepageHealth(ctx context.Context, request GetHomepageHealthRequestObject) (GetHomepageHealthResponseObject, error)
+	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
+	// (GET /api/v1/gethomepage/stats)
+	GetHomepageStats(ctx context.Context, request GetHomepageStatsRequestObject) (GetHomepageStatsResponseObject, error)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(ctx context.Context, request CreateHostRequestObject) (CreateHostResponseObject, error)
@@ -24529,6 +30882,12 @@ type StrictServerInterface interface {
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(ctx context.Context, request HostRefreshIntegrationStatusRequestObject) (HostRefreshIntegrationStatusResponseObject, error)
+	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
+	// (GET /api/v1/integrations/host-groups)
+	ListIntegrationHostGroups(ctx context.Context, request ListIntegrationHostGroupsRequestObject) (ListIntegrationHostGroupsResponseObject, error)
+	// ListIntegrationScopes The grantable scopes of API credentials
+	// (GET /api/v1/integrations/scopes)
+	ListIntegrationScopes(ctx context.Context, request ListIntegrationScopesRequestObject) (ListIntegrationScopesResponseObject, error)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(ctx context.Context, request GetOpenAPIDocumentRequestObject) (GetOpenAPIDocumentResponseObject, error)
@@ -24702,6 +31061,372 @@ func (sh *strictHandler) GetAPIReference(w http.ResponseWriter, r *http.Request)
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetAPIReferenceResponseObject); ok {
 		if err := validResponse.VisitGetAPIReferenceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationListHostGroups operation middleware
+func (sh *strictHandler) IntegrationListHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request IntegrationListHostGroupsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationListHostGroups(ctx, request.(IntegrationListHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationListHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationListHostGroupsResponseObject); ok {
+		if err := validResponse.VisitIntegrationListHostGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationListHosts operation middleware
+func (sh *strictHandler) IntegrationListHosts(w http.ResponseWriter, r *http.Request, params IntegrationListHostsParams) {
+	var request IntegrationListHostsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationListHosts(ctx, request.(IntegrationListHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationListHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationListHostsResponseObject); ok {
+		if err := validResponse.VisitIntegrationListHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationDeleteHost operation middleware
+func (sh *strictHandler) IntegrationDeleteHost(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationDeleteHostRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationDeleteHost(ctx, request.(IntegrationDeleteHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationDeleteHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationDeleteHostResponseObject); ok {
+		if err := validResponse.VisitIntegrationDeleteHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostAgentQueue operation middleware
+func (sh *strictHandler) IntegrationHostAgentQueue(w http.ResponseWriter, r *http.Request, id string, params IntegrationHostAgentQueueParams) {
+	var request IntegrationHostAgentQueueRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostAgentQueue(ctx, request.(IntegrationHostAgentQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostAgentQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostAgentQueueResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostAgentQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostInfo operation middleware
+func (sh *strictHandler) IntegrationHostInfo(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationHostInfoRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostInfo(ctx, request.(IntegrationHostInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostInfo")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostInfoResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostInfoResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostIntegrations operation middleware
+func (sh *strictHandler) IntegrationHostIntegrations(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationHostIntegrationsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostIntegrations(ctx, request.(IntegrationHostIntegrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostIntegrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostIntegrationsResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostIntegrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostNetwork operation middleware
+func (sh *strictHandler) IntegrationHostNetwork(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationHostNetworkRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostNetwork(ctx, request.(IntegrationHostNetworkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostNetwork")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostNetworkResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostNetworkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostNotes operation middleware
+func (sh *strictHandler) IntegrationHostNotes(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationHostNotesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostNotes(ctx, request.(IntegrationHostNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostNotes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostNotesResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostNotesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostPackageReports operation middleware
+func (sh *strictHandler) IntegrationHostPackageReports(w http.ResponseWriter, r *http.Request, id string, params IntegrationHostPackageReportsParams) {
+	var request IntegrationHostPackageReportsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostPackageReports(ctx, request.(IntegrationHostPackageReportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostPackageReports")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostPackageReportsResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostPackageReportsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostPackages operation middleware
+func (sh *strictHandler) IntegrationHostPackages(w http.ResponseWriter, r *http.Request, id string, params IntegrationHostPackagesParams) {
+	var request IntegrationHostPackagesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostPackages(ctx, request.(IntegrationHostPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostPackagesResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostStats operation middleware
+func (sh *strictHandler) IntegrationHostStats(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationHostStatsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostStats(ctx, request.(IntegrationHostStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostStatsResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationHostSystem operation middleware
+func (sh *strictHandler) IntegrationHostSystem(w http.ResponseWriter, r *http.Request, id string) {
+	var request IntegrationHostSystemRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationHostSystem(ctx, request.(IntegrationHostSystemRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationHostSystem")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationHostSystemResponseObject); ok {
+		if err := validResponse.VisitIntegrationHostSystemResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationListPackages operation middleware
+func (sh *strictHandler) IntegrationListPackages(w http.ResponseWriter, r *http.Request, params IntegrationListPackagesParams) {
+	var request IntegrationListPackagesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationListPackages(ctx, request.(IntegrationListPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationListPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationListPackagesResponseObject); ok {
+		if err := validResponse.VisitIntegrationListPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IntegrationPackageHosts operation middleware
+func (sh *strictHandler) IntegrationPackageHosts(w http.ResponseWriter, r *http.Request, id string, params IntegrationPackageHostsParams) {
+	var request IntegrationPackageHostsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntegrationPackageHosts(ctx, request.(IntegrationPackageHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntegrationPackageHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntegrationPackageHostsResponseObject); ok {
+		if err := validResponse.VisitIntegrationPackageHostsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -25737,6 +32462,54 @@ func (sh *strictHandler) UpdateEnrollmentToken(w http.ResponseWriter, r *http.Re
 	}
 }
 
+// GetHomepageHealth operation middleware
+func (sh *strictHandler) GetHomepageHealth(w http.ResponseWriter, r *http.Request) {
+	var request GetHomepageHealthRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHomepageHealth(ctx, request.(GetHomepageHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHomepageHealth")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHomepageHealthResponseObject); ok {
+		if err := validResponse.VisitGetHomepageHealthResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHomepageStats operation middleware
+func (sh *strictHandler) GetHomepageStats(w http.ResponseWriter, r *http.Request) {
+	var request GetHomepageStatsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHomepageStats(ctx, request.(GetHomepageStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHomepageStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHomepageStatsResponseObject); ok {
+		if err := validResponse.VisitGetHomepageStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateHost operation middleware
 func (sh *strictHandler) CreateHost(w http.ResponseWriter, r *http.Request) {
 	var request CreateHostRequestObject
@@ -26083,6 +32856,54 @@ func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(HostRefreshIntegrationStatusResponseObject); ok {
 		if err := validResponse.VisitHostRefreshIntegrationStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListIntegrationHostGroups operation middleware
+func (sh *strictHandler) ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request ListIntegrationHostGroupsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIntegrationHostGroups(ctx, request.(ListIntegrationHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIntegrationHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIntegrationHostGroupsResponseObject); ok {
+		if err := validResponse.VisitListIntegrationHostGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListIntegrationScopes operation middleware
+func (sh *strictHandler) ListIntegrationScopes(w http.ResponseWriter, r *http.Request) {
+	var request ListIntegrationScopesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIntegrationScopes(ctx, request.(ListIntegrationScopesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIntegrationScopes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIntegrationScopesResponseObject); ok {
+		if err := validResponse.VisitListIntegrationScopesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/patchmon-go/patchmon/pkg/enrollment"
 	"github.com/patchmon-go/patchmon/pkg/httpx"
+	"github.com/patchmon-go/patchmon/pkg/integrationapi"
 	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
@@ -14,6 +15,8 @@ import (
 //	public          anyone (health, login, the agent installer script)
 //	agent           an enrolled host, by its X-API-ID / X-API-KEY headers
 //	enrollment      an auto-enrollment token, by its X-Auto-Enrollment-Key / -Secret headers
+//	api             an api token by HTTP Basic, holding the operation's x-scope (resource:action)
+//	gethomepage     a gethomepage token by HTTP Basic
 //	authenticated   any signed-in user
 //	can_…           a signed-in user whose role grants that permission
 //
@@ -32,6 +35,17 @@ func (s *Server) authorizer(info httpx.RouteInfo, next http.Handler) (http.Handl
 		return s.inventory.RequireAgent(next), nil
 	case "enrollment":
 		return s.enrollment.RequireToken(enrollment.EnrollmentCredentials, next), nil
+	case "api":
+		// Basic credentials of an api token, then the operation's x-scope (checked last,
+		// as documented).
+		need, err := integrationapi.RouteScope(info)
+		if err != nil {
+			return nil, err
+		}
+		return s.enrollment.RequireToken(enrollment.BasicCredentialsFor(enrollment.TypeAPI),
+			integrationapi.RequireScope(need, next)), nil
+	case "gethomepage":
+		return s.enrollment.RequireToken(enrollment.BasicCredentialsFor(enrollment.TypeGetHomepage), next), nil
 	case "authenticated":
 		return s.requireUser("", next), nil
 	}

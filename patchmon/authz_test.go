@@ -77,6 +77,7 @@ func TestEveryOperationDeclaresAPermission(t *testing.T) {
 	t.Parallel()
 	for _, o := range specOperations(t) {
 		ok := o.permission == "public" || o.permission == "agent" || o.permission == "enrollment" ||
+			o.permission == "api" || o.permission == "gethomepage" ||
 			o.permission == "authenticated" || users.IsPermission(o.permission)
 		assert.True(t, ok, "%s %s (%s): x-permission %q is missing or unknown", o.method, o.path, o.id, o.permission)
 	}
@@ -142,12 +143,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		switch {
 		case o.permission == "public":
 			continue
-		case o.permission == "agent" || o.permission == "enrollment":
+		case o.permission == "agent" || o.permission == "enrollment" || o.permission == "api" || o.permission == "gethomepage":
 			anon := callAs(t, o.method, url, "")
 			assert.Equal(t, http.StatusUnauthorized, anon.status, "%s anonymously", name)
 			for _, role := range users.BuiltinRoles {
 				got := callAs(t, o.method, url, ensure(role).Header())
-				assert.Equal(t, http.StatusUnauthorized, got.status, "%s as %s: users are not agents or enrollment tokens", name, role)
+				assert.Equal(t, http.StatusUnauthorized, got.status, "%s as %s: users are not agents or tokens", name, role)
 			}
 		case o.permission == "authenticated" || users.IsPermission(o.permission):
 			anon := callAs(t, o.method, url, "")

@@ -34,9 +34,11 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
 	"github.com/patchmon-go/patchmon/pkg/enrollment"
 	"github.com/patchmon-go/patchmon/pkg/httpx"
+	"github.com/patchmon-go/patchmon/pkg/integrationapi"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
+	"github.com/patchmon-go/patchmon/pkg/scopes"
 	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
 )
@@ -65,6 +67,8 @@ type Server struct {
 	inventory *inventory.API
 	// enrollment serves auto-enrollment tokens and enrollment; bound at Start.
 	enrollment *enrollment.EnrollAPI
+	// integrations serves the scoped Integration API and GetHomepage; bound at Start.
+	integrations *integrationapi.API
 	// realtime serves the agent WebSocket, agent commands and the dashboard stream; it
 	// is bound to the hub at Start.
 	realtime *agenthub.Endpoints
@@ -111,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), realtime: agenthub.NewEndpoints()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -234,6 +238,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startEnrollment(); err != nil {
+		return err
+	}
+	if err := s.startIntegrations(); err != nil {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
@@ -442,11 +449,31 @@ func (s *Server) startEnrollment() error {
 		Secret:    secret[:],
 		Audit:     audit,
 		Logger:    s.log.With("component", "enrollment"),
+		// api tokens may only be granted the scopes the Integration API knows.
+		ValidateScopes: func(sc enrollment.Scopes) error { return scopes.Validate(sc) },
 	})
 	if err != nil {
 		return err
 	}
 	s.enrollment.Bind(svc)
+	return nil
+}
+
+// startIntegrations binds the scoped Integration API and the GetHomepage endpoints.
+func (s *Server) startIntegrations() error {
+	var audit func(context.Context, users.AuditEntry)
+	if us := s.authn.users.Load(); us != nil {
+		audit = us.Audit
+	}
+	svc, err := integrationapi.New(integrationapi.Config{
+		DB:     s.db,
+		Audit:  audit,
+		Logger: s.log.With("component", "integrationapi"),
+	})
+	if err != nil {
+		return err
+	}
+	s.integrations.Bind(svc)
 	return nil
 }
 
@@ -508,6 +535,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	s.enrollment.Bind(nil)
+	s.integrations.Bind(nil)
 	s.inventory.Bind(nil)
 	s.inventorySvc = nil
 	if s.checkinPool != nil {
@@ -586,7 +614,7 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment}
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

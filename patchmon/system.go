@@ -15,6 +15,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/enrollment"
+	"github.com/patchmon-go/patchmon/pkg/integrationapi"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/users"
 )
@@ -29,7 +30,11 @@ type api struct {
 	*users.AdminAPI
 	*agenthub.Endpoints
 	*enrollment.EnrollAPI
+	*integrationHandlers
 }
+
+// integrationHandlers names integrationapi.API for embedding next to inventory.API.
+type integrationHandlers = integrationapi.API
 
 var _ openapi.StrictServerInterface = (*api)(nil)
 

@@ -22,6 +22,7 @@ const Users = lazy(() => import('./pages/admin/Users'));
 const Roles = lazy(() => import('./pages/admin/Roles'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 const Settings = lazy(() => import('./pages/admin/Settings'));
+const Integrations = lazy(() => import('./pages/admin/Integrations'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -67,6 +68,14 @@ export function AppRoutes() {
             }
           />
           <Route path="profile/*" element={<Profile />} />
+          <Route
+            path="settings/integrations"
+            element={
+              <RequirePermission permission="can_manage_settings">
+                <Integrations />
+              </RequirePermission>
+            }
+          />
           {sections
             .filter((s) => s.path !== '/')
             .map((s) => (

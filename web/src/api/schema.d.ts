@@ -1224,6 +1224,368 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List hosts with IP, groups and optional stats
+         * @description `hostgroup` filters by group names and/or UUIDs, comma-separated, with OR logic (a
+         *     host in any listed group); names match exactly (case-sensitive). `include=stats`
+         *     adds os_type, os_version, last_update, status, needs_reboot, updates_count,
+         *     security_updates_count and total_packages to each host. `filtered_by_groups` is
+         *     present only when a filter was given.
+         */
+        get: operations["integrationListHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The host UUID (checked by the handler so the message is the documented one). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a host and all related data
+         * @description Permanently removes the host with its packages, repository links, report history, integration state and group memberships.
+         */
+        delete: operations["integrationDeleteHost"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Package and repository counts of a host */
+        get: operations["integrationHostStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Host identity, OS, agent version and groups */
+        get: operations["integrationHostInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Host network configuration */
+        get: operations["integrationHostNetwork"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/system": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Host hardware, kernel and reboot state */
+        get: operations["integrationHostSystem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Packages installed on a host, security updates first
+         * @description Sorted by security updates first, then packages with an update, then by name. `updates_only=true` returns only packages with an update.
+         */
+        get: operations["integrationHostPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/package_reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Report history of a host, newest first */
+        get: operations["integrationHostPackageReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/agent_queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Queue counts and job history of a host
+         * @description Jobs of the server's job queue whose arguments name the host (`host_id`), newest
+         *     first. `queue_status` counts the host's waiting, active, delayed (scheduled or
+         *     retrying) and failed jobs.
+         */
+        get: operations["integrationHostAgentQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Notes of a host */
+        get: operations["integrationHostNotes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hosts/{id}/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Integration state of a host (Docker) */
+        get: operations["integrationHostIntegrations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet's packages with host counts (scope package:get)
+         * @description Packages installed on at least one host, by name. `search` matches part of the name
+         *     (case-insensitive); `updates_only=true` keeps packages with an update on some host,
+         *     `security_only=true` those with a security update on some host.
+         */
+        get: operations["integrationListPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/packages/{id}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Hosts that have a package, with their versions (scope package:get) */
+        get: operations["integrationPackageHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api/hostgroups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host groups with host counts (scope host_group:get) */
+        get: operations["integrationListHostGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gethomepage/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fleet statistics for a GetHomepage customapi widget
+         * @description Authenticated with HTTP Basic credentials of a `gethomepage` token. Host counts are
+         *     of active hosts; security_updates and total_outdated_packages sum the per-host
+         *     counts; total_repos counts active repositories; recent_updates_24h counts
+         *     successful reports of the last 24 hours. top_os_N_name is null and top_os_N_count 0
+         *     when the fleet has fewer than N operating systems.
+         */
+        get: operations["getHomepageStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gethomepage/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check a GetHomepage key */
+        get: operations["getHomepageHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/scopes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The grantable scopes of API credentials
+         * @description Every resource with its actions, in display order, for the scope picker of the token editor.
+         */
+        get: operations["listIntegrationScopes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/host-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host groups for the default-group picker of the token editor */
+        get: operations["listIntegrationHostGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2002,6 +2364,304 @@ export interface components {
             message: string;
             code?: string;
         };
+        IntegrationDenied: {
+            /** @example Access denied */
+            error: string;
+            /** @example This API key does not have permission to delete host */
+            message?: string;
+            code?: string;
+        };
+        IntegrationScopeResource: {
+            /** @example host */
+            name: string;
+            description: string;
+            actions: {
+                /** @example get */
+                name: string;
+                description: string;
+            }[];
+        };
+        IntegrationGroupRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /** @description The stats fields are present only with `include=stats`. */
+        IntegrationHost: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+            hostname: string | null;
+            ip: string | null;
+            host_groups: components["schemas"]["IntegrationGroupRef"][];
+            os_type?: string | null;
+            os_version?: string | null;
+            /** Format: date-time */
+            last_update?: string | null;
+            /** @enum {string} */
+            status?: "pending" | "active" | "offline";
+            needs_reboot?: boolean;
+            updates_count?: number;
+            security_updates_count?: number;
+            total_packages?: number;
+        };
+        IntegrationHostList: {
+            hosts: components["schemas"]["IntegrationHost"][];
+            total: number;
+            filtered_by_groups?: string[];
+        };
+        IntegrationHostStats: {
+            /** Format: uuid */
+            host_id: string;
+            total_installed_packages: number;
+            outdated_packages: number;
+            security_updates: number;
+            total_repos: number;
+        };
+        IntegrationHostInfo: {
+            /** Format: uuid */
+            id: string;
+            machine_id: string | null;
+            friendly_name: string;
+            hostname: string | null;
+            ip: string | null;
+            os_type: string | null;
+            os_version: string | null;
+            agent_version: string | null;
+            host_groups: components["schemas"]["IntegrationGroupRef"][];
+        };
+        IntegrationHostNetwork: {
+            /** Format: uuid */
+            id: string;
+            ip: string | null;
+            gateway_ip: string | null;
+            dns_servers: string[];
+            network_interfaces: {
+                name: string;
+                /** @description The interface's first IPv4 address, else its first address. */
+                ip: string | null;
+                mac: string | null;
+                type?: string;
+                status?: string;
+                addresses?: {
+                    address: string;
+                    family: string;
+                    netmask?: string;
+                    gateway?: string;
+                }[];
+            }[];
+        };
+        IntegrationHostSystem: {
+            /** Format: uuid */
+            id: string;
+            architecture: string | null;
+            kernel_version: string | null;
+            installed_kernel_version: string | null;
+            selinux_status: string | null;
+            system_uptime: string | null;
+            cpu_model: string | null;
+            cpu_cores: number | null;
+            /** @example 8192 MB */
+            ram_installed: string | null;
+            /** @example 2048 MB */
+            swap_size: string | null;
+            load_average: {
+                "1min": number;
+                "5min": number;
+                "15min": number;
+            } | null;
+            disk_details: {
+                filesystem: string;
+                size: string;
+                used: string | null;
+                available: string | null;
+                use_percent: string | null;
+                mounted_on: string;
+            }[];
+            needs_reboot: boolean;
+            reboot_reason: string | null;
+        };
+        IntegrationHostRef: {
+            /** Format: uuid */
+            id: string;
+            hostname: string | null;
+            friendly_name: string;
+        };
+        IntegrationHostPackage: {
+            /** @description Host-package record identifier (stable for the host and package). */
+            id: string;
+            /** Format: uuid */
+            package_id?: string;
+            name: string;
+            description: string;
+            category: string;
+            current_version: string;
+            available_version: string | null;
+            needs_update: boolean;
+            is_security_update: boolean;
+            source_repository?: string;
+            /** Format: date-time */
+            last_checked: string;
+        };
+        IntegrationHostPackages: {
+            host: components["schemas"]["IntegrationHostRef"];
+            packages: components["schemas"]["IntegrationHostPackage"][];
+            total: number;
+        };
+        IntegrationPackageReports: {
+            /** Format: uuid */
+            host_id: string;
+            reports: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                status: "success" | "error";
+                /** Format: date-time */
+                date: string;
+                /** @enum {string} */
+                report_type?: "full" | "partial" | "ping";
+                total_packages: number;
+                outdated_packages: number;
+                security_updates: number;
+                payload_kb: number;
+                execution_time_seconds: number | null;
+                error_message: string | null;
+            }[];
+            total: number;
+        };
+        IntegrationAgentQueue: {
+            /** Format: uuid */
+            host_id: string;
+            queue_status: {
+                waiting: number;
+                active: number;
+                delayed: number;
+                failed: number;
+            };
+            job_history: {
+                id: string;
+                job_id: string;
+                job_name: string;
+                /** @enum {string} */
+                status: "waiting" | "active" | "delayed" | "completed" | "failed" | "cancelled";
+                attempt: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                completed_at: string | null;
+                error_message: string | null;
+                /** @description What the job recorded as its output, if anything. */
+                output: unknown;
+            }[];
+            total_jobs: number;
+        };
+        IntegrationHostNotes: {
+            /** Format: uuid */
+            host_id: string;
+            notes: string;
+        };
+        IntegrationHostIntegrations: {
+            /** Format: uuid */
+            host_id: string;
+            integrations: {
+                docker: {
+                    enabled: boolean;
+                    containers_count?: number;
+                    volumes_count?: number;
+                    networks_count?: number;
+                    /** @description The setup state the agent last reported: ready, installing, removing or error. */
+                    status?: string | null;
+                    description: string;
+                };
+            };
+        };
+        IntegrationHostDeleted: {
+            /** @example Host deleted successfully */
+            message: string;
+            deleted: components["schemas"]["IntegrationHostRef"];
+        };
+        IntegrationPackage: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            category: string;
+            latest_version: string;
+            hosts_count: number;
+            outdated_hosts_count: number;
+            security_hosts_count: number;
+        };
+        IntegrationPackageList: {
+            packages: components["schemas"]["IntegrationPackage"][];
+            /** @description Packages matching the filters (all pages). */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        IntegrationPackageHosts: {
+            package: components["schemas"]["IntegrationPackage"];
+            hosts: {
+                /** Format: uuid */
+                id: string;
+                friendly_name: string;
+                hostname: string | null;
+                ip: string | null;
+                current_version: string;
+                available_version: string | null;
+                needs_update: boolean;
+                is_security_update: boolean;
+                /** Format: date-time */
+                last_checked: string;
+            }[];
+            total: number;
+        };
+        IntegrationHostGroupList: {
+            host_groups: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                description: string;
+                color: string;
+                hosts_count: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            total: number;
+        };
+        GetHomepageOS: {
+            /** @example Ubuntu */
+            name: string;
+            count: number;
+        };
+        GetHomepageStats: {
+            total_hosts: number;
+            total_outdated_packages: number;
+            total_repos: number;
+            hosts_needing_updates: number;
+            up_to_date_hosts: number;
+            security_updates: number;
+            hosts_with_security_updates: number;
+            recent_updates_24h: number;
+            os_distribution: components["schemas"]["GetHomepageOS"][];
+            top_os_1_name: string | null;
+            top_os_1_count: number;
+            top_os_2_name: string | null;
+            top_os_2_count: number;
+            top_os_3_name: string | null;
+            top_os_3_count: number;
+            /** Format: date-time */
+            last_updated: string;
+        };
+        GetHomepageHealth: {
+            /** @example ok */
+            status: string;
+            /** Format: date-time */
+            timestamp: string;
+            /** @description The token's name. */
+            api_key: string;
+        };
     };
     responses: {
         /** @description Not signed in, or the session expired or was revoked. */
@@ -2141,6 +2801,68 @@ export interface components {
         };
         /** @description `Token not found`. */
         EnrollmentNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description Bad Basic credentials: `Missing or invalid authorization header`, `Invalid
+         *     credentials format`, `Invalid API key`, `API key is disabled`, `API key has
+         *     expired`, `Invalid API key type` or `Invalid API secret`.
+         */
+        IntegrationUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `IP address not allowed`, or a missing scope: `{"error": "Access denied",
+         *     "message": "This API key does not have access to host"}` (resource not granted) or
+         *     `"This API key does not have permission to delete host"` (action not granted).
+         */
+        IntegrationForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["IntegrationDenied"];
+            };
+        };
+        /** @description `Host not found`. */
+        IntegrationHostNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Package not found`. */
+        IntegrationNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Invalid host ID format`, `Cannot delete host due to foreign key constraints`, or a bad query parameter. */
+        IntegrationBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Failed to fetch hosts`, `Failed to delete host`, `Authentication failed` and the like. */
+        IntegrationServerError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -4060,6 +4782,475 @@ export interface operations {
             401: components["responses"]["EnrollmentUnauthorized"];
             403: components["responses"]["EnrollmentIPForbidden"];
             429: components["responses"]["EnrollmentQuotaExceeded"];
+        };
+    };
+    integrationListHosts: {
+        parameters: {
+            query?: {
+                hostgroup?: string;
+                include?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hosts, ordered by friendly name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostList"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationDeleteHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The host UUID (checked by the handler so the message is the documented one). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostDeleted"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostStats"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostInfo"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The network configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostNetwork"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostSystem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The system details. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostSystem"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostPackages: {
+        parameters: {
+            query?: {
+                updates_only?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The packages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostPackages"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostPackageReports: {
+        parameters: {
+            query?: {
+                /** @description 1–1000, default 10 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationPackageReports"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostAgentQueue: {
+        parameters: {
+            query?: {
+                /** @description 1–1000, default 10 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationAgentQueue"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostNotes"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationHostIntegrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The integrations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostIntegrations"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationHostNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationListPackages: {
+        parameters: {
+            query?: {
+                search?: string;
+                updates_only?: string;
+                security_only?: string;
+                /** @description 1–1000, default 100 */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of packages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationPackageList"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationPackageHosts: {
+        parameters: {
+            query?: {
+                updates_only?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The package and its hosts, security updates first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationPackageHosts"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["IntegrationNotFound"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    integrationListHostGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostGroupList"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    getHomepageStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetHomepageStats"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            500: components["responses"]["IntegrationServerError"];
+        };
+    };
+    getHomepageHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key works. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetHomepageHealth"];
+                };
+            };
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+        };
+    };
+    listIntegrationScopes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationScopeResource"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listIntegrationHostGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups, by name, with their host counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHostGroupList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
         };
     };
 }

@@ -6,6 +6,7 @@ import { Card, Checkbox, FormError } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
 import { useToast } from '../../components/Toasts';
 import { usePageTitle } from '../../usePageTitle';
+import { SettingsTabs } from './SettingsTabs';
 
 const authSettingsKey = ['auth', 'settings'] as const;
 
@@ -15,6 +16,7 @@ export default function Settings() {
   return (
     <>
       <PageHeader title="Settings" description="Server settings that take effect at once, without a restart." />
+      <SettingsTabs />
       <div className="grid max-w-3xl gap-6">
         <AuthenticationCard />
       </div>

@@ -43,6 +43,9 @@ deps-test: deps
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	  command -v shellcheck >/dev/null 2>&1 || missing="$$missing shellcheck"; \
 	  command -v jq >/dev/null 2>&1 || missing="$$missing jq"; \
+	  command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
+	  command -v dash >/dev/null 2>&1 || missing="$$missing dash"; \
+	  python3 -c 'import requests' >/dev/null 2>&1 || missing="$$missing python3 python3-requests"; \
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "==> installing:$$missing"; \

@@ -36,8 +36,9 @@ deps:
 	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  fi
 
-# deps-test adds what the tests need: redis-server, Chromium for the browser tests, and
-# shellcheck and jq for the enrollment script tests.
+# deps-test adds what the tests need: redis-server, Chromium for the browser tests,
+# shellcheck, jq and dash for the enrollment script tests, curl and Python 3 with requests
+# for the documented Integration API clients.
 deps-test: deps
 	@missing=""; \
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \

@@ -112,10 +112,13 @@ test-web: web-deps
 	cd web && npm test --silent
 
 # test-e2e drives Debian's headless Chromium against a real server binary that embeds the
-# freshly built dashboard.
+# freshly built dashboard. The single sign-on test signs in at zitadel's example OpenID
+# provider, built here from its published module.
+OIDC_OP := github.com/zitadel/oidc/v3/example/server@v3.52.0
 test-e2e: web-deps
 	$(MAKE) --no-print-directory web
 	$(MAKE) --no-print-directory server
+	@[ -x $(BIN)/oidc-op/server ] || GOBIN=$(CURDIR)/$(BIN)/oidc-op $(GO) install $(OIDC_OP)
 	cd web && npm run --silent e2e
 
 bench:

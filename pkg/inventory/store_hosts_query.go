@@ -48,10 +48,11 @@ type HostPage struct {
 
 const sqlListHostsSelect = `
 SELECT h.id, h.friendly_name, h.hostname, h.ip, h.os_type, h.os_version, h.architecture,
-       h.agent_version, h.status, COALESCE(p.status = 'online', false), h.last_checkin_at,
-       h.last_report_at, h.total_packages, h.outdated_packages, h.security_updates,
-       h.needs_reboot, h.auto_update, h.created_at, count(*) OVER ()
-FROM hosts h LEFT JOIN agent_presence p ON p.host_id = h.id`
+       h.agent_version, h.status,
+       EXISTS (SELECT 1 FROM agent_presence p WHERE p.host_id = h.id AND p.status = 'online'),
+       h.last_checkin_at, h.last_report_at, h.total_packages, h.outdated_packages, h.security_updates,
+       h.needs_reboot, h.auto_update, h.created_at
+FROM hosts h`
 
 // sortColumns maps a sort key to its ORDER BY expression; every order ends with the
 // name and id so pages are stable.
@@ -150,32 +151,31 @@ func (s *Service) ListHosts(ctx context.Context, f HostFilter) (HostPage, error)
 	q.WriteString(", h.id")
 	q.WriteString("\nLIMIT " + arg(f.PageSize) + " OFFSET " + arg((f.Page-1)*f.PageSize))
 
-	rows, err := s.db.Pool.Query(ctx, q.String(), args...)
-	if err != nil {
-		return HostPage{}, err
+	// The page and the count go in one round trip. Counting separately rather than with
+	// count(*) OVER () lets the page stop at LIMIT (an index walk for the name order)
+	// instead of materialising every matching row.
+	cq := "SELECT count(*) FROM hosts h"
+	if len(where) > 0 {
+		cq += " WHERE " + strings.Join(where, " AND ")
 	}
 	var page HostPage
-	page.Hosts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (openapi.HostSummary, error) {
-		var h openapi.HostSummary
-		var status string
-		err := r.Scan(&h.Id, &h.FriendlyName, &h.Hostname, &h.Ip, &h.OsType, &h.OsVersion, &h.Architecture,
-			&h.AgentVersion, &status, &h.Connected, &h.LastCheckinAt, &h.LastReportAt, &h.TotalPackages,
-			&h.OutdatedPackages, &h.SecurityUpdates, &h.NeedsReboot, &h.AutoUpdate, &h.CreatedAt, &page.Total)
-		h.Status = openapi.HostSummaryStatus(status)
-		return h, err
+	batch := &pgx.Batch{}
+	batch.Queue(q.String(), args...).Query(func(rows pgx.Rows) error {
+		var err error
+		page.Hosts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (openapi.HostSummary, error) {
+			var h openapi.HostSummary
+			var status string
+			err := r.Scan(&h.Id, &h.FriendlyName, &h.Hostname, &h.Ip, &h.OsType, &h.OsVersion, &h.Architecture,
+				&h.AgentVersion, &status, &h.Connected, &h.LastCheckinAt, &h.LastReportAt, &h.TotalPackages,
+				&h.OutdatedPackages, &h.SecurityUpdates, &h.NeedsReboot, &h.AutoUpdate, &h.CreatedAt)
+			h.Status = openapi.HostSummaryStatus(status)
+			return h, err
+		})
+		return err
 	})
-	if err != nil {
+	batch.Queue(cq, args[:len(args)-2]...).QueryRow(func(r pgx.Row) error { return r.Scan(&page.Total) })
+	if err := s.db.Pool.SendBatch(ctx, batch).Close(); err != nil {
 		return HostPage{}, err
-	}
-	if len(page.Hosts) == 0 && f.Page > 1 {
-		// Past the last page: the window count saw no rows, so count them plainly.
-		cq := "SELECT count(*) FROM hosts h"
-		if len(where) > 0 {
-			cq += " WHERE " + strings.Join(where, " AND ")
-		}
-		if err := s.db.Pool.QueryRow(ctx, cq, args[:len(args)-2]...).Scan(&page.Total); err != nil {
-			return HostPage{}, err
-		}
 	}
 	if page.Hosts == nil {
 		page.Hosts = []openapi.HostSummary{}

@@ -167,7 +167,7 @@ func (s *Service) InstallScript(ctx context.Context, a Agent, opts InstallOption
 		return nil, err
 	}
 	d := installData{
-		URL:            shellQuote(s.cfg.PublicURL),
+		URL:            shellQuote(st.ServerURL),
 		Token:          token,
 		Arch:           shellQuote(arch),
 		Force:          strconv.FormatBool(opts.Force),
@@ -200,7 +200,7 @@ func (s *Service) InstallCommand(ctx context.Context, c Credentials) (string, er
 	if st.IgnoreSSLSelfSigned {
 		flags = "-sk"
 	}
-	return "curl " + flags + " " + shellQuote(s.cfg.PublicURL+"/api/v1/hosts/install") +
+	return "curl " + flags + " " + shellQuote(st.ServerURL+"/api/v1/hosts/install") +
 		" -H " + shellQuote("X-API-ID: "+c.APIID) + " -H " + shellQuote("X-API-KEY: "+c.APIKey) + " | sudo sh", nil
 }
 

@@ -16,9 +16,9 @@ WITH h AS (
            count(*) FILTER (WHERE needs_reboot) AS reboot
     FROM hosts),
 p AS (
-    SELECT count(DISTINCT package_id) AS outdated,
-           count(DISTINCT package_id) FILTER (WHERE is_security_update) AS security
-    FROM host_packages WHERE needs_update),
+    SELECT count(*) AS outdated, count(*) FILTER (WHERE security) AS security
+    FROM (SELECT package_id, bool_or(is_security_update) AS security
+          FROM host_packages WHERE needs_update GROUP BY package_id) u),
 os AS (
     SELECT COALESCE(jsonb_agg(jsonb_build_object('name', name, 'count', n) ORDER BY n DESC, name), '[]'::jsonb) AS dist
     FROM (SELECT btrim(COALESCE(os_type, 'Unknown') || ' ' || COALESCE(os_version, '')) AS name, count(*) AS n

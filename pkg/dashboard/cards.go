@@ -23,6 +23,7 @@ var Cards = []Card{
 	{"osDistribution", "OS Distribution", "Hosts per operating system and version.", true},
 	{"updateTrends", "Update Trends", "Hosts needing updates and security updates over time.", true},
 	{"recentActivity", "Recent Activity", "The newest agent reports.", true},
+	{"serverHealth", "Server Health", "Whether the server, its database and Redis are up.", true},
 }
 
 func cardIndex(id string) int {

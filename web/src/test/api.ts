@@ -85,6 +85,21 @@ export const dashboardStats: Schemas['DashboardStats'] = {
   lastUpdated: '2025-01-02T03:04:05Z',
 };
 
+export const serverSettings: Schemas['ServerSettings'] = {
+  server_protocol: 'http',
+  server_host: 'localhost',
+  server_port: 3000,
+  server_url: 'http://localhost:3000',
+  server_url_source: 'environment',
+  update_interval: 60,
+  auto_update: false,
+  ignore_ssl_self_signed: false,
+  logo_dark: '/assets/logo_dark.png?v=default-test',
+  logo_light: '/assets/logo_light.png?v=default-test',
+  favicon: '/assets/favicon.svg?v=default-test',
+  updated_at: '2025-01-01T00:00:00Z',
+};
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -115,6 +130,7 @@ export function mockApi(routes: Record<string, Handler | Reply> = {}, { signedIn
     'POST /auth/logout': { body: { message: 'Signed out' } },
     'GET /health': { body: healthyDocument },
     'GET /settings/branding': { body: defaultBranding },
+    'GET /settings': { body: serverSettings },
     'GET /dashboard/stats': { body: dashboardStats },
     'GET /dashboard/trends': { body: { range: '7d', bucketSeconds: 7200, points: [] } },
     'GET /dashboard/recent-activity': { body: { items: [] } },

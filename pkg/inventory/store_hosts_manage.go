@@ -325,10 +325,10 @@ func (s *Service) installVariants(ctx context.Context, c Credentials) (openapi.H
 		return openapi.HostInstallCommands{}, err
 	}
 	return openapi.HostInstallCommands{
-		Standard:          s.installCommand(c, false, false),
-		Force:             s.installCommand(c, true, false),
-		SelfSigned:        s.installCommand(c, false, true),
-		ForceSelfSigned:   s.installCommand(c, true, true),
+		Standard:          installCommand(st.ServerURL, c, false, false),
+		Force:             installCommand(st.ServerURL, c, true, false),
+		SelfSigned:        installCommand(st.ServerURL, c, false, true),
+		ForceSelfSigned:   installCommand(st.ServerURL, c, true, true),
 		SelfSignedDefault: st.IgnoreSSLSelfSigned,
 	}, nil
 }

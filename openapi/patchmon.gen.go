@@ -1859,11 +1859,17 @@ type HostDetail struct {
 	Status HostDetailStatus `json:"status"`
 
 	// SwapSize GB
-	SwapSize      *float32  `json:"swapSize,omitempty"`
-	SystemUptime  *string   `json:"systemUptime,omitempty"`
-	TotalPackages int       `json:"totalPackages"`
-	TotalRepos    int       `json:"totalRepos"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	SwapSize      *float32 `json:"swapSize,omitempty"`
+	SystemUptime  *string  `json:"systemUptime,omitempty"`
+	TotalPackages int      `json:"totalPackages"`
+	TotalRepos    int      `json:"totalRepos"`
+
+	// UpdateInterval Minutes between this host's reports, its own or the server's.
+	UpdateInterval int `json:"updateInterval"`
+
+	// UpdateIntervalOverride The host has its own update interval instead of following the server's.
+	UpdateIntervalOverride bool      `json:"updateIntervalOverride"`
+	UpdatedAt              time.Time `json:"updatedAt"`
 }
 
 // HostDetailStatus pending until the first report; offline when check-ins stopped.
@@ -2079,6 +2085,9 @@ type HostUpdateRequest struct {
 	GroupIds       *[]openapi_types.UUID `json:"groupIds,omitempty"`
 	HostDownAlerts *bool                 `json:"hostDownAlerts,omitempty"`
 	Notes          *string               `json:"notes,omitempty"`
+
+	// UpdateInterval Minutes between this host's reports (5–1440), pushed to its agent at once as settings_update; 0 makes the host follow the server's interval again.
+	UpdateInterval *int `json:"updateInterval,omitempty"`
 }
 
 // HostView defines model for HostView.

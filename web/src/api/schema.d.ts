@@ -2336,6 +2336,10 @@ export interface components {
             apiId: string;
             notes: string;
             hostDownAlerts: boolean;
+            /** @description Minutes between this host's reports, its own or the server's. */
+            updateInterval: number;
+            /** @description The host has its own update interval instead of following the server's. */
+            updateIntervalOverride: boolean;
             machineId?: string;
             kernelVersion?: string;
             installedKernelVersion?: string;
@@ -2373,6 +2377,8 @@ export interface components {
             notes?: string;
             autoUpdate?: boolean;
             hostDownAlerts?: boolean;
+            /** @description Minutes between this host's reports (5–1440), pushed to its agent at once as settings_update; 0 makes the host follow the server's interval again. */
+            updateInterval?: number;
         };
         HostBulkDeleteRequest: {
             hostIds: string[];

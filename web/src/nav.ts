@@ -47,7 +47,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_packages',
     label: 'Packages',
     icon: PackagesIcon,
-    arrivesWith: 'the package inventory',
     summary: 'Installed packages across the fleet, which hosts need an update and which updates fix security issues.',
   },
   {
@@ -55,7 +54,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_packages',
     label: 'Repositories',
     icon: RepositoriesIcon,
-    arrivesWith: 'the repository inventory',
     summary: 'The package repositories your hosts use, whether they are secure, and which hosts use each one.',
   },
   {
@@ -63,7 +61,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_hosts',
     label: 'Host Groups',
     icon: GroupsIcon,
-    arrivesWith: 'host groups',
     summary: 'Groups that organise hosts by environment, role or team.',
   },
   {

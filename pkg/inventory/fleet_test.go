@@ -22,8 +22,8 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
-// fleet is a real server with an administrator, seeded through the agent API.
-type fleet struct {
+// fleetEnv is a real server with an administrator, seeded through the agent API.
+type fleetEnv struct {
 	t     *testing.T
 	ctx   context.Context
 	url   string
@@ -31,16 +31,16 @@ type fleet struct {
 	admin authtest.Session
 }
 
-func newFleet(t *testing.T) *fleet {
+func newFleet(t *testing.T) *fleetEnv {
 	t.Helper()
 	cfg := patchmon.DefaultConfig()
 	cfg.PasswordHashCost = 4
 	cfg.RateLimitMax, cfg.AgentRateLimitMax = 1_000_000, 1_000_000
 	srv := patchmontest.NewServer(t, cfg)
-	return &fleet{t: t, ctx: t.Context(), url: srv.URL, c: srv.Client, admin: authtest.Setup(t, srv.URL)}
+	return &fleetEnv{t: t, ctx: t.Context(), url: srv.URL, c: srv.Client, admin: authtest.Setup(t, srv.URL)}
 }
 
-func (f *fleet) as() openapi.RequestEditorFn { return f.admin.Bearer() }
+func (f *fleetEnv) as() openapi.RequestEditorFn { return f.admin.Bearer() }
 
 // agentHost is a host created through the API, with its agent credentials.
 type agentHost struct {
@@ -49,7 +49,7 @@ type agentHost struct {
 }
 
 // addHost creates a host in groups and sends its agent's full report.
-func (f *fleet) addHost(name string, groups []uuid.UUID, rep agentproto.Report) agentHost {
+func (f *fleetEnv) addHost(name string, groups []uuid.UUID, rep agentproto.Report) agentHost {
 	f.t.Helper()
 	body := openapi.CreateHostJSONRequestBody{FriendlyName: name}
 	if len(groups) > 0 {
@@ -65,7 +65,7 @@ func (f *fleet) addHost(name string, groups []uuid.UUID, rep agentproto.Report) 
 }
 
 // report sends a full report as h's agent.
-func (f *fleet) report(h agentHost, rep agentproto.Report) {
+func (f *fleetEnv) report(h agentHost, rep agentproto.Report) {
 	f.t.Helper()
 	raw, err := json.Marshal(rep)
 	require.NoError(f.t, err)
@@ -82,7 +82,7 @@ func (f *fleet) report(h agentHost, rep agentproto.Report) {
 }
 
 // get fetches path as the administrator and returns the status and body.
-func (f *fleet) get(path string) (int, []byte, http.Header) {
+func (f *fleetEnv) get(path string) (int, []byte, http.Header) {
 	f.t.Helper()
 	req, err := http.NewRequestWithContext(f.ctx, http.MethodGet, f.url+path, nil)
 	require.NoError(f.t, err)
@@ -122,7 +122,7 @@ var (
 //	alpha:   openssl 3.0.1 → 3.0.2 (security), curl 7.0, nginx 1.2 → 1.3
 //	bravo:   openssl 3.0.2, curl 7.0 → 7.1 (security)
 //	charlie: openssl 3.0.1 → 3.0.2 (security), vim 9.0
-func (f *fleet) seed(groups ...uuid.UUID) (alpha, bravo, charlie agentHost) {
+func (f *fleetEnv) seed(groups ...uuid.UUID) (alpha, bravo, charlie agentHost) {
 	rep := func(repos []agentproto.Repository, pkgs ...agentproto.Package) agentproto.Report {
 		r := fullReport(pkgs)
 		r.Repositories = repos
@@ -245,7 +245,7 @@ func TestHostGroups(t *testing.T) {
 	assert.Equal(t, 3, pkgHosts.JSON200.Total, "the hosts were kept")
 }
 
-func packageID(t *testing.T, f *fleet, name string) uuid.UUID {
+func packageID(t *testing.T, f *fleetEnv, name string) uuid.UUID {
 	t.Helper()
 	res, err := f.c.ListPackagesWithResponse(f.ctx, &openapi.ListPackagesParams{Search: &name}, f.as())
 	require.NoError(t, err)
@@ -259,7 +259,7 @@ func packageID(t *testing.T, f *fleet, name string) uuid.UUID {
 	return uuid.Nil
 }
 
-func names(pkgs []openapi.FleetPackage) []string {
+func pkgNames(pkgs []openapi.FleetPackage) []string {
 	out := make([]string, len(pkgs))
 	for i, p := range pkgs {
 		out[i] = p.Name
@@ -281,7 +281,7 @@ func TestPackageList(t *testing.T) {
 	}
 	all := list(openapi.ListPackagesParams{})
 	assert.Equal(t, 4, all.Total)
-	assert.Equal(t, []string{"curl", "nginx", "openssl", "vim"}, names(all.Packages))
+	assert.Equal(t, []string{"curl", "nginx", "openssl", "vim"}, pkgNames(all.Packages))
 	assert.Equal(t, []string{"editors", "libs", "web"}, all.Categories)
 	assert.Equal(t, 50, all.Limit)
 	byName := map[string]openapi.FleetPackage{}
@@ -294,15 +294,15 @@ func TestPackageList(t *testing.T) {
 	assert.Equal(t, [3]int{1, 0, 0}, counts(byName["vim"]))
 	assert.Equal(t, "libs", byName["openssl"].Category)
 
-	assert.Equal(t, []string{"curl", "nginx", "openssl"}, names(list(openapi.ListPackagesParams{NeedsUpdate: ptr(true)}).Packages))
-	assert.Equal(t, []string{"curl", "openssl"}, names(list(openapi.ListPackagesParams{SecurityOnly: ptr(true)}).Packages))
-	assert.Equal(t, []string{"curl", "nginx"}, names(list(openapi.ListPackagesParams{Category: ptr("web")}).Packages))
-	assert.Equal(t, []string{"nginx"}, names(list(openapi.ListPackagesParams{Category: ptr("web"), NeedsUpdate: ptr(true), Search: ptr("NG")}).Packages))
-	assert.Equal(t, []string{"openssl"}, names(list(openapi.ListPackagesParams{Search: ptr("openssl pack")}).Packages), "description matches")
+	assert.Equal(t, []string{"curl", "nginx", "openssl"}, pkgNames(list(openapi.ListPackagesParams{NeedsUpdate: ptr(true)}).Packages))
+	assert.Equal(t, []string{"curl", "openssl"}, pkgNames(list(openapi.ListPackagesParams{SecurityOnly: ptr(true)}).Packages))
+	assert.Equal(t, []string{"curl", "nginx"}, pkgNames(list(openapi.ListPackagesParams{Category: ptr("web")}).Packages))
+	assert.Equal(t, []string{"nginx"}, pkgNames(list(openapi.ListPackagesParams{Category: ptr("web"), NeedsUpdate: ptr(true), Search: ptr("NG")}).Packages))
+	assert.Equal(t, []string{"openssl"}, pkgNames(list(openapi.ListPackagesParams{Search: ptr("openssl pack")}).Packages), "description matches")
 	assert.Empty(t, list(openapi.ListPackagesParams{Search: ptr("%")}).Packages, "LIKE wildcards are literal")
 
 	sorted := func(sort openapi.ListPackagesParamsSort, order *openapi.ListPackagesParamsOrder) []string {
-		return names(list(openapi.ListPackagesParams{Sort: &sort, Order: order}).Packages)
+		return pkgNames(list(openapi.ListPackagesParams{Sort: &sort, Order: order}).Packages)
 	}
 	asc, desc := openapi.ListPackagesParamsOrderAsc, openapi.ListPackagesParamsOrderDesc
 	assert.Equal(t, []string{"openssl", "curl", "nginx", "vim"}, sorted(openapi.ListPackagesParamsSortHosts, nil), "most installed first")
@@ -314,7 +314,7 @@ func TestPackageList(t *testing.T) {
 
 	page := list(openapi.ListPackagesParams{Limit: ptr(2), Offset: ptr(2)})
 	assert.Equal(t, 4, page.Total)
-	assert.Equal(t, []string{"openssl", "vim"}, names(page.Packages))
+	assert.Equal(t, []string{"openssl", "vim"}, pkgNames(page.Packages))
 	past := list(openapi.ListPackagesParams{Limit: ptr(2), Offset: ptr(10)})
 	assert.Equal(t, 4, past.Total)
 	assert.Empty(t, past.Packages)

@@ -192,7 +192,7 @@ func (s *Service) Packages(ctx context.Context, q PackageQuery) ([]FleetPackage,
 		return nil, 0, err
 	}
 	q.Page = q.Page.norm()
-	args := []any{likePattern(q.Search), strings.TrimSpace(q.Category), q.NeedsUpdate, q.SecurityOnly}
+	args := []any{searchPattern(q.Search), strings.TrimSpace(q.Category), q.NeedsUpdate, q.SecurityOnly}
 	var total int
 	if err := s.db.Pool.QueryRow(ctx, sqlPackageCount, args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -291,7 +291,7 @@ func (s *Service) PackageHosts(ctx context.Context, id uuid.UUID, q PackageHostQ
 		return nil, 0, ErrPackageNotFound
 	}
 	q.Page = q.Page.norm()
-	args := []any{id, likePattern(q.Search), q.NeedsUpdate}
+	args := []any{id, searchPattern(q.Search), q.NeedsUpdate}
 	var total int
 	if err := s.db.Pool.QueryRow(ctx, sqlPackageHostsCount, args...).Scan(&total); err != nil {
 		return nil, 0, err

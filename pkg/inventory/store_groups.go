@@ -301,7 +301,7 @@ func (s *Service) HostGroupHosts(ctx context.Context, id uuid.UUID, search strin
 		return nil, 0, err
 	}
 	p = p.norm()
-	pat := likePattern(search)
+	pat := searchPattern(search)
 	var total int
 	if err := s.db.Pool.QueryRow(ctx, sqlGroupHostsCount, id, pat).Scan(&total); err != nil {
 		return nil, 0, err
@@ -317,8 +317,8 @@ func (s *Service) HostGroupHosts(ctx context.Context, id uuid.UUID, search strin
 	return hosts, total, err
 }
 
-// likePattern turns a search text into an ILIKE pattern matching it anywhere; empty for no search.
-func likePattern(search string) string {
+// searchPattern turns a search text into an ILIKE pattern matching it anywhere; empty for no search.
+func searchPattern(search string) string {
 	search = strings.TrimSpace(search)
 	if search == "" {
 		return ""

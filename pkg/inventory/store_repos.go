@@ -130,7 +130,7 @@ func (s *Service) Repositories(ctx context.Context, q RepoQuery) ([]Repository, 
 		return nil, 0, invalidField("sort", "sort must be one of name, url, hosts")
 	}
 	q.Page = q.Page.norm()
-	args := []any{likePattern(q.Search), q.Secure, q.Active}
+	args := []any{searchPattern(q.Search), q.Secure, q.Active}
 	var total int
 	if err := s.db.Pool.QueryRow(ctx, sqlRepoCount, args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -222,7 +222,7 @@ func (s *Service) RepositoryHosts(ctx context.Context, id uuid.UUID, search stri
 		return nil, 0, err
 	}
 	p = p.norm()
-	pat := likePattern(search)
+	pat := searchPattern(search)
 	var total int
 	if err := s.db.Pool.QueryRow(ctx, sqlRepoHostsCount, id, pat).Scan(&total); err != nil {
 		return nil, 0, err

@@ -26,6 +26,7 @@ const Integrations = lazy(() => import('./pages/admin/Integrations'));
 const Packages = lazy(() => import('./pages/fleet/Packages'));
 const Repositories = lazy(() => import('./pages/fleet/Repositories'));
 const HostGroups = lazy(() => import('./pages/fleet/HostGroups'));
+const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -38,6 +39,7 @@ export function createQueryClient(): QueryClient {
 
 /** Pages that have shipped, by section path; the others show their "arrives with" state. */
 const pages: Record<string, ReactNode> = {
+  '/hosts': <Hosts />,
   '/users': <Users />,
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/patchmon-go/patchmon/openapi"
+	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
 // Fleet views: host groups, packages, repositories and the package export, for
@@ -30,6 +31,12 @@ func descFrom[T ~string](order *T) *bool {
 	}
 	d := *order == "desc"
 	return &d
+}
+
+// audit records a change to a host group or repository.
+func (s *Service) audit(ctx context.Context, event, targetType, id, name string, details map[string]any) {
+	s.cfg.Audit(ctx, users.AuditEntry{Event: event, Success: true, TargetType: targetType, TargetID: id,
+		TargetName: name, Details: details})
 }
 
 func hostGroupOut(g HostGroup) openapi.HostGroup {
@@ -74,6 +81,7 @@ func (api *API) CreateHostGroup(ctx context.Context, req openapi.CreateHostGroup
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, "host_group.created", "host_group", g.ID.String(), g.Name, map[string]any{"color": g.Color})
 	return openapi.CreateHostGroup201JSONResponse(hostGroupOut(g)), nil
 }
 
@@ -104,6 +112,7 @@ func (api *API) UpdateHostGroup(ctx context.Context, req openapi.UpdateHostGroup
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, "host_group.updated", "host_group", g.ID.String(), g.Name, map[string]any{"color": g.Color})
 	return openapi.UpdateHostGroup200JSONResponse(hostGroupOut(g)), nil
 }
 
@@ -117,6 +126,7 @@ func (api *API) DeleteHostGroup(ctx context.Context, req openapi.DeleteHostGroup
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, "host_group.deleted", "host_group", g.ID.String(), g.Name, map[string]any{"hosts": len(members)})
 	out := openapi.DeleteHostGroup200JSONResponse{Message: "Host group deleted", Group: hostGroupOut(g),
 		AffectedHosts: make([]openapi.FleetHostRef, len(members))}
 	for i, h := range members {
@@ -404,6 +414,7 @@ func (api *API) UpdateRepository(ctx context.Context, req openapi.UpdateReposito
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, "repository.updated", "repository", r.ID.String(), r.Name, map[string]any{"url": r.URL, "is_active": r.IsActive})
 	return openapi.UpdateRepository200JSONResponse(repoOut(r)), nil
 }
 
@@ -417,6 +428,7 @@ func (api *API) DeleteRepository(ctx context.Context, req openapi.DeleteReposito
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, "repository.deleted", "repository", r.ID.String(), r.Name, map[string]any{"url": r.URL})
 	return openapi.DeleteRepository200JSONResponse{Message: "Repository deleted", Repository: repoOut(r)}, nil
 }
 

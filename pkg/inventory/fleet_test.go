@@ -243,6 +243,23 @@ func TestHostGroups(t *testing.T) {
 	pkgHosts, err := f.c.ListPackageHostsWithResponse(f.ctx, packageID(t, f, "openssl"), nil, f.as())
 	require.NoError(t, err)
 	assert.Equal(t, 3, pkgHosts.JSON200.Total, "the hosts were kept")
+
+	assert.Equal(t, []string{"host_group.deleted Prod", "host_group.updated Prod", "host_group.created Staging",
+		"host_group.created Production"}, f.audit("host_group."))
+}
+
+// audit lists the audit log entries of an event family, newest first, as "event target".
+func (f *fleetEnv) audit(prefix string) []string {
+	f.t.Helper()
+	res, err := f.c.AuthAuditLogWithResponse(f.ctx, &openapi.AuthAuditLogParams{Event: &prefix}, f.as())
+	require.NoError(f.t, err)
+	require.Equal(f.t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+	out := []string{}
+	for _, e := range res.JSON200.Events {
+		assert.Equal(f.t, f.admin.Username, e.ActorUsername, e.Event)
+		out = append(out, e.Event+" "+e.TargetName)
+	}
+	return out
 }
 
 func packageID(t *testing.T, f *fleetEnv, name string) uuid.UUID {
@@ -466,6 +483,7 @@ func TestRepositories(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, gone.StatusCode())
 	assert.Equal(t, "Repository not found", errorBody(t, gone.Body).Error)
+	assert.Equal(t, []string{"repository.deleted vendor", "repository.updated Debian main"}, f.audit("repository."))
 }
 
 func fullReportWith(repos []agentproto.Repository) agentproto.Report {

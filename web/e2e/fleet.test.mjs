@@ -105,6 +105,13 @@ describe('fleet views', () => {
     await dbRow.getByText('Up to date').waitFor();
     assert.equal(await page.getByRole('link', { name: 'web-01' }).getAttribute('href'), `/hosts/${hosts.web}`);
     await screenshot(page, 'fleet-package-detail');
+
+    // The host links lead to the host pages.
+    await page.getByRole('link', { name: 'web-01' }).click();
+    await page.waitForURL(new RegExp(`/hosts/${hosts.web}$`));
+    await page.getByRole('heading', { name: 'web-01', level: 1 }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'openssl', level: 1 }).waitFor();
   });
 
   h.test('repositories list secure and insecure sources with the hosts using them', async () => {

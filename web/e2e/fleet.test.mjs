@@ -76,7 +76,7 @@ describe('fleet views', () => {
       repositories: [security],
     });
     await page.reload();
-    await row.getByRole('cell', { name: '1', exact: true }).waitFor();
+    await row.getByRole('link', { name: '1 host in Production' }).waitFor();
     await screenshot(page, 'fleet-groups');
   });
 

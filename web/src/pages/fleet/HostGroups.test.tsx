@@ -39,7 +39,7 @@ describe('host groups', () => {
     renderApp('/host-groups');
     const table = await screen.findByRole('table');
     expect(within(table).getByText('Production')).toBeTruthy();
-    expect(within(table).getByText('2')).toBeTruthy();
+    expect(within(table).getByRole('link', { name: '2 hosts in Production' }).getAttribute('href')).toBe(`/hosts?group=${group('Production').id}`);
 
     await user.click(screen.getByRole('button', { name: 'New group' }));
     const dialog = await screen.findByRole('dialog');

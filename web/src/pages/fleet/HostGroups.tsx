@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api, unwrap, type Schemas } from '../../api/client';
 import { useAuth } from '../../auth/AuthProvider';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
@@ -88,7 +89,15 @@ export default function HostGroups() {
                 </span>
               </td>
               <td className="px-4 py-2.5 text-slate-600 dark:text-slate-400">{g.description || '—'}</td>
-              <td className="px-4 py-2.5 text-right">{g.hosts_count}</td>
+              <td className="px-4 py-2.5 text-right">
+                {g.hosts_count > 0 ? (
+                  <Link to={`/hosts?group=${g.id}`} className="text-blue-700 hover:underline dark:text-blue-300" aria-label={`${g.hosts_count} host${g.hosts_count === 1 ? '' : 's'} in ${g.name}`}>
+                    {g.hosts_count}
+                  </Link>
+                ) : (
+                  '0'
+                )}
+              </td>
               <td className="px-4 py-2.5 text-right whitespace-nowrap">
                 {manage ? (
                   <span className="inline-flex gap-2">

@@ -84,20 +84,8 @@ function PackageList() {
         actions={
           can('can_export_data') ? (
             <>
-              <a
-                href={exportHref('csv', Boolean(query.needs_update), Boolean(query.security_only))}
-                download
-                className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-blue-500 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800"
-              >
-                Export CSV
-              </a>
-              <a
-                href={exportHref('json', Boolean(query.needs_update), Boolean(query.security_only))}
-                download
-                className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-blue-500 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800"
-              >
-                Export JSON
-              </a>
+              <ExportLink href={exportHref('csv', Boolean(query.needs_update), Boolean(query.security_only))}>Export CSV</ExportLink>
+              <ExportLink href={exportHref('json', Boolean(query.needs_update), Boolean(query.security_only))}>Export JSON</ExportLink>
             </>
           ) : undefined
         }
@@ -155,6 +143,27 @@ function PackageList() {
         </>
       )}
     </>
+  );
+}
+
+/**
+ * A download link for the export. The browser fetches it directly (so the file streams to
+ * disk), which bypasses the API client's session renewal: a cheap authenticated call first
+ * renews an expired access token, then the download starts.
+ */
+function ExportLink({ href, children }: { href: string; children: string }) {
+  return (
+    <a
+      href={href}
+      download
+      onClick={(e) => {
+        e.preventDefault();
+        void api.GET('/auth/profile').finally(() => window.location.assign(href));
+      }}
+      className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-blue-500 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800"
+    >
+      {children}
+    </a>
   );
 }
 

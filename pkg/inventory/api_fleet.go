@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/patchmon-go/patchmon/openapi"
@@ -254,6 +255,18 @@ var exportColumns = []string{"host_id", "host", "hostname", "ip", "os_type", "os
 	"category", "current_version", "available_version", "needs_update", "is_security_update",
 	"source_repository"}
 
+// csvCell defuses a value a spreadsheet would run as a formula (it starts with =, +, -,
+// @, a tab or a carriage return) by prefixing an apostrophe. Reported names and versions
+// come from agents, and an export is typically opened in a spreadsheet. Real package
+// names, versions and host names never start with these characters, so nothing
+// legitimate changes.
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
 // packageExport streams the export while the response is written.
 type packageExport struct {
 	ctx    context.Context
@@ -313,9 +326,10 @@ func (e packageExport) VisitExportPackagesResponse(w http.ResponseWriter) error 
 			n++
 			return err
 		}
-		rec = [13]string{r.HostID.String(), r.Host, r.Hostname, r.IP, r.OSType, r.OSVersion, r.Package,
-			r.Category, r.CurrentVersion, r.AvailableVersion, strconv.FormatBool(r.NeedsUpdate),
-			strconv.FormatBool(r.IsSecurityUpdate), r.SourceRepository}
+		rec = [13]string{r.HostID.String(), csvCell(r.Host), csvCell(r.Hostname), csvCell(r.IP),
+			csvCell(r.OSType), csvCell(r.OSVersion), csvCell(r.Package), csvCell(r.Category),
+			csvCell(r.CurrentVersion), csvCell(r.AvailableVersion), strconv.FormatBool(r.NeedsUpdate),
+			strconv.FormatBool(r.IsSecurityUpdate), csvCell(r.SourceRepository)}
 		n++
 		return cw.Write(rec[:])
 	})

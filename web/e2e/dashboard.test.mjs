@@ -173,11 +173,20 @@ describe('dashboard', () => {
     });
     await screenshot(page, 'settings-general');
 
-    // After a reload the header and the sign-in page still use it.
+    // After a reload the header still uses it, and so does the sign-in page of a visitor.
     await page.reload();
     await page.getByRole('banner').getByRole('img', { name: 'PatchMon' }).waitFor();
+    const favicon = await page.evaluate(() => document.querySelector('link[rel="icon"]')?.getAttribute('href'));
+    assert.match(favicon ?? '', /^\/assets\/favicon\.svg\?v=/);
     const served = await fetch(`${h.url}/assets/logo_light.png`);
     assert.equal(served.headers.get('content-type'), 'image/svg+xml');
     assert.equal(await served.text(), svg);
+
+    const visitor = await h.secondBrowser();
+    await visitor.page.goto('/login');
+    const loginLogo = visitor.page.getByRole('main').getByRole('img', { name: 'PatchMon' });
+    await loginLogo.waitFor();
+    assert.match((await loginLogo.getAttribute('src')) ?? '', /^\/assets\/logo_light\.png\?v=/);
+    await screenshot(visitor.page, 'login-branded');
   });
 });

@@ -104,7 +104,7 @@ describe('dashboard', () => {
     assert.equal(await count(page, 'Needs Reboots'), 1);
     assert.equal(await count(page, 'Offline'), 0);
     const needing = page.getByRole('link', { name: /^Needs Updating/ });
-    assert.equal(await needing.getAttribute('href'), '/hosts?needsUpdates=true');
+    assert.equal(await needing.getAttribute('href'), '/hosts?updates=1');
 
     const os = page.getByRole('region', { name: 'OS Distribution' });
     await os.getByRole('list', { name: 'Hosts per operating system' }).getByText('Ubuntu 24.04').waitFor();
@@ -138,7 +138,7 @@ describe('dashboard', () => {
         .getByRole('list', { name: 'Fleet totals' })
         .getByRole('link')
         .evaluateAll((links) => links.map((l) => l.getAttribute('href')));
-    const expected = ['/hosts?needsUpdates=true', '/hosts?securityUpdates=true', '/hosts?status=offline', '/hosts?upToDate=true', '/hosts?needsReboot=true'];
+    const expected = ['/hosts?updates=1', '/hosts?security=1', '/hosts?status=offline', '/hosts?sort=updates', '/hosts?reboot=1'];
     assert.deepEqual(await order(), expected);
 
     await page.reload();

@@ -2,7 +2,7 @@
 // (computed live from the hosts and host_packages tables), update trends over time (from
 // the fleet_stats_snapshots that the server records every 30 minutes), the newest agent
 // reports (update_history), and each user's card layout (dashboard_preferences,
-// migration 0008).
+// migration 0007).
 //
 // The card catalogue (Cards) is the list of card ids a layout may name; the browser
 // dashboard renders the same ids. Statistics queries read denormalised host counters and

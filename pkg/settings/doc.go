@@ -4,7 +4,7 @@
 // and branding (dark and light logos and the favicon, stored in the database and served at
 // stable URLs).
 //
-// The settings live in the single-row settings table (migrations 0001, 0003 and 0008);
+// The settings live in the single-row settings table (migrations 0001, 0003 and 0007);
 // other packages read the columns they need directly (pkg/inventory reads the interval,
 // auto-update, ignore_ssl_self_signed and server_url for agents and install scripts), so a
 // change here applies on the next request of every replica. A changed interval is also

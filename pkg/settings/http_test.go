@@ -150,7 +150,7 @@ func TestSettingsDefaultsFromEnvironmentThenSaved(t *testing.T) {
 	assert.NotContains(t, string(script.body), "patchmon.env.example")
 	created := e.asAdmin(t, http.MethodPost, "/api/v1/hosts", obj{"friendly_name": "web-02"})
 	require.Equal(t, http.StatusCreated, created.status)
-	assert.Contains(t, created.json(t)["installCommand"], "curl -sk 'https://patchmon.example.com/api/v1/hosts/install'")
+	assert.Contains(t, created.json(t)["installCommand"], "curl -sk 'https://patchmon.example.com/api/v1/hosts/install?insecure=true'")
 	// So do enrollment examples.
 	tok := e.asAdmin(t, http.MethodPost, "/api/v1/auto-enrollment/tokens", obj{"token_name": "lxc", "metadata": obj{"integration_type": "proxmox-lxc"}})
 	require.Equal(t, http.StatusCreated, tok.status, "%s", tok.body)

@@ -23,6 +23,7 @@ const Roles = lazy(() => import('./pages/admin/Roles'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 const Settings = lazy(() => import('./pages/admin/Settings'));
 const Integrations = lazy(() => import('./pages/admin/Integrations'));
+const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -35,6 +36,7 @@ export function createQueryClient(): QueryClient {
 
 /** Pages that have shipped, by section path; the others show their "arrives with" state. */
 const pages: Record<string, ReactNode> = {
+  '/hosts': <Hosts />,
   '/users': <Users />,
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,

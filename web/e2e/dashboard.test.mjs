@@ -117,6 +117,14 @@ describe('dashboard', () => {
     await waitForCount(page, 'Needs Updating', 3);
     await waitForCount(page, 'Security Updates', 3);
     await os.getByText('Rocky Linux 9').waitFor();
+
+    // A card opens the host list with its filter.
+    await page.getByRole('link', { name: /^Needs Updating/ }).click();
+    await page.waitForURL(/\/hosts\?updates=1$/);
+    assert.equal(await page.getByLabel('Needs updates').isChecked(), true);
+    await page.getByRole('link', { name: 'late-01' }).first().waitFor();
+    assert.equal(await page.getByRole('link', { name: 'build-01' }).count(), 0, 'an up-to-date host is filtered out');
+    await screenshot(page, 'dashboard-card-to-hosts');
   });
 
   h.test('customising the layout with the keyboard is kept across reloads', async () => {

@@ -400,7 +400,8 @@ func connectAgent(t *testing.T, base string, h createdHost) (*wsAgent, *http.Res
 	hdr := http.Header{}
 	hdr.Set(agentproto.HeaderAPIID, h.apiID)
 	hdr.Set(agentproto.HeaderAPIKey, h.apiKey)
-	conn, resp, err := gws.NewClient(a, &gws.ClientOption{Addr: "ws://" + u.Host + "/api/v1/agents/ws", RequestHeader: hdr})
+	conn, resp, err := gws.NewClient(a, &gws.ClientOption{Addr: "ws://" + u.Host + "/api/v1/agents/ws", RequestHeader: hdr,
+		HandshakeTimeout: time.Minute})
 	if err != nil {
 		return nil, resp, err
 	}
@@ -445,10 +446,10 @@ func TestRegenerateCredentials(t *testing.T) {
 		t.Fatal("the agent's WebSocket was not closed")
 	}
 	assert.Equal(t, http.StatusUnauthorized, ping(h))
-	_, resp, err := connectAgent(t, e.srv.URL, h)
-	require.Error(t, err)
-	require.NotNil(t, resp)
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	// The WebSocket endpoint checks credentials before the upgrade.
+	status, _ = e.call("GET", "/api/v1/agents/ws", nil, nil, append(h.headers(), "Connection", "Upgrade", "Upgrade", "websocket",
+		"Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")...)
+	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, http.StatusOK, ping(fresh))
 
 	status, _ = e.call("POST", "/api/v1/hosts/"+uuid.NewString()+"/regenerate-credentials", &e.admin, nil)

@@ -6,7 +6,7 @@ import { mockApi } from '../../test/api';
 import { renderApp } from '../../test/render';
 import { nextArrival, type Arrival } from './AddHost';
 import { InstallCommand, pickCommand } from './InstallCommand';
-import { parseLiveEvent, reconnectDelay, type LiveEvent } from './live';
+import { parseLiveEvent, reconnectDelay, throttle, type LiveEvent } from './live';
 import { DEFAULT_STATE, groupHosts, nextSort, stateFromParams, stateFromView, stateToParams, viewState } from './listState';
 import type { HostSummary, InstallCommands } from './queries';
 
@@ -214,5 +214,33 @@ describe('hosts pages', () => {
     }
     await waitFor(() => expect(screen.getByTestId('arrival').dataset.state).toBe('reported'));
     expect(screen.getByText(/first report arrived with 7 packages/)).toBeTruthy();
+  });
+});
+
+describe('throttle', () => {
+  it('runs at once, then at most once per window', () => {
+    vi.useFakeTimers();
+    try {
+      const fn = vi.fn();
+      const t = throttle(fn, 1000);
+      t.call();
+      expect(fn).toHaveBeenCalledTimes(1);
+      t.call();
+      t.call();
+      t.call();
+      expect(fn).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1000);
+      expect(fn).toHaveBeenCalledTimes(2);
+      vi.advanceTimersByTime(5000);
+      expect(fn).toHaveBeenCalledTimes(2);
+      t.call();
+      expect(fn).toHaveBeenCalledTimes(3);
+      t.call();
+      t.cancel();
+      vi.advanceTimersByTime(5000);
+      expect(fn).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

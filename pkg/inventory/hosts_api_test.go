@@ -459,6 +459,11 @@ func TestRegenerateCredentials(t *testing.T) {
 func TestCreateHostInstallCommands(t *testing.T) {
 	t.Parallel()
 	e := newHostsEnv(t)
+	status, m := e.call("POST", "/api/v1/hosts", &e.admin, map[string]any{"friendly_name": "   "})
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "friendly_name", m["field"])
+	status, _ = e.call("POST", "/api/v1/hosts", &e.readonly, map[string]any{"friendly_name": "x"})
+	assert.Equal(t, http.StatusForbidden, status)
 	h := e.createHost("install me")
 	cmds := h.body["installCommands"].(map[string]any)
 	assert.Equal(t, false, cmds["selfSignedDefault"])

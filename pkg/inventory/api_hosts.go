@@ -125,6 +125,22 @@ func nonNil[T any](s []T) []T {
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
+// Audit log events of host management.
+const (
+	EventHostCreated      = "host.created"
+	EventHostUpdated      = "host.updated"
+	EventHostDeleted      = "host.deleted"
+	EventHostRekeyed      = "host.credentials_regenerated"
+	EventHostIntegrations = "host.integrations_updated"
+	EventHostsBulkDeleted = "hosts.bulk_deleted"
+	EventHostsBulkGrouped = "hosts.bulk_groups_updated"
+)
+
+func (s *Service) audit(ctx context.Context, event, hostID, name string, details map[string]any) {
+	s.cfg.Audit(ctx, users.AuditEntry{Event: event, Success: true, TargetType: "host", TargetID: hostID,
+		TargetName: name, Details: details})
+}
+
 // GetHost implements GET /api/v1/hosts/{hostId}.
 func (api *API) GetHost(ctx context.Context, req openapi.GetHostRequestObject) (openapi.GetHostResponseObject, error) {
 	s, err := api.service()
@@ -157,6 +173,23 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 	if err != nil {
 		return nil, httpError(err)
 	}
+	changed := map[string]any{}
+	if b.FriendlyName != nil {
+		changed["friendlyName"] = h.FriendlyName
+	}
+	if b.GroupIds != nil {
+		changed["groupIds"] = *b.GroupIds
+	}
+	if b.Notes != nil {
+		changed["notes"] = "changed"
+	}
+	if b.AutoUpdate != nil {
+		changed["autoUpdate"] = *b.AutoUpdate
+	}
+	if b.HostDownAlerts != nil {
+		changed["hostDownAlerts"] = *b.HostDownAlerts
+	}
+	s.audit(ctx, EventHostUpdated, h.Id.String(), h.FriendlyName, changed)
 	return openapi.UpdateHost200JSONResponse(h), nil
 }
 
@@ -170,6 +203,7 @@ func (api *API) DeleteHost(ctx context.Context, req openapi.DeleteHostRequestObj
 		return nil, httpError(err)
 	}
 	api.disconnect(ctx, s, req.HostId)
+	s.audit(ctx, EventHostDeleted, req.HostId.String(), "", nil)
 	return openapi.DeleteHost200JSONResponse{Message: "Host deleted"}, nil
 }
 
@@ -195,6 +229,7 @@ func (api *API) RegenerateHostCredentials(ctx context.Context, req openapi.Regen
 	// The agent's open WebSocket was authenticated with the old key: close it. It
 	// reconnects with whatever credentials it has, and the old ones are refused.
 	api.disconnect(ctx, s, req.HostId)
+	s.audit(ctx, EventHostRekeyed, req.HostId.String(), "", map[string]any{"apiId": creds.APIID})
 	cmd, err := s.InstallCommand(ctx, creds)
 	if err != nil {
 		return nil, err
@@ -275,6 +310,7 @@ func (api *API) UpdateHostIntegrations(ctx context.Context, req openapi.UpdateHo
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, EventHostIntegrations, req.HostId.String(), "", map[string]any{"docker": st.Docker, "compliance": st.Compliance})
 	if c := api.agentControl(); c != nil {
 		var cfg wsproto.AgentConfig
 		if b.Docker != nil {
@@ -312,6 +348,7 @@ func (api *API) BulkDeleteHosts(ctx context.Context, req openapi.BulkDeleteHosts
 		return nil, httpError(err)
 	}
 	api.disconnect(ctx, s, dedupeUUIDs(req.Body.HostIds)...)
+	s.audit(ctx, EventHostsBulkDeleted, "", "", map[string]any{"hostIds": dedupeUUIDs(req.Body.HostIds)})
 	return openapi.BulkDeleteHosts200JSONResponse{Message: plural(n, "host") + " deleted", Count: n}, nil
 }
 
@@ -333,6 +370,7 @@ func (api *API) BulkAssignHostGroups(ctx context.Context, req openapi.BulkAssign
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.audit(ctx, EventHostsBulkGrouped, "", "", map[string]any{"hostIds": dedupeUUIDs(b.HostIds), "groupIds": b.GroupIds, "mode": mode})
 	return openapi.BulkAssignHostGroups200JSONResponse{Message: plural(n, "host") + " updated", Count: n}, nil
 }
 

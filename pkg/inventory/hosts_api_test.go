@@ -452,6 +452,20 @@ func TestRegenerateCredentials(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, http.StatusOK, ping(fresh))
 
+	// Re-keying is in the security audit log, with who did it.
+	audit := e.ok(http.StatusOK, "GET", "/api/v1/audit-log?event=host.", nil)["events"].([]any)
+	var events []string
+	for _, ev := range audit {
+		m := ev.(map[string]any)
+		events = append(events, m["event"].(string))
+		if m["event"] == "host.credentials_regenerated" {
+			assert.Equal(t, h.id, m["targetId"])
+			assert.Equal(t, e.admin.Username, m["actorUsername"])
+		}
+	}
+	assert.Contains(t, events, "host.credentials_regenerated")
+	assert.Contains(t, events, "host.created")
+
 	status, _ = e.call("POST", "/api/v1/hosts/"+uuid.NewString()+"/regenerate-credentials", &e.admin, nil)
 	assert.Equal(t, http.StatusNotFound, status)
 }

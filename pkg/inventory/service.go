@@ -18,6 +18,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/inventory/agents"
 	"github.com/patchmon-go/patchmon/pkg/kv"
+	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
 // Config configures a Service.
@@ -73,6 +74,9 @@ type Config struct {
 	// CopyThreshold is the number of new host_packages rows from which ingest switches
 	// from a multi-row INSERT to COPY. Default: 256.
 	CopyThreshold int
+	// Audit records what users do to hosts through the API (created, changed, deleted,
+	// re-keyed) in the security audit log. Default: nothing is recorded.
+	Audit func(context.Context, users.AuditEntry)
 }
 
 // Service is the inventory: it authenticates agents, ingests their reports and check-ins
@@ -134,6 +138,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.CopyThreshold <= 0 {
 		cfg.CopyThreshold = 256
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = func(context.Context, users.AuditEntry) {}
 	}
 	s := &Service{
 		cfg:    cfg,

@@ -25,7 +25,7 @@ import {
   type ListState,
   type SortKey,
 } from './listState';
-import { hostsKey, hostViewsKey, useHostList, useHostViews, type GroupRef, type HostSummary } from './queries';
+import { dropFromLists, hostsKey, hostViewsKey, useHostList, useHostViews, type GroupRef, type HostSummary } from './queries';
 import { HostStatusBadge } from './StatusBadge';
 
 export default function HostList() {
@@ -562,6 +562,7 @@ function BulkDeleteDialog({ hostIds, names, onClose, onDone }: { hostIds: string
     mutationFn: async () => unwrap(await api.POST('/hosts/bulk/delete', { body: { hostIds } })),
     onSuccess: (res) => {
       toast.show(res.message, { kind: 'success' });
+      dropFromLists(queryClient, hostIds);
       void queryClient.invalidateQueries({ queryKey: hostsKey });
       onDone();
     },

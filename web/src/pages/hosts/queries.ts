@@ -1,4 +1,4 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, type QueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Schemas } from '../../api/client';
 import type { ListState } from './listState';
 
@@ -121,5 +121,15 @@ export function useHostGroups() {
     queryFn: async ({ signal }) =>
       unwrap(await api.GET('/hosts', { signal, params: { query: { pageSize: 1, facets: true } } })).facets?.groups ?? [],
     staleTime: 30_000,
+  });
+}
+
+/** Takes deleted hosts out of every cached list page at once, before the lists are refetched. */
+export function dropFromLists(queryClient: QueryClient, ids: string[]) {
+  const gone = new Set(ids);
+  queryClient.setQueriesData<HostList>({ queryKey: [...hostsKey, 'list'] }, (old) => {
+    if (!old) return old;
+    const hosts = old.hosts.filter((h) => !gone.has(h.id));
+    return { ...old, hosts, total: Math.max(0, old.total - (old.hosts.length - hosts.length)) };
   });
 }

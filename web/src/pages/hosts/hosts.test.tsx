@@ -143,6 +143,7 @@ describe('install command', () => {
   });
 });
 
+// Whole pages render lazily in jsdom: slow on a busy machine, hence the longer timeouts.
 describe('hosts pages', () => {
   const list = (hosts: HostSummary[]) => ({
     body: {
@@ -175,7 +176,7 @@ describe('hosts pages', () => {
     expect(socket?.url).toMatch(/\/api\/v1\/ws\/events$/);
     socket?.emit({ type: 'report', data: { hostId: host().id, apiId: 'x', kind: 'full', packagesProcessed: 1, updatesAvailable: 0, securityUpdates: 0, needsReboot: false, at: '' } });
     await waitFor(() => expect(served).toBeGreaterThan(before));
-  });
+  }, 30_000);
 
   it('deletes selected hosts after confirmation', async () => {
     const api = mockApi({
@@ -191,7 +192,7 @@ describe('hosts pages', () => {
     await userEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
     await waitFor(() => expect(api.calls('POST /hosts/bulk/delete')[0]?.body).toEqual({ hostIds: ['00000000-0000-4000-8000-00000000000b'] }));
     expect(await screen.findByText('1 host deleted')).toBeTruthy();
-  });
+  }, 30_000);
 
   it('adds a host and turns green when its agent reports', async () => {
     const id = '00000000-0000-4000-8000-0000000000cc';
@@ -214,7 +215,7 @@ describe('hosts pages', () => {
     }
     await waitFor(() => expect(screen.getByTestId('arrival').dataset.state).toBe('reported'));
     expect(screen.getByText(/first report arrived with 7 packages/)).toBeTruthy();
-  });
+  }, 30_000);
 });
 
 describe('throttle', () => {

@@ -358,7 +358,9 @@ func (s *Service) Resolve(ctx context.Context, id uuid.UUID, by Actor, note stri
 }
 
 // TypeConfigs returns the configuration of every alert type.
-func (s *Service) TypeConfigs(ctx context.Context) ([]TypeConfig, error) { return s.store.typeConfigs(ctx) }
+func (s *Service) TypeConfigs(ctx context.Context) ([]TypeConfig, error) {
+	return s.store.typeConfigs(ctx)
+}
 
 // UpdateTypeConfig replaces the configuration of one alert type.
 func (s *Service) UpdateTypeConfig(ctx context.Context, c TypeConfig) (TypeConfig, error) {

@@ -20,8 +20,8 @@ a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at, a.created_at
 const alertFrom = ` FROM alerts a LEFT JOIN hosts h ON h.id = a.host_id LEFT JOIN users u ON u.id = a.assigned_to`
 
 const (
-	sqlGetAlert     = `SELECT ` + alertCols + alertFrom + ` WHERE a.id = $1`
-	sqlInsertAlert  = `INSERT INTO alerts (alert_type, severity, host_id, title, message, details, assigned_to)
+	sqlGetAlert    = `SELECT ` + alertCols + alertFrom + ` WHERE a.id = $1`
+	sqlInsertAlert = `INSERT INTO alerts (alert_type, severity, host_id, title, message, details, assigned_to)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (alert_type, COALESCE(host_id, '00000000-0000-0000-0000-000000000000'::uuid)) WHERE status <> 'resolved'
 DO NOTHING RETURNING id`
@@ -34,8 +34,8 @@ WHERE alert_type = $1 AND host_id IS NOT DISTINCT FROM $2 AND status <> 'resolve
 	sqlListWhere   = ` WHERE ($1 = '' OR a.severity = $1) AND ($2 = '' OR a.alert_type = $2) AND ($3 = '' OR a.status = $3)
 AND (NOT $4 OR a.status <> 'resolved') AND ($5::uuid IS NULL OR a.assigned_to = $5) AND (NOT $6 OR a.assigned_to IS NULL)
 AND ($7::uuid IS NULL OR a.host_id = $7)`
-	sqlList  = `SELECT ` + alertCols + alertFrom + sqlListWhere + ` ORDER BY a.created_at DESC, a.id LIMIT $8 OFFSET $9`
-	sqlCount = `SELECT count(*) FROM alerts a` + sqlListWhere
+	sqlList    = `SELECT ` + alertCols + alertFrom + sqlListWhere + ` ORDER BY a.created_at DESC, a.id LIMIT $8 OFFSET $9`
+	sqlCount   = `SELECT count(*) FROM alerts a` + sqlListWhere
 	sqlSummary = `SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'acknowledged'),
 count(*) FILTER (WHERE status = 'silenced'),
 count(*) FILTER (WHERE status <> 'resolved' AND severity = 'informational'),

@@ -29,6 +29,7 @@ import (
 
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
+	"github.com/patchmon-go/patchmon/pkg/alerts"
 	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
@@ -36,6 +37,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/httpx"
 	"github.com/patchmon-go/patchmon/pkg/integrationapi"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
+	"github.com/patchmon-go/patchmon/pkg/jobs"
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
@@ -90,6 +92,13 @@ type Server struct {
 	// checkinPool holds the agent check-in connections (asynchronous commit).
 	checkinPool *pgxpool.Pool
 	hub         *agenthub.Hub
+
+	// jobsAPI and alertsAPI serve the job and alert endpoints; bound at Start.
+	jobsAPI    *jobs.API
+	alertsAPI  *alerts.API
+	jobSvc     *jobs.Service
+	alertSvc   *alerts.Service
+	stopAlerts func()
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the
@@ -115,7 +124,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
+		jobsAPI: jobs.NewAPI(), alertsAPI: alerts.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -244,6 +254,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
+		return err
+	}
+	if err := s.startJobs(ctx); err != nil {
 		return err
 	}
 	if !s.cfg.DisableListener {
@@ -531,6 +544,9 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		}
 		s.httpSrv, s.listener = nil, nil
 	}
+	if err := s.stopJobs(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop jobs: %w", err))
+	}
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -614,7 +630,7 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment, integrationHandlers: s.integrations}
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, jobsHandlers: s.jobsAPI, alertsHandlers: s.alertsAPI}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

@@ -219,14 +219,19 @@ func scheduledArgs(j Job) (runArgs, *river.InsertOpts) {
 	return runArgs{Name: j.Name, Trigger: triggerSchedule}, opts
 }
 
-// Start starts the workers and, on the elected leader, the periodic scheduler.
+// Start starts the workers and, on the elected leader, the periodic scheduler. ctx bounds
+// starting only: the service runs until Stop.
 func (s *Service) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
 		return errors.New("jobs: already started")
 	}
-	if err := s.client.Start(ctx); err != nil {
+	// River keeps the start context for its lifetime; a cancelled start context would stop it.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	s.running = true

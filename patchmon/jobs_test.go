@@ -262,7 +262,9 @@ func TestAlertsAPI(t *testing.T) {
 	cfg := testConfig()
 	cfg.DNSResolver = &txtResolver{records: map[string][]string{}}
 	var events sync.Map
-	cfg.OnAlert = func(_ context.Context, ev alerts.Event) { events.Store(string(ev.Kind)+":"+string(ev.Alert.Type), true) }
+	cfg.OnAlert = func(_ context.Context, ev alerts.Event) {
+		events.Store(string(ev.Kind)+":"+string(ev.Alert.Type), true)
+	}
 	srv := patchmontest.NewServer(t, cfg)
 	admin := authtest.Setup(t, srv.URL)
 	reader := authtest.CreateUser(t, srv.URL, admin, users.RoleReadonly)

@@ -214,7 +214,9 @@ func (a *API) GetAlert(ctx context.Context, req openapi.GetAlertRequestObject) (
 	return out, nil
 }
 
-func updated(a Alert) openapi.AlertUpdatedJSONResponse { return openapi.AlertUpdatedJSONResponse(alertJSON(a)) }
+func updated(a Alert) openapi.AlertUpdatedJSONResponse {
+	return openapi.AlertUpdatedJSONResponse(alertJSON(a))
+}
 
 // AcknowledgeAlert implements POST /api/v1/alerts/{alertId}/acknowledge.
 func (a *API) AcknowledgeAlert(ctx context.Context, req openapi.AcknowledgeAlertRequestObject) (openapi.AcknowledgeAlertResponseObject, error) {

@@ -23,6 +23,8 @@ const Roles = lazy(() => import('./pages/admin/Roles'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 const Settings = lazy(() => import('./pages/admin/Settings'));
 const Integrations = lazy(() => import('./pages/admin/Integrations'));
+const Alerts = lazy(() => import('./pages/alerts/Alerts'));
+const Jobs = lazy(() => import('./pages/admin/Jobs'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -39,6 +41,8 @@ const pages: Record<string, ReactNode> = {
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,
   '/settings': <Settings />,
+  '/alerts': <Alerts />,
+  '/jobs': <Jobs />,
 };
 
 function PublicPage({ children }: { children: ReactNode }) {

@@ -6,6 +6,7 @@ import { Card, Checkbox, FormError } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
 import { useToast } from '../../components/Toasts';
 import { usePageTitle } from '../../usePageTitle';
+import { MetricsCard, VersionCard } from './MetricsCard';
 import { SettingsTabs } from './SettingsTabs';
 
 const authSettingsKey = ['auth', 'settings'] as const;
@@ -19,6 +20,8 @@ export default function Settings() {
       <SettingsTabs />
       <div className="grid max-w-3xl gap-6">
         <AuthenticationCard />
+        <VersionCard />
+        <MetricsCard />
       </div>
     </>
   );

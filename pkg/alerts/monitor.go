@@ -193,7 +193,7 @@ func (s *Service) monitorConditions(ctx context.Context) error {
 			message string
 			details map[string]any
 		}{
-			{TypeSecurityUpdates, h.security >= threshold, fmt.Sprintf("%d security updates available", h.security),
+			{TypeSecurityUpdates, h.security >= threshold, securityMessage(h.security),
 				map[string]any{"security_updates": h.security}},
 			{TypeRebootRequired, h.reboot, rebootMessage(h.rebootReason), map[string]any{"reason": h.rebootReason}},
 			{TypeReportFailed, h.reportStatus == "error", "The last report could not be stored: " + h.reportE,
@@ -219,6 +219,13 @@ func (s *Service) monitorConditions(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func securityMessage(n int) string {
+	if n == 1 {
+		return "1 security update available"
+	}
+	return fmt.Sprintf("%d security updates available", n)
 }
 
 func rebootMessage(reason string) string {
@@ -356,7 +363,7 @@ func (s *Service) OnReport(ctx context.Context, ev agenthub.ReportEvent) error {
 	}
 	if ev.SecurityUpdates >= threshold {
 		if _, _, err := s.RaiseCondition(ctx, Condition{Type: TypeSecurityUpdates, HostID: &id, Title: hostTitle(name, TypeSecurityUpdates),
-			Message: fmt.Sprintf("%d security updates available", ev.SecurityUpdates),
+			Message: securityMessage(ev.SecurityUpdates),
 			Details: map[string]any{"security_updates": ev.SecurityUpdates}}); err != nil {
 			return err
 		}

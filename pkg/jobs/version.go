@@ -107,7 +107,7 @@ func (v *VersionChecker) lookup(ctx context.Context, name string) (string, error
 	defer cancel()
 	txts, err := v.cfg.Resolver.LookupTXT(lctx, name)
 	if err != nil {
-		return "", fmt.Errorf("lookup %s: %w", name, err)
+		return "", err // the resolver's error names the record
 	}
 	for _, t := range txts {
 		t = strings.TrimPrefix(strings.TrimSpace(t), "v")

@@ -181,7 +181,7 @@ export default function Jobs() {
                         <time dateTime={r.started_at}>{formatDateTime(r.started_at)}</time>
                         {r.trigger === 'manual' && <span className="block text-xs text-slate-500 dark:text-slate-400">run by hand</span>}
                       </td>
-                      <td className="px-4 py-2.5 font-mono text-xs">{r.job_name}</td>
+                      <td className="px-4 py-2.5 font-mono text-xs whitespace-nowrap">{r.job_name}</td>
                       <td className="px-4 py-2.5">
                         <RunStatus run={r} />
                       </td>

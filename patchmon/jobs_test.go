@@ -8,12 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lxzan/gws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -339,4 +341,95 @@ func TestAlertsAPI(t *testing.T) {
 	var assignees []openapi.AlertUser
 	require.Equal(t, http.StatusOK, authtest.Call(t, http.MethodGet, srv.URL+"/api/v1/alerts/assignees", h, nil, &assignees))
 	assert.Len(t, assignees, 2)
+}
+
+// wsAgent is a bare agent WebSocket that answers pings.
+type wsAgent struct{ closed chan struct{} }
+
+func (a *wsAgent) OnOpen(*gws.Conn)                      {}
+func (a *wsAgent) OnPing(c *gws.Conn, p []byte)          { _ = c.WritePong(p) }
+func (a *wsAgent) OnPong(*gws.Conn, []byte)              {}
+func (a *wsAgent) OnMessage(_ *gws.Conn, m *gws.Message) { m.Close() }
+func (a *wsAgent) OnClose(*gws.Conn, error)              { close(a.closed) }
+
+func connectAgent(t *testing.T, base, apiID, apiKey string) (*gws.Conn, *wsAgent) {
+	t.Helper()
+	h := http.Header{}
+	h.Set("X-API-ID", apiID)
+	h.Set("X-API-KEY", apiKey)
+	a := &wsAgent{closed: make(chan struct{})}
+	conn, _, err := gws.NewClient(a, &gws.ClientOption{Addr: "ws" + strings.TrimPrefix(base, "http") + "/api/v1/agents/ws",
+		RequestHeader: h, HandshakeTimeout: 30 * time.Second})
+	require.NoError(t, err)
+	go conn.ReadLoop()
+	t.Cleanup(func() { _ = conn.WriteClose(1000, nil) })
+	return conn, a
+}
+
+// A host whose agent disconnects is reported down once the configured delay has passed,
+// and back up as soon as the agent reconnects.
+func TestHostDownAlertFromAgentPresence(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.DNSResolver = &txtResolver{records: map[string][]string{}}
+	srv := patchmontest.NewServer(t, cfg)
+	admin := authtest.Setup(t, srv.URL)
+	h := admin.Header()
+	ctx := context.Background()
+
+	var created openapi.HostCreateResponse
+	require.Equal(t, http.StatusCreated, authtest.Call(t, http.MethodPost, srv.URL+"/api/v1/hosts", h,
+		map[string]string{"friendly_name": "db-01"}, &created))
+	hostURL := srv.URL + "/api/v1/alerts?type=host_down&status=active"
+	// A first report makes the host active.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/v1/hosts/update",
+		strings.NewReader(`{"packages":[{"name":"bash","currentVersion":"5.2"}],"repositories":[],"osType":"Debian","osVersion":"12","hostname":"db-01","agentVersion":"1.4.0"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-ID", created.ApiId)
+	req.Header.Set("X-API-KEY", created.ApiKey)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+
+	presence := func() string {
+		var st string
+		if err := srv.Pool().QueryRow(ctx, `SELECT status FROM agent_presence WHERE host_id = $1`, created.HostId).Scan(&st); err != nil {
+			return ""
+		}
+		return st
+	}
+	conn, agent := connectAgent(t, srv.URL, created.ApiId, created.ApiKey)
+	waitUntil(t, "the agent online", func() bool { return presence() == "online" })
+	require.NoError(t, conn.WriteClose(1000, nil))
+	<-agent.closed
+	waitUntil(t, "the agent offline", func() bool { return presence() == "offline" })
+
+	// Within the delay (5 minutes by default): no alert.
+	require.NoError(t, srv.Alerts().Monitor(ctx))
+	var page openapi.AlertPage
+	require.Equal(t, http.StatusOK, authtest.Call(t, http.MethodGet, hostURL, h, nil, &page))
+	assert.Empty(t, page.Alerts)
+
+	// The delay passes (here: the disconnect is moved back in time).
+	_, err = srv.Pool().Exec(ctx, `UPDATE agent_presence SET disconnected_at = now() - interval '6 minutes' WHERE host_id = $1`, created.HostId)
+	require.NoError(t, err)
+	_, err = srv.Pool().Exec(ctx, `UPDATE hosts SET last_checkin_at = now() - interval '6 minutes' WHERE id = $1`, created.HostId)
+	require.NoError(t, err)
+	require.NoError(t, srv.Alerts().Monitor(ctx))
+	require.Equal(t, http.StatusOK, authtest.Call(t, http.MethodGet, hostURL, h, nil, &page))
+	require.Len(t, page.Alerts, 1)
+	assert.Equal(t, "Host db-01 is down", page.Alerts[0].Title)
+
+	// The agent comes back: the connection event resolves the alert without waiting for the monitor.
+	connectAgent(t, srv.URL, created.ApiId, created.ApiKey)
+	waitUntil(t, "the host-back-up alert", func() bool {
+		var up openapi.AlertPage
+		authtest.Call(t, http.MethodGet, srv.URL+"/api/v1/alerts?type=host_recovered&status=active", h, nil, &up)
+		return up.Total == 1
+	})
+	require.Equal(t, http.StatusOK, authtest.Call(t, http.MethodGet, hostURL, h, nil, &page))
+	assert.Empty(t, page.Alerts)
 }

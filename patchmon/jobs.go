@@ -3,11 +3,20 @@ package patchmon
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchmon-go/patchmon/pkg/alerts"
+	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/httpx"
 	"github.com/patchmon-go/patchmon/pkg/jobs"
+	"github.com/patchmon-go/patchmon/pkg/users"
 )
+
+// QueueDashboardPath is where River's queue UI is served, to users who may change settings.
+const QueueDashboardPath = "/admin/queues"
 
 // jobsHandlers and alertsHandlers name the feature APIs for embedding next to inventory.API.
 type (
@@ -102,6 +111,17 @@ func (s *Server) startJobs(ctx context.Context) error {
 		defer cancel()
 		return errors.Join(err, svc.Stop(sctx))
 	}
+	dash, err := svc.NewDashboard(QueueDashboardPath, s.log.With("component", "riverui"))
+	if err == nil {
+		err = dash.Start(ctx)
+	}
+	if err != nil {
+		stop()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(err, svc.Stop(sctx))
+	}
+	s.queueUI.Store(dash)
 	s.jobSvc, s.alertSvc, s.stopAlerts = svc, as, stop
 	s.jobsAPI.Bind(&jobs.Bound{Service: svc, Versions: versions, Metrics: metrics})
 	s.alertsAPI.Bind(as)
@@ -110,6 +130,9 @@ func (s *Server) startJobs(ctx context.Context) error {
 
 // stopJobs stops the event listener and waits for running jobs within ctx.
 func (s *Server) stopJobs(ctx context.Context) error {
+	if d := s.queueUI.Swap(nil); d != nil {
+		d.Stop()
+	}
 	s.jobsAPI.Bind(nil)
 	s.alertsAPI.Bind(nil)
 	if s.stopAlerts != nil {
@@ -140,3 +163,27 @@ func (s *Server) Alerts() *alerts.Service {
 	defer s.mu.Unlock()
 	return s.alertSvc
 }
+
+// queueDashboard serves River's UI under QueueDashboardPath to signed-in users holding
+// can_manage_settings (with the same session and CSRF checks as the API) and passes every
+// other request on.
+func (s *Server) queueDashboard(next http.Handler) http.Handler {
+	dash := auth.Require(s.authService, users.PermManageSettings, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := s.queueUI.Load()
+		if d == nil {
+			httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "Server is starting, try again shortly")
+			return
+		}
+		d.ServeHTTP(w, r)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == QueueDashboardPath || strings.HasPrefix(r.URL.Path, QueueDashboardPath+"/") {
+			dash.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// queueUI holds the started queue dashboard.
+type queueUI = atomic.Pointer[jobs.Dashboard]

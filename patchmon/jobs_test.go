@@ -433,3 +433,41 @@ func TestHostDownAlertFromAgentPresence(t *testing.T) {
 	require.Equal(t, http.StatusOK, authtest.Call(t, http.MethodGet, hostURL, h, nil, &page))
 	assert.Empty(t, page.Alerts)
 }
+
+// River's queue UI is served to administrators only, with its pages and its API.
+func TestQueueDashboard(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.DNSResolver = &txtResolver{records: map[string][]string{}}
+	srv := patchmontest.NewServer(t, cfg)
+	admin := authtest.Setup(t, srv.URL)
+	reader := authtest.CreateUser(t, srv.URL, admin, users.RoleReadonly)
+
+	get := func(path, authorization string) (int, string) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+		require.NoError(t, err)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	status, _ := get(patchmon.QueueDashboardPath+"/", "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, _ = get(patchmon.QueueDashboardPath+"/", reader.Header())
+	assert.Equal(t, http.StatusForbidden, status)
+	status, body := get(patchmon.QueueDashboardPath+"/", admin.Header())
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "<title>River</title>")
+
+	// The version check ran at start; River's API lists its job.
+	waitUntil(t, "the version check job in River's API", func() bool {
+		status, body := get(patchmon.QueueDashboardPath+"/api/jobs?state=completed&limit=20", admin.Header())
+		return status == http.StatusOK && strings.Contains(body, "version-update-check")
+	})
+	status, _ = get(patchmon.QueueDashboardPath+"/api/jobs?state=completed", reader.Header())
+	assert.Equal(t, http.StatusForbidden, status)
+}

@@ -99,6 +99,7 @@ type Server struct {
 	jobSvc     *jobs.Service
 	alertSvc   *alerts.Service
 	stopAlerts func()
+	queueUI    queueUI
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the
@@ -644,6 +645,7 @@ func (s *Server) buildHandler() error {
 	s.router = router
 
 	var h http.Handler = router
+	h = s.queueDashboard(h)
 	h = httpx.CORS(s.cfg.corsOrigins(), h)
 	h = httpx.SecurityHeaders(s.cfg.EnableHSTS, h)
 	h = httpx.Compress(h)

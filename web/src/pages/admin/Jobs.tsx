@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
 import { api, unwrap, type Schemas } from '../../api/client';
+import { useAuth } from '../../auth/AuthProvider';
 import { EmptyState } from '../../components/EmptyState';
 import { Button, FormError, SelectField } from '../../components/forms';
 import { QueueIcon } from '../../components/icons';
@@ -34,6 +35,7 @@ export function describeInterval(seconds: number): string {
 /** The queue dashboard: every background job, its schedule and latest run, and the run history. */
 export default function Jobs() {
   usePageTitle('Jobs');
+  const { can } = useAuth();
   const toast = useToast();
   const queryClient = useQueryClient();
   const [params, setParams] = useSearchParams();
@@ -95,6 +97,16 @@ export default function Jobs() {
       <PageHeader
         title="Jobs"
         description="Background work of every server replica: periodic jobs run once per interval across all replicas, failed runs are retried with growing pauses."
+        actions={
+          can('can_manage_settings') ? (
+            <a
+              href="/admin/queues/"
+              className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800"
+            >
+              River queue dashboard
+            </a>
+          ) : undefined
+        }
       />
       <section aria-labelledby="jobs-heading" className="mb-8">
         <h2 id="jobs-heading" className="mb-3 text-base font-semibold">

@@ -115,5 +115,13 @@ describe('alerts and jobs', () => {
     // The periodic host status monitor runs every few seconds here.
     await runs.getByText('host-status-monitor').first().waitFor({ timeout: 30_000 });
     await screenshot(page, 'jobs');
+
+    // River's own queue UI, behind the same session.
+    await page.getByRole('link', { name: 'River queue dashboard' }).click();
+    await page.waitForURL(/\/admin\/queues\//);
+    await page.waitForFunction(() => document.title.includes('River'));
+    await page.getByRole('link', { name: /^Completed/ }).click();
+    await page.getByText('patchmon_job').first().waitFor();
+    await screenshot(page, 'jobs-river-ui');
   });
 });

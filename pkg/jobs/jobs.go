@@ -248,7 +248,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 	s.running = false
 	err := s.client.Stop(ctx)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err = s.client.StopAndCancel(cctx)

@@ -78,6 +78,22 @@ func (s *Server) startJobs(ctx context.Context) error {
 			return err
 		}
 	}
+	// The monitor first marks hosts offline that missed two reports in a row, then keeps the
+	// alerts in step.
+	hostStatus := func(ctx context.Context) error {
+		st, err := inv.ServerSettings(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := inv.MarkOffline(ctx, 2*time.Duration(max(st.UpdateInterval, 1))*time.Minute)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			jobs.Printf(ctx, "marked %d hosts offline", n)
+		}
+		return as.Monitor(ctx)
+	}
 	day := 24 * time.Hour
 	builtin := []jobs.Job{
 		{Name: jobSessionCleanup, Description: "Delete expired, revoked and inactive login sessions", Interval: time.Hour,
@@ -88,8 +104,8 @@ func (s *Server) startJobs(ctx context.Context) error {
 			Run: counted("packages", inv.DeleteOrphanedPackages)},
 		{Name: jobFleetSnapshot, Description: "Record fleet statistics for the trend charts", Interval: 30 * time.Minute,
 			RunOnStart: true, Run: snapshot},
-		{Name: jobHostStatus, Description: "Raise host-down alerts after the configured delay, keep alerts in step with the fleet, escalate and un-silence",
-			Interval: s.cfg.HostStatusInterval, Run: as.Monitor},
+		{Name: jobHostStatus, Description: "Mark hosts offline after two missed reports, raise host-down alerts after the configured delay, keep alerts in step with the fleet, escalate and un-silence",
+			Interval: s.cfg.HostStatusInterval, Run: hostStatus},
 		{Name: jobAlertCleanup, Description: "Delete resolved alerts past their type's retention", Interval: day,
 			Run: counted("alerts", as.Cleanup)},
 		{Name: jobVersionCheck, Description: "Read the latest server and agent versions from DNS TXT records", Interval: day,

@@ -471,3 +471,25 @@ func TestQueueDashboard(t *testing.T) {
 	status, _ = get(patchmon.QueueDashboardPath+"/api/jobs?state=completed", reader.Header())
 	assert.Equal(t, http.StatusForbidden, status)
 }
+
+// The host status monitor marks hosts offline after two missed reports.
+func TestHostStatusMonitorMarksHostsOffline(t *testing.T) {
+	t.Parallel()
+	srv := patchmontest.NewServer(t, testConfig())
+	admin := authtest.Setup(t, srv.URL)
+	ctx := context.Background()
+	var stale, fresh uuid.UUID
+	require.NoError(t, srv.Pool().QueryRow(ctx, `INSERT INTO hosts (friendly_name, api_id, api_key_hash, status, last_checkin_at)
+		VALUES ('stale', 'patchmon_stale', 'x', 'active', now() - interval '3 hours') RETURNING id`).Scan(&stale))
+	require.NoError(t, srv.Pool().QueryRow(ctx, `INSERT INTO hosts (friendly_name, api_id, api_key_hash, status, last_checkin_at)
+		VALUES ('fresh', 'patchmon_fresh', 'x', 'active', now() - interval '90 minutes') RETURNING id`).Scan(&fresh))
+	require.Equal(t, http.StatusAccepted, authtest.Call(t, http.MethodPost, srv.URL+"/api/v1/jobs/host-status-monitor/run", admin.Header(), nil, nil))
+	waitUntil(t, "the stale host offline", func() bool {
+		var st string
+		require.NoError(t, srv.Pool().QueryRow(ctx, `SELECT status FROM hosts WHERE id = $1`, stale).Scan(&st))
+		return st == "offline"
+	})
+	var st string
+	require.NoError(t, srv.Pool().QueryRow(ctx, `SELECT status FROM hosts WHERE id = $1`, fresh).Scan(&st))
+	assert.Equal(t, "active", st, "90 minutes is within two 60-minute intervals")
+}

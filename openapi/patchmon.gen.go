@@ -211,6 +211,87 @@ func (e AuthProfileUpdateThemePreference) Valid() bool {
 	}
 }
 
+// Defines values for BrandingUploadLogoType.
+const (
+	BrandingUploadLogoTypeDark    BrandingUploadLogoType = "dark"
+	BrandingUploadLogoTypeFavicon BrandingUploadLogoType = "favicon"
+	BrandingUploadLogoTypeLight   BrandingUploadLogoType = "light"
+)
+
+// Valid indicates whether the value is a known member of the BrandingUploadLogoType enum.
+func (e BrandingUploadLogoType) Valid() bool {
+	switch e {
+	case BrandingUploadLogoTypeDark:
+		return true
+	case BrandingUploadLogoTypeFavicon:
+		return true
+	case BrandingUploadLogoTypeLight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardActivityItemReportType.
+const (
+	DashboardActivityItemReportTypeFull    DashboardActivityItemReportType = "full"
+	DashboardActivityItemReportTypePartial DashboardActivityItemReportType = "partial"
+)
+
+// Valid indicates whether the value is a known member of the DashboardActivityItemReportType enum.
+func (e DashboardActivityItemReportType) Valid() bool {
+	switch e {
+	case DashboardActivityItemReportTypeFull:
+		return true
+	case DashboardActivityItemReportTypePartial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardActivityItemStatus.
+const (
+	DashboardActivityItemStatusError   DashboardActivityItemStatus = "error"
+	DashboardActivityItemStatusSuccess DashboardActivityItemStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the DashboardActivityItemStatus enum.
+func (e DashboardActivityItemStatus) Valid() bool {
+	switch e {
+	case DashboardActivityItemStatusError:
+		return true
+	case DashboardActivityItemStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardTrendsRange.
+const (
+	DashboardTrendsRangeN24h DashboardTrendsRange = "24h"
+	DashboardTrendsRangeN30d DashboardTrendsRange = "30d"
+	DashboardTrendsRangeN7d  DashboardTrendsRange = "7d"
+	DashboardTrendsRangeN90d DashboardTrendsRange = "90d"
+)
+
+// Valid indicates whether the value is a known member of the DashboardTrendsRange enum.
+func (e DashboardTrendsRange) Valid() bool {
+	switch e {
+	case DashboardTrendsRangeN24h:
+		return true
+	case DashboardTrendsRangeN30d:
+		return true
+	case DashboardTrendsRangeN7d:
+		return true
+	case DashboardTrendsRangeN90d:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyHealthStatus.
 const (
 	DependencyHealthStatusDisabled DependencyHealthStatus = "disabled"
@@ -268,6 +349,174 @@ func (e HealthStatus) Valid() bool {
 	case HealthStatusHealthy:
 		return true
 	case HealthStatusUnhealthy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostBulkGroupsRequestMode.
+const (
+	HostBulkGroupsRequestModeAdd     HostBulkGroupsRequestMode = "add"
+	HostBulkGroupsRequestModeRemove  HostBulkGroupsRequestMode = "remove"
+	HostBulkGroupsRequestModeReplace HostBulkGroupsRequestMode = "replace"
+)
+
+// Valid indicates whether the value is a known member of the HostBulkGroupsRequestMode enum.
+func (e HostBulkGroupsRequestMode) Valid() bool {
+	switch e {
+	case HostBulkGroupsRequestModeAdd:
+		return true
+	case HostBulkGroupsRequestModeRemove:
+		return true
+	case HostBulkGroupsRequestModeReplace:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostDetailStatus.
+const (
+	HostDetailStatusActive  HostDetailStatus = "active"
+	HostDetailStatusOffline HostDetailStatus = "offline"
+	HostDetailStatusPending HostDetailStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the HostDetailStatus enum.
+func (e HostDetailStatus) Valid() bool {
+	switch e {
+	case HostDetailStatusActive:
+		return true
+	case HostDetailStatusOffline:
+		return true
+	case HostDetailStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostHistoryEntryReportType.
+const (
+	HostHistoryEntryReportTypeFull    HostHistoryEntryReportType = "full"
+	HostHistoryEntryReportTypePartial HostHistoryEntryReportType = "partial"
+	HostHistoryEntryReportTypePing    HostHistoryEntryReportType = "ping"
+)
+
+// Valid indicates whether the value is a known member of the HostHistoryEntryReportType enum.
+func (e HostHistoryEntryReportType) Valid() bool {
+	switch e {
+	case HostHistoryEntryReportTypeFull:
+		return true
+	case HostHistoryEntryReportTypePartial:
+		return true
+	case HostHistoryEntryReportTypePing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostHistoryEntryStatus.
+const (
+	HostHistoryEntryStatusError   HostHistoryEntryStatus = "error"
+	HostHistoryEntryStatusSuccess HostHistoryEntryStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the HostHistoryEntryStatus enum.
+func (e HostHistoryEntryStatus) Valid() bool {
+	switch e {
+	case HostHistoryEntryStatusError:
+		return true
+	case HostHistoryEntryStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostIntegrationStatusStatus.
+const (
+	HostIntegrationStatusStatusError      HostIntegrationStatusStatus = "error"
+	HostIntegrationStatusStatusInstalling HostIntegrationStatusStatus = "installing"
+	HostIntegrationStatusStatusReady      HostIntegrationStatusStatus = "ready"
+	HostIntegrationStatusStatusRemoving   HostIntegrationStatusStatus = "removing"
+)
+
+// Valid indicates whether the value is a known member of the HostIntegrationStatusStatus enum.
+func (e HostIntegrationStatusStatus) Valid() bool {
+	switch e {
+	case HostIntegrationStatusStatusError:
+		return true
+	case HostIntegrationStatusStatusInstalling:
+		return true
+	case HostIntegrationStatusStatusReady:
+		return true
+	case HostIntegrationStatusStatusRemoving:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostIntegrationsStateAgentNotified.
+const (
+	HostIntegrationsStateAgentNotifiedDelivered HostIntegrationsStateAgentNotified = "delivered"
+	HostIntegrationsStateAgentNotifiedFailed    HostIntegrationsStateAgentNotified = "failed"
+	HostIntegrationsStateAgentNotifiedOffline   HostIntegrationsStateAgentNotified = "offline"
+)
+
+// Valid indicates whether the value is a known member of the HostIntegrationsStateAgentNotified enum.
+func (e HostIntegrationsStateAgentNotified) Valid() bool {
+	switch e {
+	case HostIntegrationsStateAgentNotifiedDelivered:
+		return true
+	case HostIntegrationsStateAgentNotifiedFailed:
+		return true
+	case HostIntegrationsStateAgentNotifiedOffline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostIntegrationsStateComplianceMode.
+const (
+	HostIntegrationsStateComplianceModeDisabled HostIntegrationsStateComplianceMode = "disabled"
+	HostIntegrationsStateComplianceModeEnabled  HostIntegrationsStateComplianceMode = "enabled"
+	HostIntegrationsStateComplianceModeOnDemand HostIntegrationsStateComplianceMode = "on-demand"
+)
+
+// Valid indicates whether the value is a known member of the HostIntegrationsStateComplianceMode enum.
+func (e HostIntegrationsStateComplianceMode) Valid() bool {
+	switch e {
+	case HostIntegrationsStateComplianceModeDisabled:
+		return true
+	case HostIntegrationsStateComplianceModeEnabled:
+		return true
+	case HostIntegrationsStateComplianceModeOnDemand:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostSummaryStatus.
+const (
+	HostSummaryStatusActive  HostSummaryStatus = "active"
+	HostSummaryStatusOffline HostSummaryStatus = "offline"
+	HostSummaryStatusPending HostSummaryStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the HostSummaryStatus enum.
+func (e HostSummaryStatus) Valid() bool {
+	switch e {
+	case HostSummaryStatusActive:
+		return true
+	case HostSummaryStatusOffline:
+		return true
+	case HostSummaryStatusPending:
 		return true
 	default:
 		return false
@@ -475,6 +724,60 @@ func (e RealtimeReportKind) Valid() bool {
 	}
 }
 
+// Defines values for ServerSettingsServerProtocol.
+const (
+	ServerSettingsServerProtocolHttp  ServerSettingsServerProtocol = "http"
+	ServerSettingsServerProtocolHttps ServerSettingsServerProtocol = "https"
+)
+
+// Valid indicates whether the value is a known member of the ServerSettingsServerProtocol enum.
+func (e ServerSettingsServerProtocol) Valid() bool {
+	switch e {
+	case ServerSettingsServerProtocolHttp:
+		return true
+	case ServerSettingsServerProtocolHttps:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ServerSettingsServerUrlSource.
+const (
+	ServerSettingsServerUrlSourceEnvironment ServerSettingsServerUrlSource = "environment"
+	ServerSettingsServerUrlSourceSettings    ServerSettingsServerUrlSource = "settings"
+)
+
+// Valid indicates whether the value is a known member of the ServerSettingsServerUrlSource enum.
+func (e ServerSettingsServerUrlSource) Valid() bool {
+	switch e {
+	case ServerSettingsServerUrlSourceEnvironment:
+		return true
+	case ServerSettingsServerUrlSourceSettings:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ServerSettingsUpdateServerProtocol.
+const (
+	ServerSettingsUpdateServerProtocolHttp  ServerSettingsUpdateServerProtocol = "http"
+	ServerSettingsUpdateServerProtocolHttps ServerSettingsUpdateServerProtocol = "https"
+)
+
+// Valid indicates whether the value is a known member of the ServerSettingsUpdateServerProtocol enum.
+func (e ServerSettingsUpdateServerProtocol) Valid() bool {
+	switch e {
+	case ServerSettingsUpdateServerProtocolHttp:
+		return true
+	case ServerSettingsUpdateServerProtocolHttps:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserThemePreference.
 const (
 	UserThemePreferenceDark   UserThemePreference = "dark"
@@ -517,6 +820,120 @@ func (e ListAlertsParamsStatus) Valid() bool {
 	case ListAlertsParamsStatusResolved:
 		return true
 	case ListAlertsParamsStatusSilenced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardTrendsParamsRange.
+const (
+	DashboardTrendsParamsRangeN24h DashboardTrendsParamsRange = "24h"
+	DashboardTrendsParamsRangeN30d DashboardTrendsParamsRange = "30d"
+	DashboardTrendsParamsRangeN7d  DashboardTrendsParamsRange = "7d"
+	DashboardTrendsParamsRangeN90d DashboardTrendsParamsRange = "90d"
+)
+
+// Valid indicates whether the value is a known member of the DashboardTrendsParamsRange enum.
+func (e DashboardTrendsParamsRange) Valid() bool {
+	switch e {
+	case DashboardTrendsParamsRangeN24h:
+		return true
+	case DashboardTrendsParamsRangeN30d:
+		return true
+	case DashboardTrendsParamsRangeN7d:
+		return true
+	case DashboardTrendsParamsRangeN90d:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListHostsParamsStatus.
+const (
+	ListHostsParamsStatusActive  ListHostsParamsStatus = "active"
+	ListHostsParamsStatusOffline ListHostsParamsStatus = "offline"
+	ListHostsParamsStatusPending ListHostsParamsStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ListHostsParamsStatus enum.
+func (e ListHostsParamsStatus) Valid() bool {
+	switch e {
+	case ListHostsParamsStatusActive:
+		return true
+	case ListHostsParamsStatusOffline:
+		return true
+	case ListHostsParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListHostsParamsSort.
+const (
+	ListHostsParamsSortLastCheckin ListHostsParamsSort = "lastCheckin"
+	ListHostsParamsSortName        ListHostsParamsSort = "name"
+	ListHostsParamsSortOs          ListHostsParamsSort = "os"
+	ListHostsParamsSortSecurity    ListHostsParamsSort = "security"
+	ListHostsParamsSortStatus      ListHostsParamsSort = "status"
+	ListHostsParamsSortUpdates     ListHostsParamsSort = "updates"
+)
+
+// Valid indicates whether the value is a known member of the ListHostsParamsSort enum.
+func (e ListHostsParamsSort) Valid() bool {
+	switch e {
+	case ListHostsParamsSortLastCheckin:
+		return true
+	case ListHostsParamsSortName:
+		return true
+	case ListHostsParamsSortOs:
+		return true
+	case ListHostsParamsSortSecurity:
+		return true
+	case ListHostsParamsSortStatus:
+		return true
+	case ListHostsParamsSortUpdates:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListHostsParamsOrder.
+const (
+	ListHostsParamsOrderAsc  ListHostsParamsOrder = "asc"
+	ListHostsParamsOrderDesc ListHostsParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListHostsParamsOrder enum.
+func (e ListHostsParamsOrder) Valid() bool {
+	switch e {
+	case ListHostsParamsOrderAsc:
+		return true
+	case ListHostsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteBrandingAssetParamsLogoType.
+const (
+	DeleteBrandingAssetParamsLogoTypeDark    DeleteBrandingAssetParamsLogoType = "dark"
+	DeleteBrandingAssetParamsLogoTypeFavicon DeleteBrandingAssetParamsLogoType = "favicon"
+	DeleteBrandingAssetParamsLogoTypeLight   DeleteBrandingAssetParamsLogoType = "light"
+)
+
+// Valid indicates whether the value is a known member of the DeleteBrandingAssetParamsLogoType enum.
+func (e DeleteBrandingAssetParamsLogoType) Valid() bool {
+	switch e {
+	case DeleteBrandingAssetParamsLogoTypeDark:
+		return true
+	case DeleteBrandingAssetParamsLogoTypeFavicon:
+		return true
+	case DeleteBrandingAssetParamsLogoTypeLight:
 		return true
 	default:
 		return false
@@ -771,6 +1188,19 @@ type AgentWsTransition struct {
 
 // AgentWsTransitionStatus defines model for AgentWsTransition.Status.
 type AgentWsTransitionStatus string
+
+// AgentsNotified defines model for AgentsNotified.
+type AgentsNotified struct {
+	// Delivered Agents that received the new interval.
+	Delivered int `json:"delivered"`
+
+	// Error Why nothing could be pushed (the settings were saved regardless).
+	Error  *string `json:"error,omitempty"`
+	Failed int     `json:"failed"`
+
+	// Offline Hosts without a connected agent; they read the interval when they next start.
+	Offline int `json:"offline"`
+}
 
 // Alert defines model for Alert.
 type Alert struct {
@@ -1064,6 +1494,177 @@ type AuthVerifyTfaRequest struct {
 	RememberDevice *bool  `json:"rememberDevice,omitempty"`
 	TfaChallenge   string `json:"tfaChallenge"`
 }
+
+// Branding defines model for Branding.
+type Branding struct {
+	Favicon   BrandingAsset `json:"favicon"`
+	LogoDark  BrandingAsset `json:"logoDark"`
+	LogoLight BrandingAsset `json:"logoLight"`
+}
+
+// BrandingAsset defines model for BrandingAsset.
+type BrandingAsset struct {
+	// ContentType Example: image/png
+	ContentType string `json:"contentType"`
+
+	// Custom False when the built-in default is served.
+	Custom bool `json:"custom"`
+
+	// Size Bytes.
+	Size      int        `json:"size"`
+	UpdatedAt *time.Time `json:"updatedAt"`
+
+	// Url Example: /assets/logo_dark.png?v=3f2a9c01
+	Url string `json:"url"`
+}
+
+// BrandingChanged defines model for BrandingChanged.
+type BrandingChanged struct {
+	Branding Branding `json:"branding"`
+	Message  string   `json:"message"`
+}
+
+// BrandingUpload defines model for BrandingUpload.
+type BrandingUpload struct {
+	// FileContent Base64 or a data URL.
+	FileContent string                 `json:"fileContent"`
+	FileName    *string                `json:"fileName,omitempty"`
+	LogoType    BrandingUploadLogoType `json:"logoType"`
+}
+
+// BrandingUploadLogoType defines model for BrandingUpload.LogoType.
+type BrandingUploadLogoType string
+
+// DashboardActivity defines model for DashboardActivity.
+type DashboardActivity struct {
+	Items []DashboardActivityItem `json:"items"`
+}
+
+// DashboardActivityItem defines model for DashboardActivityItem.
+type DashboardActivityItem struct {
+	CreatedAt    time.Time          `json:"createdAt"`
+	ErrorMessage *string            `json:"errorMessage"`
+	HostId       openapi_types.UUID `json:"hostId"`
+
+	// HostName The host's friendly name.
+	HostName string             `json:"hostName"`
+	Id       openapi_types.UUID `json:"id"`
+
+	// PackagesCount Packages needing an update after the report.
+	PackagesCount int                             `json:"packagesCount"`
+	ReportType    DashboardActivityItemReportType `json:"reportType"`
+	SecurityCount int                             `json:"securityCount"`
+	Status        DashboardActivityItemStatus     `json:"status"`
+	TotalPackages int                             `json:"totalPackages"`
+}
+
+// DashboardActivityItemReportType defines model for DashboardActivityItem.ReportType.
+type DashboardActivityItemReportType string
+
+// DashboardActivityItemStatus defines model for DashboardActivityItem.Status.
+type DashboardActivityItemStatus string
+
+// DashboardCardDefault defines model for DashboardCardDefault.
+type DashboardCardDefault struct {
+	CardId      string `json:"cardId"`
+	Description string `json:"description"`
+
+	// Enabled Whether the default layout shows it.
+	Enabled bool   `json:"enabled"`
+	Order   int    `json:"order"`
+	Title   string `json:"title"`
+}
+
+// DashboardCardPreference defines model for DashboardCardPreference.
+type DashboardCardPreference struct {
+	// CardId Example: totalHosts
+	CardId  string `json:"cardId"`
+	Enabled bool   `json:"enabled"`
+	Order   int    `json:"order"`
+}
+
+// DashboardOSCount defines model for DashboardOSCount.
+type DashboardOSCount struct {
+	Count int `json:"count"`
+
+	// Name Example: Ubuntu 24.04
+	Name string `json:"name"`
+}
+
+// DashboardPreferences defines model for DashboardPreferences.
+type DashboardPreferences struct {
+	// Customised False while the user has the default layout.
+	Customised  bool                      `json:"customised"`
+	Preferences []DashboardCardPreference `json:"preferences"`
+}
+
+// DashboardPreferencesSaved defines model for DashboardPreferencesSaved.
+type DashboardPreferencesSaved struct {
+	// Message Example: Dashboard preferences updated successfully
+	Message     string                    `json:"message"`
+	Preferences []DashboardCardPreference `json:"preferences"`
+}
+
+// DashboardPreferencesUpdate defines model for DashboardPreferencesUpdate.
+type DashboardPreferencesUpdate struct {
+	Preferences []DashboardCardPreference `json:"preferences"`
+}
+
+// DashboardStats defines model for DashboardStats.
+type DashboardStats struct {
+	ActiveHosts        int `json:"activeHosts"`
+	HostsNeedingReboot int `json:"hostsNeedingReboot"`
+
+	// HostsNeedingUpdates Hosts with at least one outdated package.
+	HostsNeedingUpdates      int       `json:"hostsNeedingUpdates"`
+	HostsWithSecurityUpdates int       `json:"hostsWithSecurityUpdates"`
+	LastUpdated              time.Time `json:"lastUpdated"`
+
+	// OfflineHosts Hosts that stopped checking in.
+	OfflineHosts int `json:"offlineHosts"`
+
+	// OsDistribution Hosts per operating system and version, largest first; hosts that never reported are "Unknown".
+	OsDistribution []DashboardOSCount `json:"osDistribution"`
+
+	// PendingHosts Enrolled hosts that have not reported yet.
+	PendingHosts int `json:"pendingHosts"`
+
+	// SecurityUpdates Distinct packages with a security update on some host.
+	SecurityUpdates int `json:"securityUpdates"`
+	TotalHosts      int `json:"totalHosts"`
+
+	// TotalOutdatedPackages Distinct packages with an update on some host.
+	TotalOutdatedPackages int `json:"totalOutdatedPackages"`
+
+	// UpToDateHosts Hosts that have reported and have no outdated package.
+	UpToDateHosts int `json:"upToDateHosts"`
+}
+
+// DashboardTrendPoint defines model for DashboardTrendPoint.
+type DashboardTrendPoint struct {
+	CapturedAt               time.Time `json:"capturedAt"`
+	HostsNeedingReboot       int       `json:"hostsNeedingReboot"`
+	HostsNeedingUpdates      int       `json:"hostsNeedingUpdates"`
+	HostsWithSecurityUpdates int       `json:"hostsWithSecurityUpdates"`
+	OfflineHosts             int       `json:"offlineHosts"`
+
+	// OutdatedPackages Distinct packages with an update somewhere.
+	OutdatedPackages int `json:"outdatedPackages"`
+
+	// SecurityPackages Distinct packages with a security update somewhere.
+	SecurityPackages int `json:"securityPackages"`
+	TotalHosts       int `json:"totalHosts"`
+}
+
+// DashboardTrends defines model for DashboardTrends.
+type DashboardTrends struct {
+	BucketSeconds int                   `json:"bucketSeconds"`
+	Points        []DashboardTrendPoint `json:"points"`
+	Range         DashboardTrendsRange  `json:"range"`
+}
+
+// DashboardTrendsRange defines model for DashboardTrends.Range.
+type DashboardTrendsRange string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
@@ -1410,6 +2011,29 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// HostBulkDeleteRequest defines model for HostBulkDeleteRequest.
+type HostBulkDeleteRequest struct {
+	HostIds []openapi_types.UUID `json:"hostIds"`
+}
+
+// HostBulkGroupsRequest defines model for HostBulkGroupsRequest.
+type HostBulkGroupsRequest struct {
+	GroupIds []openapi_types.UUID `json:"groupIds"`
+	HostIds  []openapi_types.UUID `json:"hostIds"`
+
+	// Mode add the groups, remove them, or make them the hosts' only groups.
+	Mode *HostBulkGroupsRequestMode `json:"mode,omitempty"`
+}
+
+// HostBulkGroupsRequestMode add the groups, remove them, or make them the hosts' only groups.
+type HostBulkGroupsRequestMode string
+
+// HostBulkResult defines model for HostBulkResult.
+type HostBulkResult struct {
+	Count   int    `json:"count"`
+	Message string `json:"message"`
+}
+
 // HostCreateRequest defines model for HostCreateRequest.
 type HostCreateRequest struct {
 	ComplianceEnabled *bool                 `json:"compliance_enabled,omitempty"`
@@ -1432,8 +2056,110 @@ type HostCreateResponse struct {
 	// InstallCommand One-liner that downloads and runs the installer on the host.
 	InstallCommand string `json:"installCommand"`
 
+	// InstallCommands The install one-liner in its four forms: `force` tolerates broken package-manager
+	// state, `selfSigned` makes curl and the installed agent accept a self-signed server
+	// certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+	InstallCommands HostInstallCommands `json:"installCommands"`
+
 	// Message Example: Host created successfully
 	Message string `json:"message"`
+}
+
+// HostCredentials defines model for HostCredentials.
+type HostCredentials struct {
+	ApiId string `json:"apiId"`
+
+	// ApiKey Shown only once; the server keeps a bcrypt hash.
+	ApiKey         string             `json:"apiKey"`
+	HostId         openapi_types.UUID `json:"hostId"`
+	InstallCommand string             `json:"installCommand"`
+
+	// InstallCommands The install one-liner in its four forms: `force` tolerates broken package-manager
+	// state, `selfSigned` makes curl and the installed agent accept a self-signed server
+	// certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+	InstallCommands HostInstallCommands `json:"installCommands"`
+}
+
+// HostDetail defines model for HostDetail.
+type HostDetail struct {
+	AgentVersion *string    `json:"agentVersion,omitempty"`
+	ApiId        string     `json:"apiId"`
+	Architecture *string    `json:"architecture,omitempty"`
+	AutoUpdate   bool       `json:"autoUpdate"`
+	BootTime     *time.Time `json:"bootTime,omitempty"`
+
+	// Connected Whether the agent holds a WebSocket to the server now.
+	Connected              bool                  `json:"connected"`
+	CpuCores               *int                  `json:"cpuCores,omitempty"`
+	CpuModel               *string               `json:"cpuModel,omitempty"`
+	CreatedAt              time.Time             `json:"createdAt"`
+	DiskDetails            []HostDisk            `json:"diskDetails"`
+	DnsServers             []string              `json:"dnsServers"`
+	FriendlyName           string                `json:"friendlyName"`
+	GatewayIp              *string               `json:"gatewayIp,omitempty"`
+	Groups                 []HostGroupRef        `json:"groups"`
+	HostDownAlerts         bool                  `json:"hostDownAlerts"`
+	Hostname               *string               `json:"hostname,omitempty"`
+	Id                     openapi_types.UUID    `json:"id"`
+	InstalledKernelVersion *string               `json:"installedKernelVersion,omitempty"`
+	Integrations           HostIntegrationsState `json:"integrations"`
+	Ip                     *string               `json:"ip,omitempty"`
+	KernelVersion          *string               `json:"kernelVersion,omitempty"`
+	LastCheckinAt          *time.Time            `json:"lastCheckinAt,omitempty"`
+	LastFullReportAt       *time.Time            `json:"lastFullReportAt,omitempty"`
+	LastReportAt           *time.Time            `json:"lastReportAt,omitempty"`
+	LoadAverage            []float32             `json:"loadAverage"`
+	MachineId              *string               `json:"machineId,omitempty"`
+	NeedsReboot            bool                  `json:"needsReboot"`
+
+	// NetworkInterfaces As the agent reported them (name, type, macAddress, mtu, status, linkSpeed, duplex, addresses).
+	NetworkInterfaces []map[string]interface{} `json:"networkInterfaces"`
+	Notes             string                   `json:"notes"`
+	OsType            *string                  `json:"osType,omitempty"`
+	OsVersion         *string                  `json:"osVersion,omitempty"`
+	OutdatedPackages  int                      `json:"outdatedPackages"`
+	PackageManager    *string                  `json:"packageManager,omitempty"`
+	Presence          HostPresence             `json:"presence"`
+
+	// RamInstalled GB
+	RamInstalled    *float32 `json:"ramInstalled,omitempty"`
+	RebootReason    *string  `json:"rebootReason,omitempty"`
+	SecurityUpdates int      `json:"securityUpdates"`
+	SelinuxStatus   *string  `json:"selinuxStatus,omitempty"`
+
+	// Status pending until the first report; offline when check-ins stopped.
+	Status HostDetailStatus `json:"status"`
+
+	// SwapSize GB
+	SwapSize      *float32 `json:"swapSize,omitempty"`
+	SystemUptime  *string  `json:"systemUptime,omitempty"`
+	TotalPackages int      `json:"totalPackages"`
+	TotalRepos    int      `json:"totalRepos"`
+
+	// UpdateInterval Minutes between this host's reports, its own or the server's.
+	UpdateInterval int `json:"updateInterval"`
+
+	// UpdateIntervalOverride The host has its own update interval instead of following the server's.
+	UpdateIntervalOverride bool      `json:"updateIntervalOverride"`
+	UpdatedAt              time.Time `json:"updatedAt"`
+}
+
+// HostDetailStatus pending until the first report; offline when check-ins stopped.
+type HostDetailStatus string
+
+// HostDisk defines model for HostDisk.
+type HostDisk struct {
+	Mountpoint string `json:"mountpoint"`
+	Name       string `json:"name"`
+	Size       string `json:"size"`
+}
+
+// HostGroupFacet defines model for HostGroupFacet.
+type HostGroupFacet struct {
+	Color string             `json:"color"`
+	Hosts int                `json:"hosts"`
+	Id    openapi_types.UUID `json:"id"`
+	Name  string             `json:"name"`
 }
 
 // HostGroupRef defines model for HostGroupRef.
@@ -1441,6 +2167,221 @@ type HostGroupRef struct {
 	Color string             `json:"color"`
 	Id    openapi_types.UUID `json:"id"`
 	Name  string             `json:"name"`
+}
+
+// HostHistoryEntry defines model for HostHistoryEntry.
+type HostHistoryEntry struct {
+	ChangedPackages int       `json:"changedPackages"`
+	CreatedAt       time.Time `json:"createdAt"`
+	ErrorMessage    *string   `json:"errorMessage,omitempty"`
+
+	// ExecutionTime Seconds the agent spent collecting.
+	ExecutionTime *float32           `json:"executionTime,omitempty"`
+	Id            openapi_types.UUID `json:"id"`
+
+	// PackagesCount Packages needing an update.
+	PackagesCount int                        `json:"packagesCount"`
+	PayloadSizeKb float32                    `json:"payloadSizeKb"`
+	ProcessingMs  *float32                   `json:"processingMs,omitempty"`
+	ReportType    HostHistoryEntryReportType `json:"reportType"`
+	Sections      []string                   `json:"sections"`
+	SecurityCount int                        `json:"securityCount"`
+	Status        HostHistoryEntryStatus     `json:"status"`
+	TotalPackages int                        `json:"totalPackages"`
+}
+
+// HostHistoryEntryReportType defines model for HostHistoryEntry.ReportType.
+type HostHistoryEntryReportType string
+
+// HostHistoryEntryStatus defines model for HostHistoryEntry.Status.
+type HostHistoryEntryStatus string
+
+// HostHistoryList defines model for HostHistoryList.
+type HostHistoryList struct {
+	History  []HostHistoryEntry `json:"history"`
+	Page     int                `json:"page"`
+	PageSize int                `json:"pageSize"`
+	Total    int                `json:"total"`
+}
+
+// HostInstallCommands The install one-liner in its four forms: `force` tolerates broken package-manager
+// state, `selfSigned` makes curl and the installed agent accept a self-signed server
+// certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+type HostInstallCommands struct {
+	Force             string `json:"force"`
+	ForceSelfSigned   string `json:"forceSelfSigned"`
+	SelfSigned        string `json:"selfSigned"`
+	SelfSignedDefault bool   `json:"selfSignedDefault"`
+	Standard          string `json:"standard"`
+}
+
+// HostIntegrationStatus defines model for HostIntegrationStatus.
+type HostIntegrationStatus struct {
+	Enabled     bool                        `json:"enabled"`
+	Integration string                      `json:"integration"`
+	Message     string                      `json:"message"`
+	Status      HostIntegrationStatusStatus `json:"status"`
+	UpdatedAt   time.Time                   `json:"updatedAt"`
+}
+
+// HostIntegrationStatusStatus defines model for HostIntegrationStatus.Status.
+type HostIntegrationStatusStatus string
+
+// HostIntegrationsState defines model for HostIntegrationsState.
+type HostIntegrationsState struct {
+	// AgentNotified After a change, whether the apply_config command reached the agent.
+	AgentNotified  *HostIntegrationsStateAgentNotified `json:"agentNotified,omitempty"`
+	Compliance     bool                                `json:"compliance"`
+	ComplianceMode HostIntegrationsStateComplianceMode `json:"complianceMode"`
+	Docker         bool                                `json:"docker"`
+	Statuses       []HostIntegrationStatus             `json:"statuses"`
+}
+
+// HostIntegrationsStateAgentNotified After a change, whether the apply_config command reached the agent.
+type HostIntegrationsStateAgentNotified string
+
+// HostIntegrationsStateComplianceMode defines model for HostIntegrationsState.ComplianceMode.
+type HostIntegrationsStateComplianceMode string
+
+// HostIntegrationsUpdate defines model for HostIntegrationsUpdate.
+type HostIntegrationsUpdate struct {
+	Compliance *bool `json:"compliance,omitempty"`
+	Docker     *bool `json:"docker,omitempty"`
+}
+
+// HostList defines model for HostList.
+type HostList struct {
+	Facets *struct {
+		Groups    []HostGroupFacet `json:"groups"`
+		OsTypes   []HostOSFacet    `json:"osTypes"`
+		Ungrouped int              `json:"ungrouped"`
+	} `json:"facets,omitempty"`
+	Hosts    []HostSummary `json:"hosts"`
+	Page     int           `json:"page"`
+	PageSize int           `json:"pageSize"`
+
+	// Total Hosts matching the search and filters, on all pages.
+	Total int `json:"total"`
+}
+
+// HostOSFacet defines model for HostOSFacet.
+type HostOSFacet struct {
+	Hosts  int    `json:"hosts"`
+	OsType string `json:"osType"`
+}
+
+// HostPackage defines model for HostPackage.
+type HostPackage struct {
+	AvailableVersion string `json:"availableVersion"`
+	Category         string `json:"category"`
+	CurrentVersion   string `json:"currentVersion"`
+	Description      string `json:"description"`
+
+	// Id The package's id in the fleet catalogue.
+	Id               openapi_types.UUID `json:"id"`
+	IsSecurityUpdate bool               `json:"isSecurityUpdate"`
+	Name             string             `json:"name"`
+	NeedsUpdate      bool               `json:"needsUpdate"`
+	SourceRepository string             `json:"sourceRepository"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
+}
+
+// HostPackageList defines model for HostPackageList.
+type HostPackageList struct {
+	Packages []HostPackage `json:"packages"`
+	Page     int           `json:"page"`
+	PageSize int           `json:"pageSize"`
+	Total    int           `json:"total"`
+}
+
+// HostPresence defines model for HostPresence.
+type HostPresence struct {
+	Connected        bool       `json:"connected"`
+	ConnectedAt      *time.Time `json:"connectedAt,omitempty"`
+	DisconnectReason *string    `json:"disconnectReason,omitempty"`
+	DisconnectedAt   *time.Time `json:"disconnectedAt,omitempty"`
+	Secure           bool       `json:"secure"`
+}
+
+// HostRepository defines model for HostRepository.
+type HostRepository struct {
+	Components   string             `json:"components"`
+	Distribution string             `json:"distribution"`
+	Id           openapi_types.UUID `json:"id"`
+	IsEnabled    bool               `json:"isEnabled"`
+	IsSecure     bool               `json:"isSecure"`
+	Name         string             `json:"name"`
+	RepoType     string             `json:"repoType"`
+	Url          string             `json:"url"`
+}
+
+// HostRepositoryList defines model for HostRepositoryList.
+type HostRepositoryList struct {
+	Repositories []HostRepository `json:"repositories"`
+}
+
+// HostSummary defines model for HostSummary.
+type HostSummary struct {
+	AgentVersion *string `json:"agentVersion,omitempty"`
+	Architecture *string `json:"architecture,omitempty"`
+	AutoUpdate   bool    `json:"autoUpdate"`
+
+	// Connected Whether the agent holds a WebSocket to the server now.
+	Connected        bool               `json:"connected"`
+	CreatedAt        time.Time          `json:"createdAt"`
+	FriendlyName     string             `json:"friendlyName"`
+	Groups           []HostGroupRef     `json:"groups"`
+	Hostname         *string            `json:"hostname,omitempty"`
+	Id               openapi_types.UUID `json:"id"`
+	Ip               *string            `json:"ip,omitempty"`
+	LastCheckinAt    *time.Time         `json:"lastCheckinAt,omitempty"`
+	LastReportAt     *time.Time         `json:"lastReportAt,omitempty"`
+	NeedsReboot      bool               `json:"needsReboot"`
+	OsType           *string            `json:"osType,omitempty"`
+	OsVersion        *string            `json:"osVersion,omitempty"`
+	OutdatedPackages int                `json:"outdatedPackages"`
+	SecurityUpdates  int                `json:"securityUpdates"`
+
+	// Status pending until the first report; offline when check-ins stopped.
+	Status        HostSummaryStatus `json:"status"`
+	TotalPackages int               `json:"totalPackages"`
+}
+
+// HostSummaryStatus pending until the first report; offline when check-ins stopped.
+type HostSummaryStatus string
+
+// HostUpdateRequest defines model for HostUpdateRequest.
+type HostUpdateRequest struct {
+	AutoUpdate     *bool                 `json:"autoUpdate,omitempty"`
+	FriendlyName   *string               `json:"friendlyName,omitempty"`
+	GroupIds       *[]openapi_types.UUID `json:"groupIds,omitempty"`
+	HostDownAlerts *bool                 `json:"hostDownAlerts,omitempty"`
+	Notes          *string               `json:"notes,omitempty"`
+
+	// UpdateInterval Minutes between this host's reports (5–1440), pushed to its agent at once as settings_update; 0 makes the host follow the server's interval again.
+	UpdateInterval *int `json:"updateInterval,omitempty"`
+}
+
+// HostView defines model for HostView.
+type HostView struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+
+	// State The list state as the dashboard stores it (search, filters, sort, columns, grouping).
+	State     map[string]interface{} `json:"state"`
+	UpdatedAt time.Time              `json:"updatedAt"`
+}
+
+// HostViewList defines model for HostViewList.
+type HostViewList struct {
+	Views []HostView `json:"views"`
+}
+
+// HostViewRequest defines model for HostViewRequest.
+type HostViewRequest struct {
+	Name  string                 `json:"name"`
+	State map[string]interface{} `json:"state"`
 }
 
 // IntegrationAgentQueue defines model for IntegrationAgentQueue.
@@ -1915,6 +2856,61 @@ type RoleUserPermissions struct {
 	Role        string   `json:"role"`
 }
 
+// ServerSettings defines model for ServerSettings.
+type ServerSettings struct {
+	// AutoUpdate Agents may update themselves (hosts can still opt out).
+	AutoUpdate bool   `json:"auto_update"`
+	Favicon    string `json:"favicon"`
+
+	// IgnoreSslSelfSigned Install and enrollment scripts use curl -k and agents skip certificate checks.
+	IgnoreSslSelfSigned bool `json:"ignore_ssl_self_signed"`
+
+	// LogoDark URL of the logo for dark backgrounds.
+	LogoDark       string                       `json:"logo_dark"`
+	LogoLight      string                       `json:"logo_light"`
+	ServerHost     string                       `json:"server_host"`
+	ServerPort     int                          `json:"server_port"`
+	ServerProtocol ServerSettingsServerProtocol `json:"server_protocol"`
+
+	// ServerUrl The three above composed; the port is left out when it is the protocol's default.
+	ServerUrl string `json:"server_url"`
+
+	// ServerUrlSource environment until an administrator saves the server URL here.
+	ServerUrlSource ServerSettingsServerUrlSource `json:"server_url_source"`
+
+	// UpdateInterval Minutes between agent reports (5-1440).
+	UpdateInterval int       `json:"update_interval"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// ServerSettingsServerProtocol defines model for ServerSettings.ServerProtocol.
+type ServerSettingsServerProtocol string
+
+// ServerSettingsServerUrlSource environment until an administrator saves the server URL here.
+type ServerSettingsServerUrlSource string
+
+// ServerSettingsUpdate defines model for ServerSettingsUpdate.
+type ServerSettingsUpdate struct {
+	AutoUpdate          *bool                               `json:"autoUpdate,omitempty"`
+	IgnoreSslSelfSigned *bool                               `json:"ignoreSslSelfSigned,omitempty"`
+	ServerHost          *string                             `json:"serverHost,omitempty"`
+	ServerPort          *int                                `json:"serverPort,omitempty"`
+	ServerProtocol      *ServerSettingsUpdateServerProtocol `json:"serverProtocol,omitempty"`
+	UpdateInterval      *int                                `json:"updateInterval,omitempty"`
+}
+
+// ServerSettingsUpdateServerProtocol defines model for ServerSettingsUpdate.ServerProtocol.
+type ServerSettingsUpdateServerProtocol string
+
+// ServerSettingsUpdateResult defines model for ServerSettingsUpdateResult.
+type ServerSettingsUpdateResult struct {
+	AgentsNotified *AgentsNotified `json:"agentsNotified"`
+
+	// Message Example: Settings updated successfully
+	Message  string         `json:"message"`
+	Settings ServerSettings `json:"settings"`
+}
+
 // TfaBackupCodes defines model for TfaBackupCodes.
 type TfaBackupCodes struct {
 	// BackupCodes Ten single-use codes; shown only now.
@@ -2220,6 +3216,48 @@ type ListEnrollmentTokensParams struct {
 	IntegrationType *EnrollmentIntegrationType `form:"integration_type,omitempty" json:"integration_type,omitempty"`
 }
 
+// DashboardRecentActivityParams defines parameters for DashboardRecentActivity.
+type DashboardRecentActivityParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// DashboardTrendsParams defines parameters for DashboardTrends.
+type DashboardTrendsParams struct {
+	Range *DashboardTrendsParamsRange `form:"range,omitempty" json:"range,omitempty"`
+}
+
+// DashboardTrendsParamsRange defines parameters for DashboardTrends.
+type DashboardTrendsParamsRange string
+
+// ListHostsParams defines parameters for ListHosts.
+type ListHostsParams struct {
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Group A host group id, or none
+	Group  *string                `form:"group,omitempty" json:"group,omitempty"`
+	Status *ListHostsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Os Operating system name (os_type), exact
+	Os              *string               `form:"os,omitempty" json:"os,omitempty"`
+	NeedsUpdates    *bool                 `form:"needsUpdates,omitempty" json:"needsUpdates,omitempty"`
+	SecurityUpdates *bool                 `form:"securityUpdates,omitempty" json:"securityUpdates,omitempty"`
+	RebootRequired  *bool                 `form:"rebootRequired,omitempty" json:"rebootRequired,omitempty"`
+	Sort            *ListHostsParamsSort  `form:"sort,omitempty" json:"sort,omitempty"`
+	Order           *ListHostsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Page            *int                  `form:"page,omitempty" json:"page,omitempty"`
+	PageSize        *int                  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	Facets          *bool                 `form:"facets,omitempty" json:"facets,omitempty"`
+}
+
+// ListHostsParamsStatus defines parameters for ListHosts.
+type ListHostsParamsStatus string
+
+// ListHostsParamsSort defines parameters for ListHosts.
+type ListHostsParamsSort string
+
+// ListHostsParamsOrder defines parameters for ListHosts.
+type ListHostsParamsOrder string
+
 // GetAgentDownloadParams defines parameters for GetAgentDownload.
 type GetAgentDownloadParams struct {
 	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
@@ -2240,12 +3278,31 @@ type GetAgentInstallScriptParams struct {
 	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
 	Os    *string `form:"os,omitempty" json:"os,omitempty"`
 	Force *string `form:"force,omitempty" json:"force,omitempty"`
+
+	// Insecure `true` makes the script and the installed agent accept a self-signed server
+	// certificate (skip_ssl_verify) even when the server setting is off.
+	Insecure *string `form:"insecure,omitempty" json:"insecure,omitempty"`
+}
+
+// ListHostHistoryParams defines parameters for ListHostHistory.
+type ListHostHistoryParams struct {
+	Page     *int `form:"page,omitempty" json:"page,omitempty"`
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // ListHostJobsParams defines parameters for ListHostJobs.
 type ListHostJobsParams struct {
 	Limit  *int `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListHostPackagesParams defines parameters for ListHostPackages.
+type ListHostPackagesParams struct {
+	Search       *string `form:"search,omitempty" json:"search,omitempty"`
+	UpdatesOnly  *bool   `form:"updatesOnly,omitempty" json:"updatesOnly,omitempty"`
+	SecurityOnly *bool   `form:"securityOnly,omitempty" json:"securityOnly,omitempty"`
+	Page         *int    `form:"page,omitempty" json:"page,omitempty"`
+	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // ListJobHistoryParams defines parameters for ListJobHistory.
@@ -2255,6 +3312,27 @@ type ListJobHistoryParams struct {
 	HostId *openapi_types.UUID `form:"host_id,omitempty" json:"host_id,omitempty"`
 	Limit  *int                `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *int                `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// DeleteBrandingAssetParamsLogoType defines parameters for DeleteBrandingAsset.
+type DeleteBrandingAssetParamsLogoType string
+
+// GetBrandingFaviconParams defines parameters for GetBrandingFavicon.
+type GetBrandingFaviconParams struct {
+	V           *string `form:"v,omitempty" json:"v,omitempty"`
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetBrandingLogoDarkParams defines parameters for GetBrandingLogoDark.
+type GetBrandingLogoDarkParams struct {
+	V           *string `form:"v,omitempty" json:"v,omitempty"`
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetBrandingLogoLightParams defines parameters for GetBrandingLogoLight.
+type GetBrandingLogoLightParams struct {
+	V           *string `form:"v,omitempty" json:"v,omitempty"`
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // GetHealthParams defines parameters for GetHealth.
@@ -2328,20 +3406,44 @@ type CreateEnrollmentTokenJSONRequestBody = EnrollmentTokenCreateRequest
 // UpdateEnrollmentTokenJSONRequestBody defines body for UpdateEnrollmentToken for application/json ContentType.
 type UpdateEnrollmentTokenJSONRequestBody = EnrollmentTokenUpdateRequest
 
+// UpdateDashboardPreferencesJSONRequestBody defines body for UpdateDashboardPreferences for application/json ContentType.
+type UpdateDashboardPreferencesJSONRequestBody = DashboardPreferencesUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreateRequest
 
 // PostBootstrapExchangeJSONRequestBody defines body for PostBootstrapExchange for application/json ContentType.
 type PostBootstrapExchangeJSONRequestBody = AgentBootstrapExchangeRequest
 
+// BulkDeleteHostsJSONRequestBody defines body for BulkDeleteHosts for application/json ContentType.
+type BulkDeleteHostsJSONRequestBody = HostBulkDeleteRequest
+
+// BulkAssignHostGroupsJSONRequestBody defines body for BulkAssignHostGroups for application/json ContentType.
+type BulkAssignHostGroupsJSONRequestBody = HostBulkGroupsRequest
+
 // PostHostIntegrationStatusJSONRequestBody defines body for PostHostIntegrationStatus for application/json ContentType.
 type PostHostIntegrationStatusJSONRequestBody = AgentIntegrationStatusRequest
+
+// SaveHostViewJSONRequestBody defines body for SaveHostView for application/json ContentType.
+type SaveHostViewJSONRequestBody = HostViewRequest
+
+// UpdateHostJSONRequestBody defines body for UpdateHost for application/json ContentType.
+type UpdateHostJSONRequestBody = HostUpdateRequest
+
+// UpdateHostIntegrationsJSONRequestBody defines body for UpdateHostIntegrations for application/json ContentType.
+type UpdateHostIntegrationsJSONRequestBody = HostIntegrationsUpdate
 
 // RolesCreateJSONRequestBody defines body for RolesCreate for application/json ContentType.
 type RolesCreateJSONRequestBody = RoleCreateRequest
 
 // RolesUpdateJSONRequestBody defines body for RolesUpdate for application/json ContentType.
 type RolesUpdateJSONRequestBody = RoleUpdateRequest
+
+// UpdateServerSettingsJSONRequestBody defines body for UpdateServerSettings for application/json ContentType.
+type UpdateServerSettingsJSONRequestBody = ServerSettingsUpdate
+
+// UploadBrandingAssetJSONRequestBody defines body for UploadBrandingAsset for application/json ContentType.
+type UploadBrandingAssetJSONRequestBody = BrandingUpload
 
 // UpdateMetricsSettingsJSONRequestBody defines body for UpdateMetricsSettings for application/json ContentType.
 type UpdateMetricsSettingsJSONRequestBody = MetricsSettingsUpdate
@@ -3084,6 +4186,63 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
 	UpdateEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetDashboardPreferences The signed-in user's dashboard layout
+	//
+	// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+	GetDashboardPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDashboardPreferencesWithBody Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferences(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+	GetDashboardPreferenceDefaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DashboardRecentActivity The newest agent reports across the fleet
+	//
+	// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+	DashboardRecentActivity(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+	//
+	// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+	// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+	// packages with an update on at least one host.
+	//
+	// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+	DashboardStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+	//
+	// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+	// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+	// are left out. Snapshots are taken every 30 minutes.
+	//
+	// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+	DashboardTrends(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHomepageHealth Check a GetHomepage key
 	//
 	// Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
@@ -3099,6 +4258,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListHosts List hosts with search, filters, sorting and pages
+	//
+	// `search` matches the friendly name, hostname and IP address (case-insensitive,
+	// substring). Filters combine with AND. `group=none` lists hosts in no group.
+	// `facets=true` adds the groups and operating systems to filter by, with counts.
+	//
+	// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+	ListHosts(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHostWithBody Create a host and its agent credentials
 	//
@@ -3153,6 +4321,40 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
 	PostBootstrapExchange(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkDeleteHostsWithBody Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHostsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkDeleteHosts Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHosts(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkAssignHostGroupsWithBody Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroupsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroups(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAgentInstallScript POSIX sh installer for the calling host
 	//
 	// Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -3160,7 +4362,8 @@ type ClientInterface interface {
 	// key. The script detects the architecture and init system, downloads the agent,
 	// exchanges the token for the credentials and writes config and credentials (0600),
 	// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-	// `force=true` tolerates broken package-manager state.
+	// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+	// self-signed server certificate.
 	//
 	// Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
 	GetAgentInstallScript(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3220,6 +4423,63 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
 	PostHostsUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostViews The signed-in user's saved views of the host list
+	//
+	// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+	ListHostViews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SaveHostViewWithBody Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostViewWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SaveHostView Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostView(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteHostView Delete one of the signed-in user's saved views
+	//
+	// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+	DeleteHostView(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteHost Delete a host and everything recorded about it
+	//
+	// Its agent is disconnected and refused from then on.
+	//
+	// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+	DeleteHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHost One host with its system, network and hardware facts
+	//
+	// Everything the agent reported about the host, its counters, groups, settings,
+	// integration state and its agent's WebSocket presence.
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+	GetHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostWithBody Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHostWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHost Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHost(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HostFetchReport Ask a host's agent for a report now (report_now)
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
@@ -3230,15 +4490,61 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
 	HostForceAgentUpdate(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostHistory A host's report history, newest first
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+	ListHostHistory(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostIntegrationsWithBody Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrationsWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrations(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListHostJobs Job runs about one host, newest first
 	//
 	// Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
 	ListHostJobs(ctx context.Context, hostId openapi_types.UUID, params *ListHostJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostPackages A host's installed packages
+	//
+	// Security updates first, then other updates, then the rest, each by name.
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+	ListHostPackages(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegenerateHostCredentials Replace a host's API ID and key
+	//
+	// The old credentials stop working at once (cached verifications included) and the
+	// agent's WebSocket is closed. The new key is returned only here, with the install
+	// one-liner that puts it on the host.
+	//
+	// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+	RegenerateHostCredentials(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListHostRepositories The package repositories a host uses
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+	ListHostRepositories(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
 	//
@@ -3325,6 +4631,75 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetServerSettings Server settings (server URL, agent update policy, branding)
+	//
+	// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+	GetServerSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateServerSettingsWithBody Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateServerSettings Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettings(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBranding Where the logos and the favicon are served, and whether they are custom
+	//
+	// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+	//
+	// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+	GetBranding(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBrandingAssetWithBody Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAssetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAsset(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+	//
+	// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+	DeleteBrandingAsset(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMetricsSettings Anonymous metrics reporting settings
 	//
@@ -3460,6 +4835,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
 	WsStatus(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBrandingFavicon The favicon (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+	GetBrandingFavicon(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+	GetBrandingLogoDark(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+	GetBrandingLogoLight(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness and dependency health
 	//
@@ -4976,6 +6378,133 @@ func (c *Client) UpdateEnrollmentToken(ctx context.Context, tokenId openapi_type
 	return c.Client.Do(req)
 }
 
+// GetDashboardPreferences The signed-in user's dashboard layout
+//
+// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+//
+// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+func (c *Client) GetDashboardPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardPreferencesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDashboardPreferencesWithBody Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *Client) UpdateDashboardPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDashboardPreferencesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *Client) UpdateDashboardPreferences(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDashboardPreferencesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+//
+// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+func (c *Client) GetDashboardPreferenceDefaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardPreferenceDefaultsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DashboardRecentActivity The newest agent reports across the fleet
+//
+// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+func (c *Client) DashboardRecentActivity(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardRecentActivityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+//
+// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+// packages with an update on at least one host.
+//
+// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+func (c *Client) DashboardStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+//
+// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+// are left out. Snapshots are taken every 30 minutes.
+//
+// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+func (c *Client) DashboardTrends(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardTrendsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHomepageHealth Check a GetHomepage key
 //
 // Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
@@ -5002,6 +6531,25 @@ func (c *Client) GetHomepageHealth(ctx context.Context, reqEditors ...RequestEdi
 // Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 func (c *Client) GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHomepageStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListHosts List hosts with search, filters, sorting and pages
+//
+// `search` matches the friendly name, hostname and IP address (case-insensitive,
+// substring). Filters combine with AND. `group=none` lists hosts in no group.
+// `facets=true` adds the groups and operating systems to filter by, with counts.
+//
+// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+func (c *Client) ListHosts(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5125,6 +6673,80 @@ func (c *Client) PostBootstrapExchange(ctx context.Context, body PostBootstrapEx
 	return c.Client.Do(req)
 }
 
+// BulkDeleteHostsWithBody Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *Client) BulkDeleteHostsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkDeleteHostsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkDeleteHosts Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *Client) BulkDeleteHosts(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkDeleteHostsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkAssignHostGroupsWithBody Add hosts to groups, remove them, or replace their groups
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *Client) BulkAssignHostGroupsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkAssignHostGroupsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *Client) BulkAssignHostGroups(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkAssignHostGroupsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAgentInstallScript POSIX sh installer for the calling host
 //
 // Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -5132,7 +6754,8 @@ func (c *Client) PostBootstrapExchange(ctx context.Context, body PostBootstrapEx
 // key. The script detects the architecture and init system, downloads the agent,
 // exchanges the token for the credentials and writes config and credentials (0600),
 // then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-// `force=true` tolerates broken package-manager state.
+// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+// self-signed server certificate.
 //
 // Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
 func (c *Client) GetAgentInstallScript(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5262,6 +6885,143 @@ func (c *Client) PostHostsUpdateWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
+// ListHostViews The signed-in user's saved views of the host list
+//
+// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+func (c *Client) ListHostViews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostViewsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SaveHostViewWithBody Save a view of the host list (a view with the same name is replaced)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *Client) SaveHostViewWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSaveHostViewRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SaveHostView Save a view of the host list (a view with the same name is replaced)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *Client) SaveHostView(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSaveHostViewRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteHostView Delete one of the signed-in user's saved views
+//
+// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+func (c *Client) DeleteHostView(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostViewRequest(c.Server, viewId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteHost Delete a host and everything recorded about it
+//
+// Its agent is disconnected and refused from then on.
+//
+// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+func (c *Client) DeleteHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHost One host with its system, network and hardware facts
+//
+// Everything the agent reported about the host, its counters, groups, settings,
+// integration state and its agent's WebSocket presence.
+//
+// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+func (c *Client) GetHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostWithBody Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *Client) UpdateHostWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequestWithBody(c.Server, hostId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHost Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *Client) UpdateHost(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequest(c.Server, hostId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HostFetchReport Ask a host's agent for a report now (report_now)
 //
 // Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
@@ -5292,6 +7052,61 @@ func (c *Client) HostForceAgentUpdate(ctx context.Context, hostId openapi_types.
 	return c.Client.Do(req)
 }
 
+// ListHostHistory A host's report history, newest first
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+func (c *Client) ListHostHistory(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostHistoryRequest(c.Server, hostId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostIntegrationsWithBody Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *Client) UpdateHostIntegrationsWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostIntegrationsRequestWithBody(c.Server, hostId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *Client) UpdateHostIntegrations(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostIntegrationsRequest(c.Server, hostId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListHostJobs Job runs about one host, newest first
 //
 // Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
@@ -5307,11 +7122,62 @@ func (c *Client) ListHostJobs(ctx context.Context, hostId openapi_types.UUID, pa
 	return c.Client.Do(req)
 }
 
+// ListHostPackages A host's installed packages
+//
+// Security updates first, then other updates, then the rest, each by name.
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+func (c *Client) ListHostPackages(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostPackagesRequest(c.Server, hostId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 //
 // Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 func (c *Client) HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHostRefreshIntegrationStatusRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegenerateHostCredentials Replace a host's API ID and key
+//
+// The old credentials stop working at once (cached verifications included) and the
+// agent's WebSocket is closed. The new key is returned only here, with the install
+// one-liner that puts it on the host.
+//
+// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+func (c *Client) RegenerateHostCredentials(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegenerateHostCredentialsRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListHostRepositories The package repositories a host uses
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+func (c *Client) ListHostRepositories(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostRepositoriesRequest(c.Server, hostId)
 	if err != nil {
 		return nil, err
 	}
@@ -5538,6 +7404,145 @@ func (c *Client) RolesUpdate(ctx context.Context, role string, body RolesUpdateJ
 // Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 func (c *Client) RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRolesUserPermissionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetServerSettings Server settings (server URL, agent update policy, branding)
+//
+// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+func (c *Client) GetServerSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetServerSettingsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateServerSettingsWithBody Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *Client) UpdateServerSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateServerSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateServerSettings Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *Client) UpdateServerSettings(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateServerSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBranding Where the logos and the favicon are served, and whether they are custom
+//
+// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+//
+// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+func (c *Client) GetBranding(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBrandingAssetWithBody Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *Client) UploadBrandingAssetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBrandingAssetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *Client) UploadBrandingAsset(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBrandingAssetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+//
+// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+func (c *Client) DeleteBrandingAsset(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBrandingAssetRequest(c.Server, logoType)
 	if err != nil {
 		return nil, err
 	}
@@ -5873,6 +7878,63 @@ func (c *Client) WsStatusSummary(ctx context.Context, reqEditors ...RequestEdito
 // Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
 func (c *Client) WsStatus(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWsStatusRequest(c.Server, apiId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBrandingFavicon The favicon (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+func (c *Client) GetBrandingFavicon(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingFaviconRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+func (c *Client) GetBrandingLogoDark(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingLogoDarkRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+func (c *Client) GetBrandingLogoLight(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingLogoLightRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8723,6 +10785,235 @@ func NewUpdateEnrollmentTokenRequestWithBody(server string, tokenId openapi_type
 	return req, nil
 }
 
+// NewGetDashboardPreferencesRequest constructs an http.Request for the GetDashboardPreferences method
+func NewGetDashboardPreferencesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard-preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateDashboardPreferencesRequest calls the generic UpdateDashboardPreferences builder with application/json body
+func NewUpdateDashboardPreferencesRequest(server string, body UpdateDashboardPreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateDashboardPreferencesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateDashboardPreferencesRequestWithBody constructs an http.Request for the UpdateDashboardPreferences method, with any body, and a specified content type
+func NewUpdateDashboardPreferencesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard-preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDashboardPreferenceDefaultsRequest constructs an http.Request for the GetDashboardPreferenceDefaults method
+func NewGetDashboardPreferenceDefaultsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard-preferences/defaults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardRecentActivityRequest constructs an http.Request for the DashboardRecentActivity method
+func NewDashboardRecentActivityRequest(server string, params *DashboardRecentActivityParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard/recent-activity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardStatsRequest constructs an http.Request for the DashboardStats method
+func NewDashboardStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard/stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardTrendsRequest constructs an http.Request for the DashboardTrends method
+func NewDashboardTrendsRequest(server string, params *DashboardTrendsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard/trends")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Range != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHomepageHealthRequest constructs an http.Request for the GetHomepageHealth method
 func NewGetHomepageHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -8767,6 +11058,192 @@ func NewGetHomepageStatsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListHostsRequest constructs an http.Request for the ListHosts method
+func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Group != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group", *params.Group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Os != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "os", *params.Os, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdates != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needsUpdates", *params.NeedsUpdates, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityUpdates != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "securityUpdates", *params.SecurityUpdates, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RebootRequired != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "rebootRequired", *params.RebootRequired, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Facets != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "facets", *params.Facets, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9025,6 +11502,86 @@ func NewPostBootstrapExchangeRequestWithBody(server string, contentType string, 
 	return req, nil
 }
 
+// NewBulkDeleteHostsRequest calls the generic BulkDeleteHosts builder with application/json body
+func NewBulkDeleteHostsRequest(server string, body BulkDeleteHostsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkDeleteHostsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkDeleteHostsRequestWithBody constructs an http.Request for the BulkDeleteHosts method, with any body, and a specified content type
+func NewBulkDeleteHostsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/bulk/delete")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBulkAssignHostGroupsRequest calls the generic BulkAssignHostGroups builder with application/json body
+func NewBulkAssignHostGroupsRequest(server string, body BulkAssignHostGroupsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkAssignHostGroupsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkAssignHostGroupsRequestWithBody constructs an http.Request for the BulkAssignHostGroups method, with any body, and a specified content type
+func NewBulkAssignHostGroupsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/bulk/groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetAgentInstallScriptRequest constructs an http.Request for the GetAgentInstallScript method
 func NewGetAgentInstallScriptRequest(server string, params *GetAgentInstallScriptParams) (*http.Request, error) {
 	var err error
@@ -9080,6 +11637,18 @@ func NewGetAgentInstallScriptRequest(server string, params *GetAgentInstallScrip
 		if params.Force != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Insecure != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "insecure", *params.Insecure, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9255,6 +11824,222 @@ func NewPostHostsUpdateRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
+// NewListHostViewsRequest constructs an http.Request for the ListHostViews method
+func NewListHostViewsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/views")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSaveHostViewRequest calls the generic SaveHostView builder with application/json body
+func NewSaveHostViewRequest(server string, body SaveHostViewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSaveHostViewRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSaveHostViewRequestWithBody constructs an http.Request for the SaveHostView method, with any body, and a specified content type
+func NewSaveHostViewRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/views")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteHostViewRequest constructs an http.Request for the DeleteHostView method
+func NewDeleteHostViewRequest(server string, viewId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "viewId", viewId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/views/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteHostRequest constructs an http.Request for the DeleteHost method
+func NewDeleteHostRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostRequest constructs an http.Request for the GetHost method
+func NewGetHostRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateHostRequest calls the generic UpdateHost builder with application/json body
+func NewUpdateHostRequest(server string, hostId openapi_types.UUID, body UpdateHostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateHostRequestWithBody(server, hostId, "application/json", bodyReader)
+}
+
+// NewUpdateHostRequestWithBody constructs an http.Request for the UpdateHost method, with any body, and a specified content type
+func NewUpdateHostRequestWithBody(server string, hostId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewHostFetchReportRequest constructs an http.Request for the HostFetchReport method
 func NewHostFetchReportRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -9319,6 +12104,126 @@ func NewHostForceAgentUpdateRequest(server string, hostId openapi_types.UUID) (*
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListHostHistoryRequest constructs an http.Request for the ListHostHistory method
+func NewListHostHistoryRequest(server string, hostId openapi_types.UUID, params *ListHostHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateHostIntegrationsRequest calls the generic UpdateHostIntegrations builder with application/json body
+func NewUpdateHostIntegrationsRequest(server string, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateHostIntegrationsRequestWithBody(server, hostId, "application/json", bodyReader)
+}
+
+// NewUpdateHostIntegrationsRequestWithBody constructs an http.Request for the UpdateHostIntegrations method, with any body, and a specified content type
+func NewUpdateHostIntegrationsRequestWithBody(server string, hostId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/integrations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9396,6 +12301,115 @@ func NewListHostJobsRequest(server string, hostId openapi_types.UUID, params *Li
 	return req, nil
 }
 
+// NewListHostPackagesRequest constructs an http.Request for the ListHostPackages method
+func NewListHostPackagesRequest(server string, hostId openapi_types.UUID, params *ListHostPackagesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/packages", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatesOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updatesOnly", *params.UpdatesOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "securityOnly", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewHostRefreshIntegrationStatusRequest constructs an http.Request for the HostRefreshIntegrationStatus method
 func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -9423,6 +12437,74 @@ func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegenerateHostCredentialsRequest constructs an http.Request for the RegenerateHostCredentials method
+func NewRegenerateHostCredentialsRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/regenerate-credentials", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListHostRepositoriesRequest constructs an http.Request for the ListHostRepositories method
+func NewListHostRepositoriesRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/repositories", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9876,6 +12958,174 @@ func NewRolesUserPermissionsRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetServerSettingsRequest constructs an http.Request for the GetServerSettings method
+func NewGetServerSettingsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateServerSettingsRequest calls the generic UpdateServerSettings builder with application/json body
+func NewUpdateServerSettingsRequest(server string, body UpdateServerSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateServerSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateServerSettingsRequestWithBody constructs an http.Request for the UpdateServerSettings method, with any body, and a specified content type
+func NewUpdateServerSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetBrandingRequest constructs an http.Request for the GetBranding method
+func NewGetBrandingRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/branding")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadBrandingAssetRequest calls the generic UploadBrandingAsset builder with application/json body
+func NewUploadBrandingAssetRequest(server string, body UploadBrandingAssetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadBrandingAssetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUploadBrandingAssetRequestWithBody constructs an http.Request for the UploadBrandingAsset method, with any body, and a specified content type
+func NewUploadBrandingAssetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/logos/upload")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteBrandingAssetRequest constructs an http.Request for the DeleteBrandingAsset method
+func NewDeleteBrandingAssetRequest(server string, logoType DeleteBrandingAssetParamsLogoType) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "logoType", logoType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/logos/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10376,6 +13626,213 @@ func NewWsStatusRequest(server string, apiId string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBrandingFaviconRequest constructs an http.Request for the GetBrandingFavicon method
+func NewGetBrandingFaviconRequest(server string, params *GetBrandingFaviconParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/favicon.svg")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBrandingLogoDarkRequest constructs an http.Request for the GetBrandingLogoDark method
+func NewGetBrandingLogoDarkRequest(server string, params *GetBrandingLogoDarkParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/logo_dark.png")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBrandingLogoLightRequest constructs an http.Request for the GetBrandingLogoLight method
+func NewGetBrandingLogoLightRequest(server string, params *GetBrandingLogoLightParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/logo_light.png")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -11220,6 +14677,73 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
 	UpdateEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error)
 
+	// GetDashboardPreferencesWithResponse The signed-in user's dashboard layout
+	//
+	// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+	GetDashboardPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferencesResponse, error)
+
+	// UpdateDashboardPreferencesWithBodyWithResponse Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error)
+
+	// UpdateDashboardPreferencesWithResponse Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferencesWithResponse(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error)
+
+	// GetDashboardPreferenceDefaultsWithResponse The card catalogue with titles and the default layout
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+	GetDashboardPreferenceDefaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferenceDefaultsResponse, error)
+
+	// DashboardRecentActivityWithResponse The newest agent reports across the fleet
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+	DashboardRecentActivityWithResponse(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*DashboardRecentActivityResponse, error)
+
+	// DashboardStatsWithResponse Fleet totals and the OS distribution for the dashboard cards
+	//
+	// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+	// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+	// packages with an update on at least one host.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+	DashboardStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DashboardStatsResponse, error)
+
+	// DashboardTrendsWithResponse Fleet counters over time, from the periodic statistics snapshots
+	//
+	// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+	// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+	// are left out. Snapshots are taken every 30 minutes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+	DashboardTrendsWithResponse(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*DashboardTrendsResponse, error)
+
 	// GetHomepageHealthWithResponse Check a GetHomepage key
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11239,6 +14763,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageStatsResponse, error)
+
+	// ListHostsWithResponse List hosts with search, filters, sorting and pages
+	//
+	// `search` matches the friendly name, hostname and IP address (case-insensitive,
+	// substring). Filters combine with AND. `group=none` lists hosts in no group.
+	// `facets=true` adds the groups and operating systems to filter by, with counts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+	ListHostsWithResponse(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*ListHostsResponse, error)
 
 	// CreateHostWithBodyWithResponse Create a host and its agent credentials
 	//
@@ -11297,6 +14832,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
 	PostBootstrapExchangeWithResponse(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostBootstrapExchangeResponse, error)
 
+	// BulkDeleteHostsWithBodyWithResponse Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHostsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error)
+
+	// BulkDeleteHostsWithResponse Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHostsWithResponse(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error)
+
+	// BulkAssignHostGroupsWithBodyWithResponse Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroupsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error)
+
+	// BulkAssignHostGroupsWithResponse Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroupsWithResponse(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error)
+
 	// GetAgentInstallScriptWithResponse POSIX sh installer for the calling host
 	//
 	// Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -11304,7 +14873,8 @@ type ClientWithResponsesInterface interface {
 	// key. The script detects the architecture and init system, downloads the agent,
 	// exchanges the token for the credentials and writes config and credentials (0600),
 	// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-	// `force=true` tolerates broken package-manager state.
+	// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+	// self-signed server certificate.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11370,6 +14940,71 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
 	PostHostsUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error)
 
+	// ListHostViewsWithResponse The signed-in user's saved views of the host list
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+	ListHostViewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostViewsResponse, error)
+
+	// SaveHostViewWithBodyWithResponse Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostViewWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error)
+
+	// SaveHostViewWithResponse Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostViewWithResponse(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error)
+
+	// DeleteHostViewWithResponse Delete one of the signed-in user's saved views
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+	DeleteHostViewWithResponse(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostViewResponse, error)
+
+	// DeleteHostWithResponse Delete a host and everything recorded about it
+	//
+	// Its agent is disconnected and refused from then on.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+	DeleteHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error)
+
+	// GetHostWithResponse One host with its system, network and hardware facts
+	//
+	// Everything the agent reported about the host, its counters, groups, settings,
+	// integration state and its agent's WebSocket presence.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+	GetHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostResponse, error)
+
+	// UpdateHostWithBodyWithResponse Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHostWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+
+	// UpdateHostWithResponse Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHostWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+
 	// HostFetchReportWithResponse Ask a host's agent for a report now (report_now)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11384,6 +15019,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
 	HostForceAgentUpdateWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostForceAgentUpdateResponse, error)
 
+	// ListHostHistoryWithResponse A host's report history, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+	ListHostHistoryWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*ListHostHistoryResponse, error)
+
+	// UpdateHostIntegrationsWithBodyWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrationsWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error)
+
+	// UpdateHostIntegrationsWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrationsWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error)
+
 	// ListHostJobsWithResponse Job runs about one host, newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11391,12 +15053,39 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
 	ListHostJobsWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostJobsParams, reqEditors ...RequestEditorFn) (*ListHostJobsResponse, error)
 
+	// ListHostPackagesWithResponse A host's installed packages
+	//
+	// Security updates first, then other updates, then the rest, each by name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+	ListHostPackagesWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*ListHostPackagesResponse, error)
+
 	// HostRefreshIntegrationStatusWithResponse Ask a host's agent to report its integrations again (refresh_integration_status)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatusWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostRefreshIntegrationStatusResponse, error)
+
+	// RegenerateHostCredentialsWithResponse Replace a host's API ID and key
+	//
+	// The old credentials stop working at once (cached verifications included) and the
+	// agent's WebSocket is closed. The new key is returned only here, with the install
+	// one-liner that puts it on the host.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+	RegenerateHostCredentialsWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RegenerateHostCredentialsResponse, error)
+
+	// ListHostRepositoriesWithResponse The package repositories a host uses
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+	ListHostRepositoriesWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListHostRepositoriesResponse, error)
 
 	// ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
 	//
@@ -11503,6 +15192,81 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesUserPermissionsResponse, error)
+
+	// GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+	GetServerSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetServerSettingsResponse, error)
+
+	// UpdateServerSettingsWithBodyWithResponse Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error)
+
+	// UpdateServerSettingsWithResponse Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettingsWithResponse(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error)
+
+	// GetBrandingWithResponse Where the logos and the favicon are served, and whether they are custom
+	//
+	// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+	GetBrandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetBrandingResponse, error)
+
+	// UploadBrandingAssetWithBodyWithResponse Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAssetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error)
+
+	// UploadBrandingAssetWithResponse Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAssetWithResponse(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error)
+
+	// DeleteBrandingAssetWithResponse Remove an uploaded logo or favicon, reverting to the default
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+	DeleteBrandingAssetWithResponse(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*DeleteBrandingAssetResponse, error)
 
 	// GetMetricsSettingsWithResponse Anonymous metrics reporting settings
 	//
@@ -11662,6 +15426,39 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
 	WsStatusWithResponse(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*WsStatusResponse, error)
+
+	// GetBrandingFaviconWithResponse The favicon (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+	GetBrandingFaviconWithResponse(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*GetBrandingFaviconResponse, error)
+
+	// GetBrandingLogoDarkWithResponse The logo for dark backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+	GetBrandingLogoDarkWithResponse(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoDarkResponse, error)
+
+	// GetBrandingLogoLightWithResponse The logo for light backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+	GetBrandingLogoLightWithResponse(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoLightResponse, error)
 
 	// GetHealthWithResponse Liveness and dependency health
 	//
@@ -15796,6 +19593,357 @@ func (r UpdateEnrollmentTokenResponse) ContentType() string {
 	return ""
 }
 
+type GetDashboardPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardPreferences
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDashboardPreferencesResponse) GetJSON200() *DashboardPreferences {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDashboardPreferencesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDashboardPreferencesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDashboardPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDashboardPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDashboardPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDashboardPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateDashboardPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardPreferencesSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON200() *DashboardPreferencesSaved {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateDashboardPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateDashboardPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateDashboardPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateDashboardPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDashboardPreferenceDefaultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]DashboardCardDefault
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDashboardPreferenceDefaultsResponse) GetJSON200() *[]DashboardCardDefault {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDashboardPreferenceDefaultsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDashboardPreferenceDefaultsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDashboardPreferenceDefaultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDashboardPreferenceDefaultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDashboardPreferenceDefaultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDashboardPreferenceDefaultsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DashboardRecentActivityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardActivity
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON200() *DashboardActivity {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardRecentActivityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardRecentActivityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardRecentActivityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardRecentActivityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DashboardStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DashboardStatsResponse) GetJSON200() *DashboardStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DashboardStatsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DashboardStatsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DashboardTrendsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardTrends
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DashboardTrendsResponse) GetJSON200() *DashboardTrends {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DashboardTrendsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DashboardTrendsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DashboardTrendsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardTrendsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardTrendsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardTrendsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardTrendsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHomepageHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15907,6 +20055,68 @@ func (r GetHomepageStatsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHomepageStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostsResponse) GetJSON200() *HostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16212,6 +20422,144 @@ func (r PostBootstrapExchangeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostBootstrapExchangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BulkDeleteHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON200() *HostBulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkDeleteHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkDeleteHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkDeleteHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkDeleteHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BulkAssignHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON200() *HostBulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkAssignHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkAssignHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkAssignHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkAssignHostGroupsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16609,6 +20957,378 @@ func (r PostHostsUpdateResponse) ContentType() string {
 	return ""
 }
 
+type ListHostViewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostViewList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostViewsResponse) GetJSON200() *HostViewList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostViewsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostViewsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostViewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostViewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostViewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostViewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SaveHostViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SaveHostViewResponse) GetJSON200() *HostView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SaveHostViewResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SaveHostViewResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SaveHostViewResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r SaveHostViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SaveHostViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SaveHostViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SaveHostViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteHostViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteHostViewResponse) GetJSON200() *AgentMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteHostViewResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteHostViewResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteHostViewResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteHostViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteHostViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteHostViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteHostViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteHostResponse) GetJSON200() *AgentMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteHostResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteHostResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteHostResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHostResponse) GetJSON200() *HostDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHostResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHostResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHostResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateHostResponse) GetJSON200() *HostDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateHostResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateHostResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateHostResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateHostResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HostFetchReportResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16733,6 +21453,144 @@ func (r HostForceAgentUpdateResponse) ContentType() string {
 	return ""
 }
 
+type ListHostHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostHistoryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostHistoryResponse) GetJSON200() *HostHistoryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostHistoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostHistoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostHistoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostHistoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateHostIntegrationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostIntegrationsState
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON200() *HostIntegrationsState {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateHostIntegrationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateHostIntegrationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateHostIntegrationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateHostIntegrationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListHostJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16782,6 +21640,75 @@ func (r ListHostJobsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListHostJobsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostPackageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostPackagesResponse) GetJSON200() *HostPackageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostPackagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostPackagesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostPackagesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostPackagesResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostPackagesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16844,6 +21771,130 @@ func (r HostRefreshIntegrationStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HostRefreshIntegrationStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegenerateHostCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostCredentials
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON200() *HostCredentials {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RegenerateHostCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegenerateHostCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegenerateHostCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegenerateHostCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostRepositoriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostRepositoryList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON200() *HostRepositoryList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostRepositoriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostRepositoriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostRepositoriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostRepositoriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17539,6 +22590,281 @@ func (r RolesUserPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RolesUserPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetServerSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServerSettings
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetServerSettingsResponse) GetJSON200() *ServerSettings {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetServerSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetServerSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetServerSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetServerSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetServerSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetServerSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateServerSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServerSettingsUpdateResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON200() *ServerSettingsUpdateResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateServerSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateServerSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateServerSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateServerSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Branding
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBrandingResponse) GetJSON200() *Branding {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UploadBrandingAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BrandingChanged
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON200() *BrandingChanged {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadBrandingAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadBrandingAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadBrandingAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadBrandingAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteBrandingAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BrandingChanged
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteBrandingAssetResponse) GetJSON200() *BrandingChanged {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteBrandingAssetResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteBrandingAssetResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBrandingAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBrandingAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBrandingAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBrandingAssetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18421,6 +23747,108 @@ func (r WsStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r WsStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingFaviconResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingFaviconResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingFaviconResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingFaviconResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingFaviconResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingLogoDarkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingLogoDarkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingLogoDarkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingLogoDarkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingLogoDarkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingLogoLightResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingLogoLightResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingLogoLightResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingLogoLightResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingLogoLightResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19733,6 +25161,115 @@ func (c *ClientWithResponses) UpdateEnrollmentTokenWithResponse(ctx context.Cont
 	return ParseUpdateEnrollmentTokenResponse(rsp)
 }
 
+// GetDashboardPreferencesWithResponse The signed-in user's dashboard layout
+//
+// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+func (c *ClientWithResponses) GetDashboardPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferencesResponse, error) {
+	rsp, err := c.GetDashboardPreferences(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDashboardPreferencesResponse(rsp)
+}
+
+// UpdateDashboardPreferencesWithBodyWithResponse Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *ClientWithResponses) UpdateDashboardPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error) {
+	rsp, err := c.UpdateDashboardPreferencesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDashboardPreferencesResponse(rsp)
+}
+
+// UpdateDashboardPreferencesWithResponse Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *ClientWithResponses) UpdateDashboardPreferencesWithResponse(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error) {
+	rsp, err := c.UpdateDashboardPreferences(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDashboardPreferencesResponse(rsp)
+}
+
+// GetDashboardPreferenceDefaultsWithResponse The card catalogue with titles and the default layout
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+func (c *ClientWithResponses) GetDashboardPreferenceDefaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferenceDefaultsResponse, error) {
+	rsp, err := c.GetDashboardPreferenceDefaults(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDashboardPreferenceDefaultsResponse(rsp)
+}
+
+// DashboardRecentActivityWithResponse The newest agent reports across the fleet
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+func (c *ClientWithResponses) DashboardRecentActivityWithResponse(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*DashboardRecentActivityResponse, error) {
+	rsp, err := c.DashboardRecentActivity(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardRecentActivityResponse(rsp)
+}
+
+// DashboardStatsWithResponse Fleet totals and the OS distribution for the dashboard cards
+//
+// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+// packages with an update on at least one host.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+func (c *ClientWithResponses) DashboardStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DashboardStatsResponse, error) {
+	rsp, err := c.DashboardStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardStatsResponse(rsp)
+}
+
+// DashboardTrendsWithResponse Fleet counters over time, from the periodic statistics snapshots
+//
+// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+// are left out. Snapshots are taken every 30 minutes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+func (c *ClientWithResponses) DashboardTrendsWithResponse(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*DashboardTrendsResponse, error) {
+	rsp, err := c.DashboardTrends(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardTrendsResponse(rsp)
+}
+
 // GetHomepageHealthWithResponse Check a GetHomepage key
 //
 // Returns a wrapper object for the known response body format(s).
@@ -19763,6 +25300,23 @@ func (c *ClientWithResponses) GetHomepageStatsWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetHomepageStatsResponse(rsp)
+}
+
+// ListHostsWithResponse List hosts with search, filters, sorting and pages
+//
+// `search` matches the friendly name, hostname and IP address (case-insensitive,
+// substring). Filters combine with AND. `group=none` lists hosts in no group.
+// `facets=true` adds the groups and operating systems to filter by, with counts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+func (c *ClientWithResponses) ListHostsWithResponse(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*ListHostsResponse, error) {
+	rsp, err := c.ListHosts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostsResponse(rsp)
 }
 
 // CreateHostWithBodyWithResponse Create a host and its agent credentials
@@ -19858,6 +25412,64 @@ func (c *ClientWithResponses) PostBootstrapExchangeWithResponse(ctx context.Cont
 	return ParsePostBootstrapExchangeResponse(rsp)
 }
 
+// BulkDeleteHostsWithBodyWithResponse Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *ClientWithResponses) BulkDeleteHostsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error) {
+	rsp, err := c.BulkDeleteHostsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkDeleteHostsResponse(rsp)
+}
+
+// BulkDeleteHostsWithResponse Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *ClientWithResponses) BulkDeleteHostsWithResponse(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error) {
+	rsp, err := c.BulkDeleteHosts(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkDeleteHostsResponse(rsp)
+}
+
+// BulkAssignHostGroupsWithBodyWithResponse Add hosts to groups, remove them, or replace their groups
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *ClientWithResponses) BulkAssignHostGroupsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error) {
+	rsp, err := c.BulkAssignHostGroupsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkAssignHostGroupsResponse(rsp)
+}
+
+// BulkAssignHostGroupsWithResponse Add hosts to groups, remove them, or replace their groups
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *ClientWithResponses) BulkAssignHostGroupsWithResponse(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error) {
+	rsp, err := c.BulkAssignHostGroups(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkAssignHostGroupsResponse(rsp)
+}
+
 // GetAgentInstallScriptWithResponse POSIX sh installer for the calling host
 //
 // Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -19865,7 +25477,8 @@ func (c *ClientWithResponses) PostBootstrapExchangeWithResponse(ctx context.Cont
 // key. The script detects the architecture and init system, downloads the agent,
 // exchanges the token for the credentials and writes config and credentials (0600),
 // then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-// `force=true` tolerates broken package-manager state.
+// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+// self-signed server certificate.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19973,6 +25586,119 @@ func (c *ClientWithResponses) PostHostsUpdateWithBodyWithResponse(ctx context.Co
 	return ParsePostHostsUpdateResponse(rsp)
 }
 
+// ListHostViewsWithResponse The signed-in user's saved views of the host list
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+func (c *ClientWithResponses) ListHostViewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostViewsResponse, error) {
+	rsp, err := c.ListHostViews(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostViewsResponse(rsp)
+}
+
+// SaveHostViewWithBodyWithResponse Save a view of the host list (a view with the same name is replaced)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *ClientWithResponses) SaveHostViewWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error) {
+	rsp, err := c.SaveHostViewWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveHostViewResponse(rsp)
+}
+
+// SaveHostViewWithResponse Save a view of the host list (a view with the same name is replaced)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *ClientWithResponses) SaveHostViewWithResponse(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error) {
+	rsp, err := c.SaveHostView(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveHostViewResponse(rsp)
+}
+
+// DeleteHostViewWithResponse Delete one of the signed-in user's saved views
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+func (c *ClientWithResponses) DeleteHostViewWithResponse(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostViewResponse, error) {
+	rsp, err := c.DeleteHostView(ctx, viewId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteHostViewResponse(rsp)
+}
+
+// DeleteHostWithResponse Delete a host and everything recorded about it
+//
+// Its agent is disconnected and refused from then on.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error) {
+	rsp, err := c.DeleteHost(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteHostResponse(rsp)
+}
+
+// GetHostWithResponse One host with its system, network and hardware facts
+//
+// Everything the agent reported about the host, its counters, groups, settings,
+// integration state and its agent's WebSocket presence.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostResponse, error) {
+	rsp, err := c.GetHost(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostResponse(rsp)
+}
+
+// UpdateHostWithBodyWithResponse Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHostWithBody(ctx, hostId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostResponse(rsp)
+}
+
+// UpdateHostWithResponse Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHost(ctx, hostId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostResponse(rsp)
+}
+
 // HostFetchReportWithResponse Ask a host's agent for a report now (report_now)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -19999,6 +25725,51 @@ func (c *ClientWithResponses) HostForceAgentUpdateWithResponse(ctx context.Conte
 	return ParseHostForceAgentUpdateResponse(rsp)
 }
 
+// ListHostHistoryWithResponse A host's report history, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+func (c *ClientWithResponses) ListHostHistoryWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*ListHostHistoryResponse, error) {
+	rsp, err := c.ListHostHistory(ctx, hostId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostHistoryResponse(rsp)
+}
+
+// UpdateHostIntegrationsWithBodyWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *ClientWithResponses) UpdateHostIntegrationsWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error) {
+	rsp, err := c.UpdateHostIntegrationsWithBody(ctx, hostId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostIntegrationsResponse(rsp)
+}
+
+// UpdateHostIntegrationsWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *ClientWithResponses) UpdateHostIntegrationsWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error) {
+	rsp, err := c.UpdateHostIntegrations(ctx, hostId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostIntegrationsResponse(rsp)
+}
+
 // ListHostJobsWithResponse Job runs about one host, newest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20012,6 +25783,21 @@ func (c *ClientWithResponses) ListHostJobsWithResponse(ctx context.Context, host
 	return ParseListHostJobsResponse(rsp)
 }
 
+// ListHostPackagesWithResponse A host's installed packages
+//
+// Security updates first, then other updates, then the rest, each by name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+func (c *ClientWithResponses) ListHostPackagesWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*ListHostPackagesResponse, error) {
+	rsp, err := c.ListHostPackages(ctx, hostId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostPackagesResponse(rsp)
+}
+
 // HostRefreshIntegrationStatusWithResponse Ask a host's agent to report its integrations again (refresh_integration_status)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20023,6 +25809,36 @@ func (c *ClientWithResponses) HostRefreshIntegrationStatusWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseHostRefreshIntegrationStatusResponse(rsp)
+}
+
+// RegenerateHostCredentialsWithResponse Replace a host's API ID and key
+//
+// The old credentials stop working at once (cached verifications included) and the
+// agent's WebSocket is closed. The new key is returned only here, with the install
+// one-liner that puts it on the host.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+func (c *ClientWithResponses) RegenerateHostCredentialsWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RegenerateHostCredentialsResponse, error) {
+	rsp, err := c.RegenerateHostCredentials(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegenerateHostCredentialsResponse(rsp)
+}
+
+// ListHostRepositoriesWithResponse The package repositories a host uses
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+func (c *ClientWithResponses) ListHostRepositoriesWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListHostRepositoriesResponse, error) {
+	rsp, err := c.ListHostRepositories(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostRepositoriesResponse(rsp)
 }
 
 // ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
@@ -20213,6 +26029,123 @@ func (c *ClientWithResponses) RolesUserPermissionsWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRolesUserPermissionsResponse(rsp)
+}
+
+// GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+func (c *ClientWithResponses) GetServerSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetServerSettingsResponse, error) {
+	rsp, err := c.GetServerSettings(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetServerSettingsResponse(rsp)
+}
+
+// UpdateServerSettingsWithBodyWithResponse Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *ClientWithResponses) UpdateServerSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error) {
+	rsp, err := c.UpdateServerSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateServerSettingsResponse(rsp)
+}
+
+// UpdateServerSettingsWithResponse Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *ClientWithResponses) UpdateServerSettingsWithResponse(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error) {
+	rsp, err := c.UpdateServerSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateServerSettingsResponse(rsp)
+}
+
+// GetBrandingWithResponse Where the logos and the favicon are served, and whether they are custom
+//
+// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+func (c *ClientWithResponses) GetBrandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetBrandingResponse, error) {
+	rsp, err := c.GetBranding(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingResponse(rsp)
+}
+
+// UploadBrandingAssetWithBodyWithResponse Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *ClientWithResponses) UploadBrandingAssetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error) {
+	rsp, err := c.UploadBrandingAssetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBrandingAssetResponse(rsp)
+}
+
+// UploadBrandingAssetWithResponse Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *ClientWithResponses) UploadBrandingAssetWithResponse(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error) {
+	rsp, err := c.UploadBrandingAsset(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBrandingAssetResponse(rsp)
+}
+
+// DeleteBrandingAssetWithResponse Remove an uploaded logo or favicon, reverting to the default
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+func (c *ClientWithResponses) DeleteBrandingAssetWithResponse(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*DeleteBrandingAssetResponse, error) {
+	rsp, err := c.DeleteBrandingAsset(ctx, logoType, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBrandingAssetResponse(rsp)
 }
 
 // GetMetricsSettingsWithResponse Anonymous metrics reporting settings
@@ -20492,6 +26425,57 @@ func (c *ClientWithResponses) WsStatusWithResponse(ctx context.Context, apiId st
 		return nil, err
 	}
 	return ParseWsStatusResponse(rsp)
+}
+
+// GetBrandingFaviconWithResponse The favicon (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+func (c *ClientWithResponses) GetBrandingFaviconWithResponse(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*GetBrandingFaviconResponse, error) {
+	rsp, err := c.GetBrandingFavicon(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingFaviconResponse(rsp)
+}
+
+// GetBrandingLogoDarkWithResponse The logo for dark backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+func (c *ClientWithResponses) GetBrandingLogoDarkWithResponse(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoDarkResponse, error) {
+	rsp, err := c.GetBrandingLogoDark(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingLogoDarkResponse(rsp)
+}
+
+// GetBrandingLogoLightWithResponse The logo for light backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+func (c *ClientWithResponses) GetBrandingLogoLightWithResponse(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoLightResponse, error) {
+	rsp, err := c.GetBrandingLogoLight(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingLogoLightResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness and dependency health
@@ -23864,6 +29848,267 @@ func ParseUpdateEnrollmentTokenResponse(rsp *http.Response) (*UpdateEnrollmentTo
 	return response, nil
 }
 
+// ParseGetDashboardPreferencesResponse parses an HTTP response from a GetDashboardPreferencesWithResponse call
+func ParseGetDashboardPreferencesResponse(rsp *http.Response) (*GetDashboardPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDashboardPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardPreferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateDashboardPreferencesResponse parses an HTTP response from a UpdateDashboardPreferencesWithResponse call
+func ParseUpdateDashboardPreferencesResponse(rsp *http.Response) (*UpdateDashboardPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateDashboardPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardPreferencesSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDashboardPreferenceDefaultsResponse parses an HTTP response from a GetDashboardPreferenceDefaultsWithResponse call
+func ParseGetDashboardPreferenceDefaultsResponse(rsp *http.Response) (*GetDashboardPreferenceDefaultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDashboardPreferenceDefaultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []DashboardCardDefault
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDashboardRecentActivityResponse parses an HTTP response from a DashboardRecentActivityWithResponse call
+func ParseDashboardRecentActivityResponse(rsp *http.Response) (*DashboardRecentActivityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardRecentActivityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardActivity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDashboardStatsResponse parses an HTTP response from a DashboardStatsWithResponse call
+func ParseDashboardStatsResponse(rsp *http.Response) (*DashboardStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDashboardTrendsResponse parses an HTTP response from a DashboardTrendsWithResponse call
+func ParseDashboardTrendsResponse(rsp *http.Response) (*DashboardTrendsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardTrendsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardTrends
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetHomepageHealthResponse parses an HTTP response from a GetHomepageHealthWithResponse call
 func ParseGetHomepageHealthResponse(rsp *http.Response) (*GetHomepageHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23945,6 +30190,53 @@ func ParseGetHomepageStatsResponse(rsp *http.Response) (*GetHomepageStatsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListHostsResponse parses an HTTP response from a ListHostsWithResponse call
+func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 
@@ -24266,6 +30558,114 @@ func ParsePostBootstrapExchangeResponse(rsp *http.Response) (*PostBootstrapExcha
 			headers.RateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBulkDeleteHostsResponse parses an HTTP response from a BulkDeleteHostsWithResponse call
+func ParseBulkDeleteHostsResponse(rsp *http.Response) (*BulkDeleteHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkDeleteHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseBulkAssignHostGroupsResponse parses an HTTP response from a BulkAssignHostGroupsWithResponse call
+func ParseBulkAssignHostGroupsResponse(rsp *http.Response) (*BulkAssignHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkAssignHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	}
 
 	return response, nil
@@ -24680,6 +31080,288 @@ func ParsePostHostsUpdateResponse(rsp *http.Response) (*PostHostsUpdateResponse,
 	return response, nil
 }
 
+// ParseListHostViewsResponse parses an HTTP response from a ListHostViewsWithResponse call
+func ParseListHostViewsResponse(rsp *http.Response) (*ListHostViewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostViewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostViewList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSaveHostViewResponse parses an HTTP response from a SaveHostViewWithResponse call
+func ParseSaveHostViewResponse(rsp *http.Response) (*SaveHostViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SaveHostViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteHostViewResponse parses an HTTP response from a DeleteHostViewWithResponse call
+func ParseDeleteHostViewResponse(rsp *http.Response) (*DeleteHostViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteHostViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteHostResponse parses an HTTP response from a DeleteHostWithResponse call
+func ParseDeleteHostResponse(rsp *http.Response) (*DeleteHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetHostResponse parses an HTTP response from a GetHostWithResponse call
+func ParseGetHostResponse(rsp *http.Response) (*GetHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateHostResponse parses an HTTP response from a UpdateHostWithResponse call
+func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseHostFetchReportResponse parses an HTTP response from a HostFetchReportWithResponse call
 func ParseHostFetchReportResponse(rsp *http.Response) (*HostFetchReportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24774,6 +31456,114 @@ func ParseHostForceAgentUpdateResponse(rsp *http.Response) (*HostForceAgentUpdat
 	return response, nil
 }
 
+// ParseListHostHistoryResponse parses an HTTP response from a ListHostHistoryWithResponse call
+func ParseListHostHistoryResponse(rsp *http.Response) (*ListHostHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostHistoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateHostIntegrationsResponse parses an HTTP response from a UpdateHostIntegrationsWithResponse call
+func ParseUpdateHostIntegrationsResponse(rsp *http.Response) (*UpdateHostIntegrationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateHostIntegrationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostIntegrationsState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListHostJobsResponse parses an HTTP response from a ListHostJobsWithResponse call
 func ParseListHostJobsResponse(rsp *http.Response) (*ListHostJobsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24814,6 +31604,60 @@ func ParseListHostJobsResponse(rsp *http.Response) (*ListHostJobsResponse, error
 	return response, nil
 }
 
+// ParseListHostPackagesResponse parses an HTTP response from a ListHostPackagesWithResponse call
+func ParseListHostPackagesResponse(rsp *http.Response) (*ListHostPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostPackageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseHostRefreshIntegrationStatusResponse parses an HTTP response from a HostRefreshIntegrationStatusWithResponse call
 func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefreshIntegrationStatusResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24830,6 +31674,100 @@ func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefresh
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest AgentCommandResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegenerateHostCredentialsResponse parses an HTTP response from a RegenerateHostCredentialsWithResponse call
+func ParseRegenerateHostCredentialsResponse(rsp *http.Response) (*RegenerateHostCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegenerateHostCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListHostRepositoriesResponse parses an HTTP response from a ListHostRepositoriesWithResponse call
+func ParseListHostRepositoriesResponse(rsp *http.Response) (*ListHostRepositoriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostRepositoriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostRepositoryList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25370,6 +32308,206 @@ func ParseRolesUserPermissionsResponse(rsp *http.Response) (*RolesUserPermission
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetServerSettingsResponse parses an HTTP response from a GetServerSettingsWithResponse call
+func ParseGetServerSettingsResponse(rsp *http.Response) (*GetServerSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetServerSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServerSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateServerSettingsResponse parses an HTTP response from a UpdateServerSettingsWithResponse call
+func ParseUpdateServerSettingsResponse(rsp *http.Response) (*UpdateServerSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateServerSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServerSettingsUpdateResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBrandingResponse parses an HTTP response from a GetBrandingWithResponse call
+func ParseGetBrandingResponse(rsp *http.Response) (*GetBrandingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Branding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadBrandingAssetResponse parses an HTTP response from a UploadBrandingAssetWithResponse call
+func ParseUploadBrandingAssetResponse(rsp *http.Response) (*UploadBrandingAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadBrandingAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BrandingChanged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBrandingAssetResponse parses an HTTP response from a DeleteBrandingAssetWithResponse call
+func ParseDeleteBrandingAssetResponse(rsp *http.Response) (*DeleteBrandingAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBrandingAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BrandingChanged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 
@@ -26039,6 +33177,54 @@ func ParseWsStatusResponse(rsp *http.Response) (*WsStatusResponse, error) {
 	return response, nil
 }
 
+// ParseGetBrandingFaviconResponse parses an HTTP response from a GetBrandingFaviconWithResponse call
+func ParseGetBrandingFaviconResponse(rsp *http.Response) (*GetBrandingFaviconResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingFaviconResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetBrandingLogoDarkResponse parses an HTTP response from a GetBrandingLogoDarkWithResponse call
+func ParseGetBrandingLogoDarkResponse(rsp *http.Response) (*GetBrandingLogoDarkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingLogoDarkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetBrandingLogoLightResponse parses an HTTP response from a GetBrandingLogoLightWithResponse call
+func ParseGetBrandingLogoLightResponse(rsp *http.Response) (*GetBrandingLogoLightResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingLogoLightResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -26279,12 +33465,33 @@ type ServerInterface interface {
 	// UpdateEnrollmentToken Change a token
 	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
 	UpdateEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID)
+	// GetDashboardPreferences The signed-in user's dashboard layout
+	// (GET /api/v1/dashboard-preferences)
+	GetDashboardPreferences(w http.ResponseWriter, r *http.Request)
+	// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+	// (PUT /api/v1/dashboard-preferences)
+	UpdateDashboardPreferences(w http.ResponseWriter, r *http.Request)
+	// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+	// (GET /api/v1/dashboard-preferences/defaults)
+	GetDashboardPreferenceDefaults(w http.ResponseWriter, r *http.Request)
+	// DashboardRecentActivity The newest agent reports across the fleet
+	// (GET /api/v1/dashboard/recent-activity)
+	DashboardRecentActivity(w http.ResponseWriter, r *http.Request, params DashboardRecentActivityParams)
+	// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+	// (GET /api/v1/dashboard/stats)
+	DashboardStats(w http.ResponseWriter, r *http.Request)
+	// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+	// (GET /api/v1/dashboard/trends)
+	DashboardTrends(w http.ResponseWriter, r *http.Request, params DashboardTrendsParams)
 	// GetHomepageHealth Check a GetHomepage key
 	// (GET /api/v1/gethomepage/health)
 	GetHomepageHealth(w http.ResponseWriter, r *http.Request)
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(w http.ResponseWriter, r *http.Request)
+	// ListHosts List hosts with search, filters, sorting and pages
+	// (GET /api/v1/hosts)
+	ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(w http.ResponseWriter, r *http.Request)
@@ -26297,6 +33504,12 @@ type ServerInterface interface {
 	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
 	// (POST /api/v1/hosts/bootstrap/exchange)
 	PostBootstrapExchange(w http.ResponseWriter, r *http.Request)
+	// BulkDeleteHosts Delete several hosts
+	// (POST /api/v1/hosts/bulk/delete)
+	BulkDeleteHosts(w http.ResponseWriter, r *http.Request)
+	// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+	// (PUT /api/v1/hosts/bulk/groups)
+	BulkAssignHostGroups(w http.ResponseWriter, r *http.Request)
 	// GetAgentInstallScript POSIX sh installer for the calling host
 	// (GET /api/v1/hosts/install)
 	GetAgentInstallScript(w http.ResponseWriter, r *http.Request, params GetAgentInstallScriptParams)
@@ -26315,18 +33528,51 @@ type ServerInterface interface {
 	// PostHostsUpdate Agent report (full or partial)
 	// (POST /api/v1/hosts/update)
 	PostHostsUpdate(w http.ResponseWriter, r *http.Request)
+	// ListHostViews The signed-in user's saved views of the host list
+	// (GET /api/v1/hosts/views)
+	ListHostViews(w http.ResponseWriter, r *http.Request)
+	// SaveHostView Save a view of the host list (a view with the same name is replaced)
+	// (POST /api/v1/hosts/views)
+	SaveHostView(w http.ResponseWriter, r *http.Request)
+	// DeleteHostView Delete one of the signed-in user's saved views
+	// (DELETE /api/v1/hosts/views/{viewId})
+	DeleteHostView(w http.ResponseWriter, r *http.Request, viewId openapi_types.UUID)
+	// DeleteHost Delete a host and everything recorded about it
+	// (DELETE /api/v1/hosts/{hostId})
+	DeleteHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// GetHost One host with its system, network and hardware facts
+	// (GET /api/v1/hosts/{hostId})
+	GetHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// UpdateHost Change a host's name, groups, notes and settings
+	// (PATCH /api/v1/hosts/{hostId})
+	UpdateHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// HostFetchReport Ask a host's agent for a report now (report_now)
 	// (POST /api/v1/hosts/{hostId}/fetch-report)
 	HostFetchReport(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
 	// (POST /api/v1/hosts/{hostId}/force-agent-update)
 	HostForceAgentUpdate(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListHostHistory A host's report history, newest first
+	// (GET /api/v1/hosts/{hostId}/history)
+	ListHostHistory(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostHistoryParams)
+	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+	// (PATCH /api/v1/hosts/{hostId}/integrations)
+	UpdateHostIntegrations(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// ListHostJobs Job runs about one host, newest first
 	// (GET /api/v1/hosts/{hostId}/jobs)
 	ListHostJobs(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostJobsParams)
+	// ListHostPackages A host's installed packages
+	// (GET /api/v1/hosts/{hostId}/packages)
+	ListHostPackages(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostPackagesParams)
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// RegenerateHostCredentials Replace a host's API ID and key
+	// (POST /api/v1/hosts/{hostId}/regenerate-credentials)
+	RegenerateHostCredentials(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListHostRepositories The package repositories a host uses
+	// (GET /api/v1/hosts/{hostId}/repositories)
+	ListHostRepositories(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
 	// (GET /api/v1/integrations/host-groups)
 	ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request)
@@ -26363,6 +33609,21 @@ type ServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(w http.ResponseWriter, r *http.Request)
+	// GetServerSettings Server settings (server URL, agent update policy, branding)
+	// (GET /api/v1/settings)
+	GetServerSettings(w http.ResponseWriter, r *http.Request)
+	// UpdateServerSettings Change server settings
+	// (PUT /api/v1/settings)
+	UpdateServerSettings(w http.ResponseWriter, r *http.Request)
+	// GetBranding Where the logos and the favicon are served, and whether they are custom
+	// (GET /api/v1/settings/branding)
+	GetBranding(w http.ResponseWriter, r *http.Request)
+	// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+	// (POST /api/v1/settings/logos/upload)
+	UploadBrandingAsset(w http.ResponseWriter, r *http.Request)
+	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+	// (DELETE /api/v1/settings/logos/{logoType})
+	DeleteBrandingAsset(w http.ResponseWriter, r *http.Request, logoType DeleteBrandingAssetParamsLogoType)
 	// GetMetricsSettings Anonymous metrics reporting settings
 	// (GET /api/v1/settings/metrics)
 	GetMetricsSettings(w http.ResponseWriter, r *http.Request)
@@ -26411,6 +33672,15 @@ type ServerInterface interface {
 	// WsStatus A host's agent connection
 	// (GET /api/v1/ws/status/{apiId})
 	WsStatus(w http.ResponseWriter, r *http.Request, apiId string)
+	// GetBrandingFavicon The favicon (uploaded or default)
+	// (GET /assets/favicon.svg)
+	GetBrandingFavicon(w http.ResponseWriter, r *http.Request, params GetBrandingFaviconParams)
+	// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+	// (GET /assets/logo_dark.png)
+	GetBrandingLogoDark(w http.ResponseWriter, r *http.Request, params GetBrandingLogoDarkParams)
+	// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+	// (GET /assets/logo_light.png)
+	GetBrandingLogoLight(w http.ResponseWriter, r *http.Request, params GetBrandingLogoLightParams)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(w http.ResponseWriter, r *http.Request, params GetHealthParams)
@@ -28198,6 +35468,128 @@ func (siw *ServerInterfaceWrapper) UpdateEnrollmentToken(w http.ResponseWriter, 
 	handler.ServeHTTP(w, r)
 }
 
+// GetDashboardPreferences operation middleware
+func (siw *ServerInterfaceWrapper) GetDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDashboardPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateDashboardPreferences operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateDashboardPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDashboardPreferenceDefaults operation middleware
+func (siw *ServerInterfaceWrapper) GetDashboardPreferenceDefaults(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDashboardPreferenceDefaults(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardRecentActivity operation middleware
+func (siw *ServerInterfaceWrapper) DashboardRecentActivity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DashboardRecentActivityParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardRecentActivity(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardStats operation middleware
+func (siw *ServerInterfaceWrapper) DashboardStats(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardStats(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardTrends operation middleware
+func (siw *ServerInterfaceWrapper) DashboardTrends(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DashboardTrendsParams
+
+	// ------------- Optional query parameter "range" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "range", r.URL.Query(), &params.Range, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "range"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "range", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardTrends(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetHomepageHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHomepageHealth(w http.ResponseWriter, r *http.Request) {
 
@@ -28217,6 +35609,182 @@ func (siw *ServerInterfaceWrapper) GetHomepageStats(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetHomepageStats(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", r.URL.Query(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "group"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "os" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os", r.URL.Query(), &params.Os, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "os"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "os", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needsUpdates" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needsUpdates", r.URL.Query(), &params.NeedsUpdates, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needsUpdates"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needsUpdates", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "securityUpdates" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "securityUpdates", r.URL.Query(), &params.SecurityUpdates, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "securityUpdates"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "securityUpdates", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "rebootRequired" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "rebootRequired", r.URL.Query(), &params.RebootRequired, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "rebootRequired"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "rebootRequired", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "facets" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "facets", r.URL.Query(), &params.Facets, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "facets"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "facets", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHosts(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -28385,6 +35953,34 @@ func (siw *ServerInterfaceWrapper) PostBootstrapExchange(w http.ResponseWriter, 
 	handler.ServeHTTP(w, r)
 }
 
+// BulkDeleteHosts operation middleware
+func (siw *ServerInterfaceWrapper) BulkDeleteHosts(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BulkDeleteHosts(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BulkAssignHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) BulkAssignHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BulkAssignHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetAgentInstallScript operation middleware
 func (siw *ServerInterfaceWrapper) GetAgentInstallScript(w http.ResponseWriter, r *http.Request) {
 
@@ -28429,6 +36025,19 @@ func (siw *ServerInterfaceWrapper) GetAgentInstallScript(w http.ResponseWriter, 
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "force"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "force", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "insecure" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "insecure", r.URL.Query(), &params.Insecure, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "insecure"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "insecure", Err: err})
 		}
 		return
 	}
@@ -28514,6 +36123,138 @@ func (siw *ServerInterfaceWrapper) PostHostsUpdate(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostViews operation middleware
+func (siw *ServerInterfaceWrapper) ListHostViews(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostViews(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SaveHostView operation middleware
+func (siw *ServerInterfaceWrapper) SaveHostView(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SaveHostView(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteHostView operation middleware
+func (siw *ServerInterfaceWrapper) DeleteHostView(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "viewId" -------------
+	var viewId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "viewId", r.PathValue("viewId"), &viewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "viewId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteHostView(w, r, viewId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteHost operation middleware
+func (siw *ServerInterfaceWrapper) DeleteHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteHost(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHost operation middleware
+func (siw *ServerInterfaceWrapper) GetHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHost(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateHost operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateHost(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // HostFetchReport operation middleware
 func (siw *ServerInterfaceWrapper) HostFetchReport(w http.ResponseWriter, r *http.Request) {
 
@@ -28557,6 +36298,87 @@ func (siw *ServerInterfaceWrapper) HostForceAgentUpdate(w http.ResponseWriter, r
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.HostForceAgentUpdate(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHostHistory operation middleware
+func (siw *ServerInterfaceWrapper) ListHostHistory(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostHistoryParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostHistory(w, r, hostId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateHostIntegrations operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHostIntegrations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateHostIntegrations(w, r, hostId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -28621,6 +36443,100 @@ func (siw *ServerInterfaceWrapper) ListHostJobs(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostPackages operation middleware
+func (siw *ServerInterfaceWrapper) ListHostPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostPackagesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "updatesOnly" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updatesOnly", r.URL.Query(), &params.UpdatesOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "updatesOnly"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "updatesOnly", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "securityOnly" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "securityOnly", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "securityOnly"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "securityOnly", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostPackages(w, r, hostId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // HostRefreshIntegrationStatus operation middleware
 func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request) {
 
@@ -28638,6 +36554,58 @@ func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseW
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.HostRefreshIntegrationStatus(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RegenerateHostCredentials operation middleware
+func (siw *ServerInterfaceWrapper) RegenerateHostCredentials(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RegenerateHostCredentials(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHostRepositories operation middleware
+func (siw *ServerInterfaceWrapper) ListHostRepositories(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostRepositories(w, r, hostId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -28934,6 +36902,88 @@ func (siw *ServerInterfaceWrapper) RolesUserPermissions(w http.ResponseWriter, r
 	handler.ServeHTTP(w, r)
 }
 
+// GetServerSettings operation middleware
+func (siw *ServerInterfaceWrapper) GetServerSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetServerSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateServerSettings operation middleware
+func (siw *ServerInterfaceWrapper) UpdateServerSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateServerSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBranding operation middleware
+func (siw *ServerInterfaceWrapper) GetBranding(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBranding(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UploadBrandingAsset operation middleware
+func (siw *ServerInterfaceWrapper) UploadBrandingAsset(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadBrandingAsset(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteBrandingAsset operation middleware
+func (siw *ServerInterfaceWrapper) DeleteBrandingAsset(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "logoType" -------------
+	var logoType DeleteBrandingAssetParamsLogoType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "logoType", r.PathValue("logoType"), &logoType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "logoType", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteBrandingAsset(w, r, logoType)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetMetricsSettings operation middleware
 func (siw *ServerInterfaceWrapper) GetMetricsSettings(w http.ResponseWriter, r *http.Request) {
 
@@ -29182,6 +37232,168 @@ func (siw *ServerInterfaceWrapper) WsStatus(w http.ResponseWriter, r *http.Reque
 	handler.ServeHTTP(w, r)
 }
 
+// GetBrandingFavicon operation middleware
+func (siw *ServerInterfaceWrapper) GetBrandingFavicon(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandingFaviconParams
+
+	// ------------- Optional query parameter "v" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "v", r.URL.Query(), &params.V, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "v"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "v", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBrandingFavicon(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBrandingLogoDark operation middleware
+func (siw *ServerInterfaceWrapper) GetBrandingLogoDark(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandingLogoDarkParams
+
+	// ------------- Optional query parameter "v" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "v", r.URL.Query(), &params.V, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "v"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "v", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBrandingLogoDark(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBrandingLogoLight operation middleware
+func (siw *ServerInterfaceWrapper) GetBrandingLogoLight(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandingLogoLightParams
+
+	// ------------- Optional query parameter "v" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "v", r.URL.Query(), &params.V, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "v"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "v", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBrandingLogoLight(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Request) {
 
@@ -29338,6 +37550,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/health", wrapper.GetHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/openapi.json", wrapper.GetOpenAPIDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api-docs", wrapper.GetAPIReference)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts", wrapper.ListHosts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts", wrapper.CreateHost)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/ping", wrapper.PostHostsPing)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/update", wrapper.PostHostsUpdate)
@@ -29349,6 +37562,19 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/install", wrapper.GetAgentInstallScript)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/bootstrap/exchange", wrapper.PostBootstrapExchange)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/remove", wrapper.GetAgentRemoveScript)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/bulk/delete", wrapper.BulkDeleteHosts)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/hosts/bulk/groups", wrapper.BulkAssignHostGroups)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/views", wrapper.ListHostViews)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/views", wrapper.SaveHostView)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/hosts/views/{viewId}", wrapper.DeleteHostView)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/hosts/{hostId}", wrapper.DeleteHost)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}", wrapper.GetHost)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/v1/hosts/{hostId}", wrapper.UpdateHost)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/regenerate-credentials", wrapper.RegenerateHostCredentials)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/packages", wrapper.ListHostPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/repositories", wrapper.ListHostRepositories)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/history", wrapper.ListHostHistory)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/v1/hosts/{hostId}/integrations", wrapper.UpdateHostIntegrations)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/check-admin-users", wrapper.AuthCheckAdminUsers)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/setup-admin", wrapper.AuthSetupAdmin)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/signup-enabled", wrapper.AuthSignupEnabled)
@@ -29426,6 +37652,20 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/gethomepage/health", wrapper.GetHomepageHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/scopes", wrapper.ListIntegrationScopes)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/host-groups", wrapper.ListIntegrationHostGroups)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard/stats", wrapper.DashboardStats)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard/trends", wrapper.DashboardTrends)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard/recent-activity", wrapper.DashboardRecentActivity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard-preferences", wrapper.GetDashboardPreferences)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/dashboard-preferences", wrapper.UpdateDashboardPreferences)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard-preferences/defaults", wrapper.GetDashboardPreferenceDefaults)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings", wrapper.GetServerSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/settings", wrapper.UpdateServerSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings/branding", wrapper.GetBranding)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/settings/logos/upload", wrapper.UploadBrandingAsset)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/settings/logos/{logoType}", wrapper.DeleteBrandingAsset)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_dark.png", wrapper.GetBrandingLogoDark)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_light.png", wrapper.GetBrandingLogoLight)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/favicon.svg", wrapper.GetBrandingFavicon)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/jobs", wrapper.ListJobs)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/jobs/history", wrapper.ListJobHistory)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/jobs/{jobName}/run", wrapper.RunJob)
@@ -33997,6 +42237,345 @@ func (response UpdateEnrollmentToken404JSONResponse) VisitUpdateEnrollmentTokenR
 	return err
 }
 
+type GetDashboardPreferencesRequestObject struct {
+}
+
+type GetDashboardPreferencesResponseObject interface {
+	VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error
+}
+
+type GetDashboardPreferences200JSONResponse DashboardPreferences
+
+func (response GetDashboardPreferences200JSONResponse) VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferences401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetDashboardPreferences401JSONResponse) VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferences403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetDashboardPreferences403JSONResponse) VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferencesRequestObject struct {
+	Body *UpdateDashboardPreferencesJSONRequestBody
+}
+
+type UpdateDashboardPreferencesResponseObject interface {
+	VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error
+}
+
+type UpdateDashboardPreferences200JSONResponse DashboardPreferencesSaved
+
+func (response UpdateDashboardPreferences200JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateDashboardPreferences400JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferences401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateDashboardPreferences401JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferences403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateDashboardPreferences403JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferenceDefaultsRequestObject struct {
+}
+
+type GetDashboardPreferenceDefaultsResponseObject interface {
+	VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error
+}
+
+type GetDashboardPreferenceDefaults200JSONResponse []DashboardCardDefault
+
+func (response GetDashboardPreferenceDefaults200JSONResponse) VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferenceDefaults401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetDashboardPreferenceDefaults401JSONResponse) VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferenceDefaults403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetDashboardPreferenceDefaults403JSONResponse) VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivityRequestObject struct {
+	Params DashboardRecentActivityParams
+}
+
+type DashboardRecentActivityResponseObject interface {
+	VisitDashboardRecentActivityResponse(w http.ResponseWriter) error
+}
+
+type DashboardRecentActivity200JSONResponse DashboardActivity
+
+func (response DashboardRecentActivity200JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivity400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DashboardRecentActivity400JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivity401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DashboardRecentActivity401JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivity403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DashboardRecentActivity403JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardStatsRequestObject struct {
+}
+
+type DashboardStatsResponseObject interface {
+	VisitDashboardStatsResponse(w http.ResponseWriter) error
+}
+
+type DashboardStats200JSONResponse DashboardStats
+
+func (response DashboardStats200JSONResponse) VisitDashboardStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardStats401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DashboardStats401JSONResponse) VisitDashboardStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardStats403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DashboardStats403JSONResponse) VisitDashboardStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrendsRequestObject struct {
+	Params DashboardTrendsParams
+}
+
+type DashboardTrendsResponseObject interface {
+	VisitDashboardTrendsResponse(w http.ResponseWriter) error
+}
+
+type DashboardTrends200JSONResponse DashboardTrends
+
+func (response DashboardTrends200JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrends400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DashboardTrends400JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrends401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DashboardTrends401JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrends403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DashboardTrends403JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHomepageHealthRequestObject struct {
 }
 
@@ -34115,6 +42694,70 @@ func (response GetHomepageStats500JSONResponse) VisitGetHomepageStatsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostsRequestObject struct {
+	Params ListHostsParams
+}
+
+type ListHostsResponseObject interface {
+	VisitListHostsResponse(w http.ResponseWriter) error
+}
+
+type ListHosts200JSONResponse HostList
+
+func (response ListHosts200JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHosts400JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHosts401JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHosts403JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34463,6 +43106,162 @@ func (response PostBootstrapExchange429JSONResponse) VisitPostBootstrapExchangeR
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHostsRequestObject struct {
+	Body *BulkDeleteHostsJSONRequestBody
+}
+
+type BulkDeleteHostsResponseObject interface {
+	VisitBulkDeleteHostsResponse(w http.ResponseWriter) error
+}
+
+type BulkDeleteHosts200JSONResponse HostBulkResult
+
+func (response BulkDeleteHosts200JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkDeleteHosts400JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response BulkDeleteHosts401JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response BulkDeleteHosts403JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response BulkDeleteHosts404JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroupsRequestObject struct {
+	Body *BulkAssignHostGroupsJSONRequestBody
+}
+
+type BulkAssignHostGroupsResponseObject interface {
+	VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type BulkAssignHostGroups200JSONResponse HostBulkResult
+
+func (response BulkAssignHostGroups200JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkAssignHostGroups400JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response BulkAssignHostGroups401JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response BulkAssignHostGroups403JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response BulkAssignHostGroups404JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34859,6 +43658,390 @@ func (response PostHostsUpdate429JSONResponse) VisitPostHostsUpdateResponse(w ht
 	return err
 }
 
+type ListHostViewsRequestObject struct {
+}
+
+type ListHostViewsResponseObject interface {
+	VisitListHostViewsResponse(w http.ResponseWriter) error
+}
+
+type ListHostViews200JSONResponse HostViewList
+
+func (response ListHostViews200JSONResponse) VisitListHostViewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostViews401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostViews401JSONResponse) VisitListHostViewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostViews403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostViews403JSONResponse) VisitListHostViewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostViewRequestObject struct {
+	Body *SaveHostViewJSONRequestBody
+}
+
+type SaveHostViewResponseObject interface {
+	VisitSaveHostViewResponse(w http.ResponseWriter) error
+}
+
+type SaveHostView200JSONResponse HostView
+
+func (response SaveHostView200JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostView400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SaveHostView400JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostView401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response SaveHostView401JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostView403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response SaveHostView403JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostViewRequestObject struct {
+	ViewId openapi_types.UUID `json:"viewId"`
+}
+
+type DeleteHostViewResponseObject interface {
+	VisitDeleteHostViewResponse(w http.ResponseWriter) error
+}
+
+type DeleteHostView200JSONResponse AgentMessage
+
+func (response DeleteHostView200JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostView401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteHostView401JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostView403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteHostView403JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostView404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteHostView404JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type DeleteHostResponseObject interface {
+	VisitDeleteHostResponse(w http.ResponseWriter) error
+}
+
+type DeleteHost200JSONResponse AgentMessage
+
+func (response DeleteHost200JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteHost401JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteHost403JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteHost404JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type GetHostResponseObject interface {
+	VisitGetHostResponse(w http.ResponseWriter) error
+}
+
+type GetHost200JSONResponse HostDetail
+
+func (response GetHost200JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetHost401JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetHost403JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetHost404JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Body   *UpdateHostJSONRequestBody
+}
+
+type UpdateHostResponseObject interface {
+	VisitUpdateHostResponse(w http.ResponseWriter) error
+}
+
+type UpdateHost200JSONResponse HostDetail
+
+func (response UpdateHost200JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateHost400JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateHost401JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateHost403JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateHost404JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type HostFetchReportRequestObject struct {
 	HostId openapi_types.UUID `json:"hostId"`
 }
@@ -34987,6 +44170,164 @@ func (response HostForceAgentUpdate404JSONResponse) VisitHostForceAgentUpdateRes
 	return err
 }
 
+type ListHostHistoryRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Params ListHostHistoryParams
+}
+
+type ListHostHistoryResponseObject interface {
+	VisitListHostHistoryResponse(w http.ResponseWriter) error
+}
+
+type ListHostHistory200JSONResponse HostHistoryList
+
+func (response ListHostHistory200JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHostHistory400JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostHistory401JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostHistory403JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostHistory404JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrationsRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Body   *UpdateHostIntegrationsJSONRequestBody
+}
+
+type UpdateHostIntegrationsResponseObject interface {
+	VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error
+}
+
+type UpdateHostIntegrations200JSONResponse HostIntegrationsState
+
+func (response UpdateHostIntegrations200JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateHostIntegrations400JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateHostIntegrations401JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateHostIntegrations403JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateHostIntegrations404JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListHostJobsRequestObject struct {
 	HostId openapi_types.UUID `json:"hostId"`
 	Params ListHostJobsParams
@@ -35034,6 +44375,85 @@ func (response ListHostJobs403JSONResponse) VisitListHostJobsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackagesRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Params ListHostPackagesParams
+}
+
+type ListHostPackagesResponseObject interface {
+	VisitListHostPackagesResponse(w http.ResponseWriter) error
+}
+
+type ListHostPackages200JSONResponse HostPackageList
+
+func (response ListHostPackages200JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHostPackages400JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostPackages401JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostPackages403JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostPackages404JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35091,6 +44511,134 @@ func (response HostRefreshIntegrationStatus403JSONResponse) VisitHostRefreshInte
 type HostRefreshIntegrationStatus404JSONResponse struct{ InventoryNotFoundJSONResponse }
 
 func (response HostRefreshIntegrationStatus404JSONResponse) VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentialsRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type RegenerateHostCredentialsResponseObject interface {
+	VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error
+}
+
+type RegenerateHostCredentials200JSONResponse HostCredentials
+
+func (response RegenerateHostCredentials200JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentials401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RegenerateHostCredentials401JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentials403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RegenerateHostCredentials403JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentials404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response RegenerateHostCredentials404JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositoriesRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type ListHostRepositoriesResponseObject interface {
+	VisitListHostRepositoriesResponse(w http.ResponseWriter) error
+}
+
+type ListHostRepositories200JSONResponse HostRepositoryList
+
+func (response ListHostRepositories200JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositories401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostRepositories401JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositories403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostRepositories403JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositories404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostRepositories404JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -35763,6 +45311,254 @@ func (response RolesUserPermissions401JSONResponse) VisitRolesUserPermissionsRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServerSettingsRequestObject struct {
+}
+
+type GetServerSettingsResponseObject interface {
+	VisitGetServerSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetServerSettings200JSONResponse ServerSettings
+
+func (response GetServerSettings200JSONResponse) VisitGetServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServerSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetServerSettings401JSONResponse) VisitGetServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServerSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetServerSettings403JSONResponse) VisitGetServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettingsRequestObject struct {
+	Body *UpdateServerSettingsJSONRequestBody
+}
+
+type UpdateServerSettingsResponseObject interface {
+	VisitUpdateServerSettingsResponse(w http.ResponseWriter) error
+}
+
+type UpdateServerSettings200JSONResponse ServerSettingsUpdateResult
+
+func (response UpdateServerSettings200JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettings400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateServerSettings400JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateServerSettings401JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateServerSettings403JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBrandingRequestObject struct {
+}
+
+type GetBrandingResponseObject interface {
+	VisitGetBrandingResponse(w http.ResponseWriter) error
+}
+
+type GetBranding200JSONResponse Branding
+
+func (response GetBranding200JSONResponse) VisitGetBrandingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAssetRequestObject struct {
+	Body *UploadBrandingAssetJSONRequestBody
+}
+
+type UploadBrandingAssetResponseObject interface {
+	VisitUploadBrandingAssetResponse(w http.ResponseWriter) error
+}
+
+type UploadBrandingAsset200JSONResponse BrandingChanged
+
+func (response UploadBrandingAsset200JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UploadBrandingAsset400JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAsset401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UploadBrandingAsset401JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAsset403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UploadBrandingAsset403JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBrandingAssetRequestObject struct {
+	LogoType DeleteBrandingAssetParamsLogoType `json:"logoType"`
+}
+
+type DeleteBrandingAssetResponseObject interface {
+	VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error
+}
+
+type DeleteBrandingAsset200JSONResponse BrandingChanged
+
+func (response DeleteBrandingAsset200JSONResponse) VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBrandingAsset401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteBrandingAsset401JSONResponse) VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBrandingAsset403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteBrandingAsset403JSONResponse) VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36560,6 +46356,294 @@ func (response WsStatus404JSONResponse) VisitWsStatusResponse(w http.ResponseWri
 	return err
 }
 
+type GetBrandingFaviconRequestObject struct {
+	Params GetBrandingFaviconParams
+}
+
+type GetBrandingFaviconResponseObject interface {
+	VisitGetBrandingFaviconResponse(w http.ResponseWriter) error
+}
+
+type GetBrandingFavicon200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagejpegResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagepngResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagesvgXmlResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon200ImagexIconResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagexIconResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-icon")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon304Response struct {
+}
+
+func (response GetBrandingFavicon304Response) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBrandingLogoDarkRequestObject struct {
+	Params GetBrandingLogoDarkParams
+}
+
+type GetBrandingLogoDarkResponseObject interface {
+	VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error
+}
+
+type GetBrandingLogoDark200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagejpegResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagepngResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagesvgXmlResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark200ImagexIconResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagexIconResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-icon")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark304Response struct {
+}
+
+func (response GetBrandingLogoDark304Response) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBrandingLogoLightRequestObject struct {
+	Params GetBrandingLogoLightParams
+}
+
+type GetBrandingLogoLightResponseObject interface {
+	VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error
+}
+
+type GetBrandingLogoLight200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagejpegResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagepngResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagesvgXmlResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight200ImagexIconResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagexIconResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-icon")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight304Response struct {
+}
+
+func (response GetBrandingLogoLight304Response) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
 type GetHealthRequestObject struct {
 	Params GetHealthParams
 }
@@ -36826,12 +46910,33 @@ type StrictServerInterface interface {
 	// UpdateEnrollmentToken Change a token
 	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
 	UpdateEnrollmentToken(ctx context.Context, request UpdateEnrollmentTokenRequestObject) (UpdateEnrollmentTokenResponseObject, error)
+	// GetDashboardPreferences The signed-in user's dashboard layout
+	// (GET /api/v1/dashboard-preferences)
+	GetDashboardPreferences(ctx context.Context, request GetDashboardPreferencesRequestObject) (GetDashboardPreferencesResponseObject, error)
+	// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+	// (PUT /api/v1/dashboard-preferences)
+	UpdateDashboardPreferences(ctx context.Context, request UpdateDashboardPreferencesRequestObject) (UpdateDashboardPreferencesResponseObject, error)
+	// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+	// (GET /api/v1/dashboard-preferences/defaults)
+	GetDashboardPreferenceDefaults(ctx context.Context, request GetDashboardPreferenceDefaultsRequestObject) (GetDashboardPreferenceDefaultsResponseObject, error)
+	// DashboardRecentActivity The newest agent reports across the fleet
+	// (GET /api/v1/dashboard/recent-activity)
+	DashboardRecentActivity(ctx context.Context, request DashboardRecentActivityRequestObject) (DashboardRecentActivityResponseObject, error)
+	// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+	// (GET /api/v1/dashboard/stats)
+	DashboardStats(ctx context.Context, request DashboardStatsRequestObject) (DashboardStatsResponseObject, error)
+	// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+	// (GET /api/v1/dashboard/trends)
+	DashboardTrends(ctx context.Context, request DashboardTrendsRequestObject) (DashboardTrendsResponseObject, error)
 	// GetHomepageHealth Check a GetHomepage key
 	// (GET /api/v1/gethomepage/health)
 	GetHomepageHealth(ctx context.Context, request GetHomepageHealthRequestObject) (GetHomepageHealthResponseObject, error)
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(ctx context.Context, request GetHomepageStatsRequestObject) (GetHomepageStatsResponseObject, error)
+	// ListHosts List hosts with search, filters, sorting and pages
+	// (GET /api/v1/hosts)
+	ListHosts(ctx context.Context, request ListHostsRequestObject) (ListHostsResponseObject, error)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(ctx context.Context, request CreateHostRequestObject) (CreateHostResponseObject, error)
@@ -36844,6 +46949,12 @@ type StrictServerInterface interface {
 	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
 	// (POST /api/v1/hosts/bootstrap/exchange)
 	PostBootstrapExchange(ctx context.Context, request PostBootstrapExchangeRequestObject) (PostBootstrapExchangeResponseObject, error)
+	// BulkDeleteHosts Delete several hosts
+	// (POST /api/v1/hosts/bulk/delete)
+	BulkDeleteHosts(ctx context.Context, request BulkDeleteHostsRequestObject) (BulkDeleteHostsResponseObject, error)
+	// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+	// (PUT /api/v1/hosts/bulk/groups)
+	BulkAssignHostGroups(ctx context.Context, request BulkAssignHostGroupsRequestObject) (BulkAssignHostGroupsResponseObject, error)
 	// GetAgentInstallScript POSIX sh installer for the calling host
 	// (GET /api/v1/hosts/install)
 	GetAgentInstallScript(ctx context.Context, request GetAgentInstallScriptRequestObject) (GetAgentInstallScriptResponseObject, error)
@@ -36862,18 +46973,51 @@ type StrictServerInterface interface {
 	// PostHostsUpdate Agent report (full or partial)
 	// (POST /api/v1/hosts/update)
 	PostHostsUpdate(ctx context.Context, request PostHostsUpdateRequestObject) (PostHostsUpdateResponseObject, error)
+	// ListHostViews The signed-in user's saved views of the host list
+	// (GET /api/v1/hosts/views)
+	ListHostViews(ctx context.Context, request ListHostViewsRequestObject) (ListHostViewsResponseObject, error)
+	// SaveHostView Save a view of the host list (a view with the same name is replaced)
+	// (POST /api/v1/hosts/views)
+	SaveHostView(ctx context.Context, request SaveHostViewRequestObject) (SaveHostViewResponseObject, error)
+	// DeleteHostView Delete one of the signed-in user's saved views
+	// (DELETE /api/v1/hosts/views/{viewId})
+	DeleteHostView(ctx context.Context, request DeleteHostViewRequestObject) (DeleteHostViewResponseObject, error)
+	// DeleteHost Delete a host and everything recorded about it
+	// (DELETE /api/v1/hosts/{hostId})
+	DeleteHost(ctx context.Context, request DeleteHostRequestObject) (DeleteHostResponseObject, error)
+	// GetHost One host with its system, network and hardware facts
+	// (GET /api/v1/hosts/{hostId})
+	GetHost(ctx context.Context, request GetHostRequestObject) (GetHostResponseObject, error)
+	// UpdateHost Change a host's name, groups, notes and settings
+	// (PATCH /api/v1/hosts/{hostId})
+	UpdateHost(ctx context.Context, request UpdateHostRequestObject) (UpdateHostResponseObject, error)
 	// HostFetchReport Ask a host's agent for a report now (report_now)
 	// (POST /api/v1/hosts/{hostId}/fetch-report)
 	HostFetchReport(ctx context.Context, request HostFetchReportRequestObject) (HostFetchReportResponseObject, error)
 	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
 	// (POST /api/v1/hosts/{hostId}/force-agent-update)
 	HostForceAgentUpdate(ctx context.Context, request HostForceAgentUpdateRequestObject) (HostForceAgentUpdateResponseObject, error)
+	// ListHostHistory A host's report history, newest first
+	// (GET /api/v1/hosts/{hostId}/history)
+	ListHostHistory(ctx context.Context, request ListHostHistoryRequestObject) (ListHostHistoryResponseObject, error)
+	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+	// (PATCH /api/v1/hosts/{hostId}/integrations)
+	UpdateHostIntegrations(ctx context.Context, request UpdateHostIntegrationsRequestObject) (UpdateHostIntegrationsResponseObject, error)
 	// ListHostJobs Job runs about one host, newest first
 	// (GET /api/v1/hosts/{hostId}/jobs)
 	ListHostJobs(ctx context.Context, request ListHostJobsRequestObject) (ListHostJobsResponseObject, error)
+	// ListHostPackages A host's installed packages
+	// (GET /api/v1/hosts/{hostId}/packages)
+	ListHostPackages(ctx context.Context, request ListHostPackagesRequestObject) (ListHostPackagesResponseObject, error)
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(ctx context.Context, request HostRefreshIntegrationStatusRequestObject) (HostRefreshIntegrationStatusResponseObject, error)
+	// RegenerateHostCredentials Replace a host's API ID and key
+	// (POST /api/v1/hosts/{hostId}/regenerate-credentials)
+	RegenerateHostCredentials(ctx context.Context, request RegenerateHostCredentialsRequestObject) (RegenerateHostCredentialsResponseObject, error)
+	// ListHostRepositories The package repositories a host uses
+	// (GET /api/v1/hosts/{hostId}/repositories)
+	ListHostRepositories(ctx context.Context, request ListHostRepositoriesRequestObject) (ListHostRepositoriesResponseObject, error)
 	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
 	// (GET /api/v1/integrations/host-groups)
 	ListIntegrationHostGroups(ctx context.Context, request ListIntegrationHostGroupsRequestObject) (ListIntegrationHostGroupsResponseObject, error)
@@ -36910,6 +47054,21 @@ type StrictServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(ctx context.Context, request RolesUserPermissionsRequestObject) (RolesUserPermissionsResponseObject, error)
+	// GetServerSettings Server settings (server URL, agent update policy, branding)
+	// (GET /api/v1/settings)
+	GetServerSettings(ctx context.Context, request GetServerSettingsRequestObject) (GetServerSettingsResponseObject, error)
+	// UpdateServerSettings Change server settings
+	// (PUT /api/v1/settings)
+	UpdateServerSettings(ctx context.Context, request UpdateServerSettingsRequestObject) (UpdateServerSettingsResponseObject, error)
+	// GetBranding Where the logos and the favicon are served, and whether they are custom
+	// (GET /api/v1/settings/branding)
+	GetBranding(ctx context.Context, request GetBrandingRequestObject) (GetBrandingResponseObject, error)
+	// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+	// (POST /api/v1/settings/logos/upload)
+	UploadBrandingAsset(ctx context.Context, request UploadBrandingAssetRequestObject) (UploadBrandingAssetResponseObject, error)
+	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+	// (DELETE /api/v1/settings/logos/{logoType})
+	DeleteBrandingAsset(ctx context.Context, request DeleteBrandingAssetRequestObject) (DeleteBrandingAssetResponseObject, error)
 	// GetMetricsSettings Anonymous metrics reporting settings
 	// (GET /api/v1/settings/metrics)
 	GetMetricsSettings(ctx context.Context, request GetMetricsSettingsRequestObject) (GetMetricsSettingsResponseObject, error)
@@ -36958,6 +47117,15 @@ type StrictServerInterface interface {
 	// WsStatus A host's agent connection
 	// (GET /api/v1/ws/status/{apiId})
 	WsStatus(ctx context.Context, request WsStatusRequestObject) (WsStatusResponseObject, error)
+	// GetBrandingFavicon The favicon (uploaded or default)
+	// (GET /assets/favicon.svg)
+	GetBrandingFavicon(ctx context.Context, request GetBrandingFaviconRequestObject) (GetBrandingFaviconResponseObject, error)
+	// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+	// (GET /assets/logo_dark.png)
+	GetBrandingLogoDark(ctx context.Context, request GetBrandingLogoDarkRequestObject) (GetBrandingLogoDarkResponseObject, error)
+	// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+	// (GET /assets/logo_light.png)
+	GetBrandingLogoLight(ctx context.Context, request GetBrandingLogoLightRequestObject) (GetBrandingLogoLightResponseObject, error)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -38770,6 +48938,161 @@ func (sh *strictHandler) UpdateEnrollmentToken(w http.ResponseWriter, r *http.Re
 	}
 }
 
+// GetDashboardPreferences operation middleware
+func (sh *strictHandler) GetDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+	var request GetDashboardPreferencesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDashboardPreferences(ctx, request.(GetDashboardPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDashboardPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDashboardPreferencesResponseObject); ok {
+		if err := validResponse.VisitGetDashboardPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDashboardPreferences operation middleware
+func (sh *strictHandler) UpdateDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+	var request UpdateDashboardPreferencesRequestObject
+
+	var body UpdateDashboardPreferencesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDashboardPreferences(ctx, request.(UpdateDashboardPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDashboardPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateDashboardPreferencesResponseObject); ok {
+		if err := validResponse.VisitUpdateDashboardPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDashboardPreferenceDefaults operation middleware
+func (sh *strictHandler) GetDashboardPreferenceDefaults(w http.ResponseWriter, r *http.Request) {
+	var request GetDashboardPreferenceDefaultsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDashboardPreferenceDefaults(ctx, request.(GetDashboardPreferenceDefaultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDashboardPreferenceDefaults")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDashboardPreferenceDefaultsResponseObject); ok {
+		if err := validResponse.VisitGetDashboardPreferenceDefaultsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DashboardRecentActivity operation middleware
+func (sh *strictHandler) DashboardRecentActivity(w http.ResponseWriter, r *http.Request, params DashboardRecentActivityParams) {
+	var request DashboardRecentActivityRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardRecentActivity(ctx, request.(DashboardRecentActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardRecentActivity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardRecentActivityResponseObject); ok {
+		if err := validResponse.VisitDashboardRecentActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DashboardStats operation middleware
+func (sh *strictHandler) DashboardStats(w http.ResponseWriter, r *http.Request) {
+	var request DashboardStatsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardStats(ctx, request.(DashboardStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardStatsResponseObject); ok {
+		if err := validResponse.VisitDashboardStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DashboardTrends operation middleware
+func (sh *strictHandler) DashboardTrends(w http.ResponseWriter, r *http.Request, params DashboardTrendsParams) {
+	var request DashboardTrendsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardTrends(ctx, request.(DashboardTrendsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardTrends")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardTrendsResponseObject); ok {
+		if err := validResponse.VisitDashboardTrendsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHomepageHealth operation middleware
 func (sh *strictHandler) GetHomepageHealth(w http.ResponseWriter, r *http.Request) {
 	var request GetHomepageHealthRequestObject
@@ -38811,6 +49134,32 @@ func (sh *strictHandler) GetHomepageStats(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetHomepageStatsResponseObject); ok {
 		if err := validResponse.VisitGetHomepageStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHosts operation middleware
+func (sh *strictHandler) ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams) {
+	var request ListHostsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHosts(ctx, request.(ListHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostsResponseObject); ok {
+		if err := validResponse.VisitListHostsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -38925,6 +49274,68 @@ func (sh *strictHandler) PostBootstrapExchange(w http.ResponseWriter, r *http.Re
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PostBootstrapExchangeResponseObject); ok {
 		if err := validResponse.VisitPostBootstrapExchangeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BulkDeleteHosts operation middleware
+func (sh *strictHandler) BulkDeleteHosts(w http.ResponseWriter, r *http.Request) {
+	var request BulkDeleteHostsRequestObject
+
+	var body BulkDeleteHostsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkDeleteHosts(ctx, request.(BulkDeleteHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkDeleteHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BulkDeleteHostsResponseObject); ok {
+		if err := validResponse.VisitBulkDeleteHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BulkAssignHostGroups operation middleware
+func (sh *strictHandler) BulkAssignHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request BulkAssignHostGroupsRequestObject
+
+	var body BulkAssignHostGroupsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkAssignHostGroups(ctx, request.(BulkAssignHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkAssignHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BulkAssignHostGroupsResponseObject); ok {
+		if err := validResponse.VisitBulkAssignHostGroupsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -39093,6 +49504,172 @@ func (sh *strictHandler) PostHostsUpdate(w http.ResponseWriter, r *http.Request)
 	}
 }
 
+// ListHostViews operation middleware
+func (sh *strictHandler) ListHostViews(w http.ResponseWriter, r *http.Request) {
+	var request ListHostViewsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostViews(ctx, request.(ListHostViewsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostViews")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostViewsResponseObject); ok {
+		if err := validResponse.VisitListHostViewsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SaveHostView operation middleware
+func (sh *strictHandler) SaveHostView(w http.ResponseWriter, r *http.Request) {
+	var request SaveHostViewRequestObject
+
+	var body SaveHostViewJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SaveHostView(ctx, request.(SaveHostViewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SaveHostView")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SaveHostViewResponseObject); ok {
+		if err := validResponse.VisitSaveHostViewResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteHostView operation middleware
+func (sh *strictHandler) DeleteHostView(w http.ResponseWriter, r *http.Request, viewId openapi_types.UUID) {
+	var request DeleteHostViewRequestObject
+
+	request.ViewId = viewId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHostView(ctx, request.(DeleteHostViewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHostView")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteHostViewResponseObject); ok {
+		if err := validResponse.VisitDeleteHostViewResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteHost operation middleware
+func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request DeleteHostRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHost(ctx, request.(DeleteHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteHostResponseObject); ok {
+		if err := validResponse.VisitDeleteHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHost operation middleware
+func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request GetHostRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHost(ctx, request.(GetHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHostResponseObject); ok {
+		if err := validResponse.VisitGetHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHost operation middleware
+func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request UpdateHostRequestObject
+
+	request.HostId = hostId
+
+	var body UpdateHostJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHost(ctx, request.(UpdateHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateHostResponseObject); ok {
+		if err := validResponse.VisitUpdateHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // HostFetchReport operation middleware
 func (sh *strictHandler) HostFetchReport(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
 	var request HostFetchReportRequestObject
@@ -39145,6 +49722,66 @@ func (sh *strictHandler) HostForceAgentUpdate(w http.ResponseWriter, r *http.Req
 	}
 }
 
+// ListHostHistory operation middleware
+func (sh *strictHandler) ListHostHistory(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostHistoryParams) {
+	var request ListHostHistoryRequestObject
+
+	request.HostId = hostId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostHistory(ctx, request.(ListHostHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostHistory")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostHistoryResponseObject); ok {
+		if err := validResponse.VisitListHostHistoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHostIntegrations operation middleware
+func (sh *strictHandler) UpdateHostIntegrations(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request UpdateHostIntegrationsRequestObject
+
+	request.HostId = hostId
+
+	var body UpdateHostIntegrationsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHostIntegrations(ctx, request.(UpdateHostIntegrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHostIntegrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateHostIntegrationsResponseObject); ok {
+		if err := validResponse.VisitUpdateHostIntegrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListHostJobs operation middleware
 func (sh *strictHandler) ListHostJobs(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostJobsParams) {
 	var request ListHostJobsRequestObject
@@ -39172,6 +49809,33 @@ func (sh *strictHandler) ListHostJobs(w http.ResponseWriter, r *http.Request, ho
 	}
 }
 
+// ListHostPackages operation middleware
+func (sh *strictHandler) ListHostPackages(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostPackagesParams) {
+	var request ListHostPackagesRequestObject
+
+	request.HostId = hostId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostPackages(ctx, request.(ListHostPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostPackagesResponseObject); ok {
+		if err := validResponse.VisitListHostPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // HostRefreshIntegrationStatus operation middleware
 func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
 	var request HostRefreshIntegrationStatusRequestObject
@@ -39191,6 +49855,58 @@ func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(HostRefreshIntegrationStatusResponseObject); ok {
 		if err := validResponse.VisitHostRefreshIntegrationStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegenerateHostCredentials operation middleware
+func (sh *strictHandler) RegenerateHostCredentials(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request RegenerateHostCredentialsRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateHostCredentials(ctx, request.(RegenerateHostCredentialsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateHostCredentials")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RegenerateHostCredentialsResponseObject); ok {
+		if err := validResponse.VisitRegenerateHostCredentialsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHostRepositories operation middleware
+func (sh *strictHandler) ListHostRepositories(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request ListHostRepositoriesRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostRepositories(ctx, request.(ListHostRepositoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostRepositories")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostRepositoriesResponseObject); ok {
+		if err := validResponse.VisitListHostRepositoriesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -39503,6 +50219,142 @@ func (sh *strictHandler) RolesUserPermissions(w http.ResponseWriter, r *http.Req
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RolesUserPermissionsResponseObject); ok {
 		if err := validResponse.VisitRolesUserPermissionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetServerSettings operation middleware
+func (sh *strictHandler) GetServerSettings(w http.ResponseWriter, r *http.Request) {
+	var request GetServerSettingsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetServerSettings(ctx, request.(GetServerSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetServerSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetServerSettingsResponseObject); ok {
+		if err := validResponse.VisitGetServerSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateServerSettings operation middleware
+func (sh *strictHandler) UpdateServerSettings(w http.ResponseWriter, r *http.Request) {
+	var request UpdateServerSettingsRequestObject
+
+	var body UpdateServerSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateServerSettings(ctx, request.(UpdateServerSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateServerSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateServerSettingsResponseObject); ok {
+		if err := validResponse.VisitUpdateServerSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBranding operation middleware
+func (sh *strictHandler) GetBranding(w http.ResponseWriter, r *http.Request) {
+	var request GetBrandingRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBranding(ctx, request.(GetBrandingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBranding")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingResponseObject); ok {
+		if err := validResponse.VisitGetBrandingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadBrandingAsset operation middleware
+func (sh *strictHandler) UploadBrandingAsset(w http.ResponseWriter, r *http.Request) {
+	var request UploadBrandingAssetRequestObject
+
+	var body UploadBrandingAssetJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBrandingAsset(ctx, request.(UploadBrandingAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBrandingAsset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadBrandingAssetResponseObject); ok {
+		if err := validResponse.VisitUploadBrandingAssetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteBrandingAsset operation middleware
+func (sh *strictHandler) DeleteBrandingAsset(w http.ResponseWriter, r *http.Request, logoType DeleteBrandingAssetParamsLogoType) {
+	var request DeleteBrandingAssetRequestObject
+
+	request.LogoType = logoType
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBrandingAsset(ctx, request.(DeleteBrandingAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBrandingAsset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteBrandingAssetResponseObject); ok {
+		if err := validResponse.VisitDeleteBrandingAssetResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -39919,6 +50771,84 @@ func (sh *strictHandler) WsStatus(w http.ResponseWriter, r *http.Request, apiId 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(WsStatusResponseObject); ok {
 		if err := validResponse.VisitWsStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBrandingFavicon operation middleware
+func (sh *strictHandler) GetBrandingFavicon(w http.ResponseWriter, r *http.Request, params GetBrandingFaviconParams) {
+	var request GetBrandingFaviconRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBrandingFavicon(ctx, request.(GetBrandingFaviconRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBrandingFavicon")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingFaviconResponseObject); ok {
+		if err := validResponse.VisitGetBrandingFaviconResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBrandingLogoDark operation middleware
+func (sh *strictHandler) GetBrandingLogoDark(w http.ResponseWriter, r *http.Request, params GetBrandingLogoDarkParams) {
+	var request GetBrandingLogoDarkRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBrandingLogoDark(ctx, request.(GetBrandingLogoDarkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBrandingLogoDark")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingLogoDarkResponseObject); ok {
+		if err := validResponse.VisitGetBrandingLogoDarkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBrandingLogoLight operation middleware
+func (sh *strictHandler) GetBrandingLogoLight(w http.ResponseWriter, r *http.Request, params GetBrandingLogoLightParams) {
+	var request GetBrandingLogoLightRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBrandingLogoLight(ctx, request.(GetBrandingLogoLightRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBrandingLogoLight")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingLogoLightResponseObject); ok {
+		if err := validResponse.VisitGetBrandingLogoLightResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

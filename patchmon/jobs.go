@@ -102,8 +102,9 @@ func (s *Server) startJobs(ctx context.Context) error {
 			Run: counted("repositories", inv.DeleteOrphanedRepositories)},
 		{Name: jobOrphanPackages, Description: "Delete packages no host has installed", Interval: day,
 			Run: counted("packages", inv.DeleteOrphanedPackages)},
+		// At start the dashboard takes a snapshot when the newest is stale (startDashboard).
 		{Name: jobFleetSnapshot, Description: "Record fleet statistics for the trend charts", Interval: 30 * time.Minute,
-			RunOnStart: true, Run: snapshot},
+			Run: snapshot},
 		{Name: jobHostStatus, Description: "Mark hosts offline after two missed reports, raise host-down alerts after the configured delay, keep alerts in step with the fleet, escalate and un-silence",
 			Interval: s.cfg.HostStatusInterval, Run: hostStatus},
 		{Name: jobAlertCleanup, Description: "Delete resolved alerts past their type's retention", Interval: day,

@@ -31,6 +31,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/alerts"
 	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/dashboard"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
 	"github.com/patchmon-go/patchmon/pkg/enrollment"
@@ -41,6 +42,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
+	"github.com/patchmon-go/patchmon/pkg/settings"
 	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
 )
@@ -71,6 +73,11 @@ type Server struct {
 	enrollment *enrollment.EnrollAPI
 	// integrations serves the scoped Integration API and GetHomepage; bound at Start.
 	integrations *integrationapi.API
+	// dashboard and settings serve the dashboard data and the server settings; bound at
+	// Start (dashboard.go).
+	dashboard *dashboard.API
+	settings  *settings.API
+	dash      dashboardState
 	// realtime serves the agent WebSocket, agent commands and the dashboard stream; it
 	// is bound to the hub at Start.
 	realtime *agenthub.Endpoints
@@ -126,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
-		jobsAPI: jobs.NewAPI(), alertsAPI: alerts.NewAPI()}
+		dashboard: dashboard.NewAPI(), settings: settings.NewAPI(), jobsAPI: jobs.NewAPI(), alertsAPI: alerts.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -252,6 +259,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startIntegrations(); err != nil {
+		return err
+	}
+	if err := s.startDashboard(); err != nil {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
@@ -551,6 +561,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	s.stopDashboard()
 	s.enrollment.Bind(nil)
 	s.integrations.Bind(nil)
 	s.inventory.Bind(nil)
@@ -631,7 +642,8 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, jobsHandlers: s.jobsAPI, alertsHandlers: s.alertsAPI}
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, dashboardHandlers: s.dashboard, settingsHandlers: s.settings,
+		jobsHandlers: s.jobsAPI, alertsHandlers: s.alertsAPI}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

@@ -33,6 +33,8 @@ type api struct {
 	*integrationHandlers
 	*jobsHandlers
 	*alertsHandlers
+	*dashboardHandlers
+	*settingsHandlers
 }
 
 // integrationHandlers names integrationapi.API for embedding next to inventory.API.

@@ -70,7 +70,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List hosts with search, filters, sorting and pages
+         * @description `search` matches the friendly name, hostname and IP address (case-insensitive,
+         *     substring). Filters combine with AND. `group=none` lists hosts in no group.
+         *     `facets=true` adds the groups and operating systems to filter by, with counts.
+         */
+        get: operations["listHosts"];
         put?: never;
         /**
          * Create a host and its agent credentials
@@ -239,7 +245,8 @@ export interface paths {
          *     key. The script detects the architecture and init system, downloads the agent,
          *     exchanges the token for the credentials and writes config and credentials (0600),
          *     then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-         *     `force=true` tolerates broken package-manager state.
+         *     `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+         *     self-signed server certificate.
          */
         get: operations["getAgentInstallScript"];
         put?: never;
@@ -290,6 +297,207 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/bulk/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete several hosts
+         * @description Deletes the hosts with their packages, repository links, history and group
+         *     memberships, in one transaction, and disconnects their agents. Every id must exist.
+         */
+        post: operations["bulkDeleteHosts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/bulk/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add hosts to groups, remove them, or replace their groups */
+        put: operations["bulkAssignHostGroups"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's saved views of the host list */
+        get: operations["listHostViews"];
+        put?: never;
+        /** Save a view of the host list (a view with the same name is replaced) */
+        post: operations["saveHostView"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/views/{viewId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of the signed-in user's saved views */
+        delete: operations["deleteHostView"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One host with its system, network and hardware facts
+         * @description Everything the agent reported about the host, its counters, groups, settings,
+         *     integration state and its agent's WebSocket presence.
+         */
+        get: operations["getHost"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a host and everything recorded about it
+         * @description Its agent is disconnected and refused from then on.
+         */
+        delete: operations["deleteHost"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a host's name, groups, notes and settings
+         * @description Only the fields present are changed; `groupIds` replaces the host's groups.
+         */
+        patch: operations["updateHost"];
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/regenerate-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a host's API ID and key
+         * @description The old credentials stop working at once (cached verifications included) and the
+         *     agent's WebSocket is closed. The new key is returned only here, with the install
+         *     one-liner that puts it on the host.
+         */
+        post: operations["regenerateHostCredentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A host's installed packages
+         * @description Security updates first, then other updates, then the rest, each by name.
+         */
+        get: operations["listHostPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The package repositories a host uses */
+        get: operations["listHostRepositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A host's report history, newest first */
+        get: operations["listHostHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Switch a host's agent integrations (Docker, compliance) on or off
+         * @description Stores the switches (the agent reads them from hosts/integrations) and, when the
+         *     agent is connected, pushes them with an `apply_config` command so it acts at once.
+         */
+        patch: operations["updateHostIntegrations"];
         trace?: never;
     };
     "/api/v1/auth/check-admin-users": {
@@ -1586,6 +1794,262 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fleet totals and the OS distribution for the dashboard cards
+         * @description Counts over every host. `upToDateHosts` counts hosts that have reported and have
+         *     no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+         *     packages with an update on at least one host.
+         */
+        get: operations["dashboardStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fleet counters over time, from the periodic statistics snapshots
+         * @description One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+         *     24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+         *     are left out. Snapshots are taken every 30 minutes.
+         */
+        get: operations["dashboardTrends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/recent-activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest agent reports across the fleet */
+        get: operations["dashboardRecentActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user's dashboard layout
+         * @description Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+         */
+        get: operations["getDashboardPreferences"];
+        /**
+         * Save the signed-in user's dashboard layout
+         * @description Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+         *     order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+         *     refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+         */
+        put: operations["updateDashboardPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard-preferences/defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card catalogue with titles and the default layout */
+        get: operations["getDashboardPreferenceDefaults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server settings (server URL, agent update policy, branding) */
+        get: operations["getServerSettings"];
+        /**
+         * Change server settings
+         * @description Changes the fields given. The server URL (protocol, host, port) is what install
+         *     and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+         *     SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+         *     connected agent as `settings_update`; `agentsNotified` says how that went (null
+         *     when the interval did not change). Other fields of upstream's settings form are
+         *     accepted and ignored.
+         */
+        put: operations["updateServerSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the logos and the favicon are served, and whether they are custom
+         * @description For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+         */
+        get: operations["getBranding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/logos/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a logo (dark or light) or the favicon
+         * @description `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+         *     SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+         *     is read from the content, not the name. SVG files with scripts, event handlers,
+         *     `javascript:` links or embedded HTML are refused.
+         */
+        post: operations["uploadBrandingAsset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/logos/{logoType}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an uploaded logo or favicon, reverting to the default */
+        delete: operations["deleteBrandingAsset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/logo_dark.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The logo for dark backgrounds (uploaded or default)
+         * @description Served with the uploaded file's own Content-Type (whatever the name's extension),
+         *     an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+         *     version the answer is cacheable for a year. A matching If-None-Match gets 304.
+         */
+        get: operations["getBrandingLogoDark"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/logo_light.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The logo for light backgrounds (uploaded or default)
+         * @description Served with the uploaded file's own Content-Type (whatever the name's extension),
+         *     an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+         *     version the answer is cacheable for a year. A matching If-None-Match gets 304.
+         */
+        get: operations["getBrandingLogoLight"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/favicon.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The favicon (uploaded or default)
+         * @description Served with the uploaded file's own Content-Type (whatever the name's extension),
+         *     an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+         *     version the answer is cacheable for a year. A matching If-None-Match gets 304.
+         */
+        get: operations["getBrandingFavicon"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -2278,6 +2742,271 @@ export interface components {
             hostGroups: components["schemas"]["HostGroupRef"][];
             /** @description One-liner that downloads and runs the installer on the host. */
             installCommand: string;
+            installCommands: components["schemas"]["HostInstallCommands"];
+        };
+        /**
+         * @description The install one-liner in its four forms: `force` tolerates broken package-manager
+         *     state, `selfSigned` makes curl and the installed agent accept a self-signed server
+         *     certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+         */
+        HostInstallCommands: {
+            standard: string;
+            force: string;
+            selfSigned: string;
+            forceSelfSigned: string;
+            selfSignedDefault: boolean;
+        };
+        HostCredentials: {
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            /** @description Shown only once; the server keeps a bcrypt hash. */
+            apiKey: string;
+            installCommand: string;
+            installCommands: components["schemas"]["HostInstallCommands"];
+        };
+        HostSummary: {
+            /** Format: uuid */
+            id: string;
+            friendlyName: string;
+            hostname?: string;
+            ip?: string;
+            osType?: string;
+            osVersion?: string;
+            architecture?: string;
+            agentVersion?: string;
+            /**
+             * @description pending until the first report; offline when check-ins stopped.
+             * @enum {string}
+             */
+            status: "pending" | "active" | "offline";
+            /** @description Whether the agent holds a WebSocket to the server now. */
+            connected: boolean;
+            /** Format: date-time */
+            lastCheckinAt?: string;
+            /** Format: date-time */
+            lastReportAt?: string;
+            totalPackages: number;
+            outdatedPackages: number;
+            securityUpdates: number;
+            needsReboot: boolean;
+            groups: components["schemas"]["HostGroupRef"][];
+            autoUpdate: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        HostGroupFacet: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            color: string;
+            hosts: number;
+        };
+        HostOSFacet: {
+            osType: string;
+            hosts: number;
+        };
+        HostList: {
+            hosts: components["schemas"]["HostSummary"][];
+            /** @description Hosts matching the search and filters, on all pages. */
+            total: number;
+            page: number;
+            pageSize: number;
+            facets?: {
+                groups: components["schemas"]["HostGroupFacet"][];
+                osTypes: components["schemas"]["HostOSFacet"][];
+                ungrouped: number;
+            };
+        };
+        HostDisk: {
+            name: string;
+            size: string;
+            mountpoint: string;
+        };
+        HostPresence: {
+            connected: boolean;
+            secure: boolean;
+            /** Format: date-time */
+            connectedAt?: string;
+            /** Format: date-time */
+            disconnectedAt?: string;
+            disconnectReason?: string;
+        };
+        HostIntegrationStatus: {
+            integration: string;
+            enabled: boolean;
+            /** @enum {string} */
+            status: "ready" | "installing" | "removing" | "error";
+            message: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostIntegrationsState: {
+            docker: boolean;
+            compliance: boolean;
+            /** @enum {string} */
+            complianceMode: "disabled" | "on-demand" | "enabled";
+            statuses: components["schemas"]["HostIntegrationStatus"][];
+            /**
+             * @description After a change, whether the apply_config command reached the agent.
+             * @enum {string}
+             */
+            agentNotified?: "delivered" | "offline" | "failed";
+        };
+        HostIntegrationsUpdate: {
+            docker?: boolean;
+            compliance?: boolean;
+        };
+        HostDetail: components["schemas"]["HostSummary"] & {
+            apiId: string;
+            notes: string;
+            hostDownAlerts: boolean;
+            /** @description Minutes between this host's reports, its own or the server's. */
+            updateInterval: number;
+            /** @description The host has its own update interval instead of following the server's. */
+            updateIntervalOverride: boolean;
+            machineId?: string;
+            kernelVersion?: string;
+            installedKernelVersion?: string;
+            selinuxStatus?: string;
+            systemUptime?: string;
+            /** Format: date-time */
+            bootTime?: string;
+            loadAverage: number[];
+            cpuModel?: string;
+            cpuCores?: number;
+            /** @description GB */
+            ramInstalled?: number;
+            /** @description GB */
+            swapSize?: number;
+            diskDetails: components["schemas"]["HostDisk"][];
+            gatewayIp?: string;
+            dnsServers: string[];
+            /** @description As the agent reported them (name, type, macAddress, mtu, status, linkSpeed, duplex, addresses). */
+            networkInterfaces: {
+                [key: string]: unknown;
+            }[];
+            rebootReason?: string;
+            packageManager?: string;
+            totalRepos: number;
+            /** Format: date-time */
+            lastFullReportAt?: string;
+            /** Format: date-time */
+            updatedAt: string;
+            presence: components["schemas"]["HostPresence"];
+            integrations: components["schemas"]["HostIntegrationsState"];
+        };
+        HostUpdateRequest: {
+            friendlyName?: string;
+            groupIds?: string[];
+            notes?: string;
+            autoUpdate?: boolean;
+            hostDownAlerts?: boolean;
+            /** @description Minutes between this host's reports (5–1440), pushed to its agent at once as settings_update; 0 makes the host follow the server's interval again. */
+            updateInterval?: number;
+        };
+        HostBulkDeleteRequest: {
+            hostIds: string[];
+        };
+        HostBulkGroupsRequest: {
+            hostIds: string[];
+            groupIds: string[];
+            /**
+             * @description add the groups, remove them, or make them the hosts' only groups.
+             * @default add
+             * @enum {string}
+             */
+            mode: "add" | "remove" | "replace";
+        };
+        HostBulkResult: {
+            message: string;
+            count: number;
+        };
+        HostPackage: {
+            /**
+             * Format: uuid
+             * @description The package's id in the fleet catalogue.
+             */
+            id: string;
+            name: string;
+            description: string;
+            category: string;
+            currentVersion: string;
+            availableVersion: string;
+            needsUpdate: boolean;
+            isSecurityUpdate: boolean;
+            sourceRepository: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostPackageList: {
+            packages: components["schemas"]["HostPackage"][];
+            total: number;
+            page: number;
+            pageSize: number;
+        };
+        HostRepository: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            url: string;
+            distribution: string;
+            components: string;
+            repoType: string;
+            isSecure: boolean;
+            isEnabled: boolean;
+        };
+        HostRepositoryList: {
+            repositories: components["schemas"]["HostRepository"][];
+        };
+        HostHistoryEntry: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            reportType: "full" | "partial" | "ping";
+            sections: string[];
+            totalPackages: number;
+            /** @description Packages needing an update. */
+            packagesCount: number;
+            securityCount: number;
+            changedPackages: number;
+            payloadSizeKb: number;
+            /** @description Seconds the agent spent collecting. */
+            executionTime?: number;
+            processingMs?: number;
+            /** @enum {string} */
+            status: "success" | "error";
+            errorMessage?: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        HostHistoryList: {
+            history: components["schemas"]["HostHistoryEntry"][];
+            total: number;
+            page: number;
+            pageSize: number;
+        };
+        HostView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The list state as the dashboard stores it (search, filters, sort, columns, grouping). */
+            state: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostViewList: {
+            views: components["schemas"]["HostView"][];
+        };
+        HostViewRequest: {
+            name: string;
+            state: {
+                [key: string]: unknown;
+            };
         };
         AuthSetupStatus: {
             /** @description At least one user exists. */
@@ -3187,6 +3916,178 @@ export interface components {
             /** @description The token's name. */
             api_key: string;
         };
+        DashboardStats: {
+            totalHosts: number;
+            activeHosts: number;
+            /** @description Enrolled hosts that have not reported yet. */
+            pendingHosts: number;
+            /** @description Hosts that stopped checking in. */
+            offlineHosts: number;
+            /** @description Hosts with at least one outdated package. */
+            hostsNeedingUpdates: number;
+            hostsWithSecurityUpdates: number;
+            /** @description Hosts that have reported and have no outdated package. */
+            upToDateHosts: number;
+            hostsNeedingReboot: number;
+            /** @description Distinct packages with an update on some host. */
+            totalOutdatedPackages: number;
+            /** @description Distinct packages with a security update on some host. */
+            securityUpdates: number;
+            /** @description Hosts per operating system and version, largest first; hosts that never reported are "Unknown". */
+            osDistribution: components["schemas"]["DashboardOSCount"][];
+            /** Format: date-time */
+            lastUpdated: string;
+        };
+        DashboardOSCount: {
+            /** @example Ubuntu 24.04 */
+            name: string;
+            count: number;
+        };
+        DashboardTrends: {
+            /** @enum {string} */
+            range: "24h" | "7d" | "30d" | "90d";
+            bucketSeconds: number;
+            points: components["schemas"]["DashboardTrendPoint"][];
+        };
+        DashboardTrendPoint: {
+            /** Format: date-time */
+            capturedAt: string;
+            totalHosts: number;
+            hostsNeedingUpdates: number;
+            hostsWithSecurityUpdates: number;
+            hostsNeedingReboot: number;
+            offlineHosts: number;
+            /** @description Distinct packages with an update somewhere. */
+            outdatedPackages: number;
+            /** @description Distinct packages with a security update somewhere. */
+            securityPackages: number;
+        };
+        DashboardActivity: {
+            items: components["schemas"]["DashboardActivityItem"][];
+        };
+        DashboardActivityItem: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hostId: string;
+            /** @description The host's friendly name. */
+            hostName: string;
+            /** @enum {string} */
+            reportType: "full" | "partial";
+            /** @enum {string} */
+            status: "success" | "error";
+            /** @description Packages needing an update after the report. */
+            packagesCount: number;
+            securityCount: number;
+            totalPackages: number;
+            errorMessage: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        DashboardCardPreference: {
+            /** @example totalHosts */
+            cardId: string;
+            enabled: boolean;
+            order: number;
+        };
+        DashboardPreferences: {
+            preferences: components["schemas"]["DashboardCardPreference"][];
+            /** @description False while the user has the default layout. */
+            customised: boolean;
+        };
+        DashboardPreferencesUpdate: {
+            preferences: components["schemas"]["DashboardCardPreference"][];
+        };
+        DashboardPreferencesSaved: {
+            /** @example Dashboard preferences updated successfully */
+            message: string;
+            preferences: components["schemas"]["DashboardCardPreference"][];
+        };
+        DashboardCardDefault: {
+            cardId: string;
+            title: string;
+            description: string;
+            /** @description Whether the default layout shows it. */
+            enabled: boolean;
+            order: number;
+        };
+        ServerSettings: {
+            /** @enum {string} */
+            server_protocol: "http" | "https";
+            server_host: string;
+            server_port: number;
+            /** @description The three above composed; the port is left out when it is the protocol's default. */
+            server_url: string;
+            /**
+             * @description environment until an administrator saves the server URL here.
+             * @enum {string}
+             */
+            server_url_source: "environment" | "settings";
+            /** @description Minutes between agent reports (5-1440). */
+            update_interval: number;
+            /** @description Agents may update themselves (hosts can still opt out). */
+            auto_update: boolean;
+            /** @description Install and enrollment scripts use curl -k and agents skip certificate checks. */
+            ignore_ssl_self_signed: boolean;
+            /** @description URL of the logo for dark backgrounds. */
+            logo_dark: string;
+            logo_light: string;
+            favicon: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ServerSettingsUpdate: {
+            /** @enum {string} */
+            serverProtocol?: "http" | "https";
+            serverHost?: string;
+            serverPort?: number;
+            updateInterval?: number;
+            autoUpdate?: boolean;
+            ignoreSslSelfSigned?: boolean;
+        };
+        ServerSettingsUpdateResult: {
+            /** @example Settings updated successfully */
+            message: string;
+            settings: components["schemas"]["ServerSettings"];
+            agentsNotified: components["schemas"]["AgentsNotified"] | null;
+        };
+        AgentsNotified: {
+            /** @description Agents that received the new interval. */
+            delivered: number;
+            /** @description Hosts without a connected agent; they read the interval when they next start. */
+            offline: number;
+            failed: number;
+            /** @description Why nothing could be pushed (the settings were saved regardless). */
+            error?: string;
+        };
+        Branding: {
+            logoDark: components["schemas"]["BrandingAsset"];
+            logoLight: components["schemas"]["BrandingAsset"];
+            favicon: components["schemas"]["BrandingAsset"];
+        };
+        BrandingAsset: {
+            /** @example /assets/logo_dark.png?v=3f2a9c01 */
+            url: string;
+            /** @description False when the built-in default is served. */
+            custom: boolean;
+            /** @example image/png */
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+            /** Format: date-time */
+            updatedAt: string | null;
+        };
+        BrandingUpload: {
+            /** @enum {string} */
+            logoType: "dark" | "light" | "favicon";
+            /** @description Base64 or a data URL. */
+            fileContent: string;
+            fileName?: string;
+        };
+        BrandingChanged: {
+            message: string;
+            branding: components["schemas"]["Branding"];
+        };
     };
     responses: {
         /** @description Not signed in, or the session expired or was revoked. */
@@ -3515,6 +4416,44 @@ export interface operations {
             };
         };
     };
+    listHosts: {
+        parameters: {
+            query?: {
+                search?: string;
+                /** @description A host group id, or none */
+                group?: string;
+                status?: "pending" | "active" | "offline";
+                /** @description Operating system name (os_type), exact */
+                os?: string;
+                needsUpdates?: boolean;
+                securityUpdates?: boolean;
+                rebootRequired?: boolean;
+                sort?: "name" | "lastCheckin" | "updates" | "security" | "os" | "status";
+                order?: "asc" | "desc";
+                page?: number;
+                pageSize?: number;
+                facets?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts and the number of hosts matching. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
     createHost: {
         parameters: {
             query?: never;
@@ -3760,6 +4699,11 @@ export interface operations {
                 arch?: string;
                 os?: string;
                 force?: string;
+                /**
+                 * @description `true` makes the script and the installed agent accept a self-signed server
+                 *     certificate (skip_ssl_verify) even when the server setting is off.
+                 */
+                insecure?: string;
             };
             header?: never;
             path?: never;
@@ -3826,6 +4770,357 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    bulkDeleteHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostBulkDeleteRequest"];
+            };
+        };
+        responses: {
+            /** @description How many hosts were deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostBulkResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    bulkAssignHostGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostBulkGroupsRequest"];
+            };
+        };
+        responses: {
+            /** @description How many hosts were changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostBulkResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostViews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Views ordered by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostViewList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    saveHostView: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostViewRequest"];
+            };
+        };
+        responses: {
+            /** @description The saved view. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    deleteHostView: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                viewId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    getHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostDetail"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    deleteHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    regenerateHostCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new credentials. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostCredentials"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostPackages: {
+        parameters: {
+            query?: {
+                search?: string;
+                updatesOnly?: boolean;
+                securityOnly?: boolean;
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of packages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPackageList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostRepositories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Repositories ordered by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostRepositoryList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostHistory: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostHistoryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateHostIntegrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostIntegrationsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The host's integration switches and state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostIntegrationsState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
         };
     };
     authCheckAdminUsers: {
@@ -5812,6 +7107,371 @@ export interface operations {
             };
             401: components["responses"]["AuthUnauthorized"];
             403: components["responses"]["AuthForbidden"];
+        };
+    };
+    dashboardStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardStats"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    dashboardTrends: {
+        parameters: {
+            query?: {
+                range?: "24h" | "7d" | "30d" | "90d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The points, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardTrends"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    dashboardRecentActivity: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reports, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardActivity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getDashboardPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The layout. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardPreferences"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateDashboardPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DashboardPreferencesUpdate"];
+            };
+        };
+        responses: {
+            /** @description The layout now saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardPreferencesSaved"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getDashboardPreferenceDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every card, in default order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardCardDefault"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getServerSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerSettings"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateServerSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServerSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerSettingsUpdateResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getBranding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Branding"];
+                };
+            };
+        };
+    };
+    uploadBrandingAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrandingUpload"];
+            };
+        };
+        responses: {
+            /** @description The branding now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingChanged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    deleteBrandingAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                logoType: "dark" | "light" | "favicon";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingChanged"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getBrandingLogoDark: {
+        parameters: {
+            query?: {
+                v?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/jpeg": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getBrandingLogoLight: {
+        parameters: {
+            query?: {
+                v?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/jpeg": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getBrandingFavicon: {
+        parameters: {
+            query?: {
+                v?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/jpeg": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     listJobs: {

@@ -109,6 +109,87 @@ func (e AgentWsTransitionStatus) Valid() bool {
 	}
 }
 
+// Defines values for AlertSeverity.
+const (
+	AlertSeverityCritical      AlertSeverity = "critical"
+	AlertSeverityError         AlertSeverity = "error"
+	AlertSeverityInformational AlertSeverity = "informational"
+	AlertSeverityWarning       AlertSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the AlertSeverity enum.
+func (e AlertSeverity) Valid() bool {
+	switch e {
+	case AlertSeverityCritical:
+		return true
+	case AlertSeverityError:
+		return true
+	case AlertSeverityInformational:
+		return true
+	case AlertSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertStatus.
+const (
+	AlertStatusAcknowledged AlertStatus = "acknowledged"
+	AlertStatusOpen         AlertStatus = "open"
+	AlertStatusResolved     AlertStatus = "resolved"
+	AlertStatusSilenced     AlertStatus = "silenced"
+)
+
+// Valid indicates whether the value is a known member of the AlertStatus enum.
+func (e AlertStatus) Valid() bool {
+	switch e {
+	case AlertStatusAcknowledged:
+		return true
+	case AlertStatusOpen:
+		return true
+	case AlertStatusResolved:
+		return true
+	case AlertStatusSilenced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertType.
+const (
+	AlertTypeAgentOutdated   AlertType = "agent_outdated"
+	AlertTypeHostDown        AlertType = "host_down"
+	AlertTypeHostRecovered   AlertType = "host_recovered"
+	AlertTypeRebootRequired  AlertType = "reboot_required"
+	AlertTypeReportFailed    AlertType = "report_failed"
+	AlertTypeSecurityUpdates AlertType = "security_updates"
+	AlertTypeServerUpdate    AlertType = "server_update"
+)
+
+// Valid indicates whether the value is a known member of the AlertType enum.
+func (e AlertType) Valid() bool {
+	switch e {
+	case AlertTypeAgentOutdated:
+		return true
+	case AlertTypeHostDown:
+		return true
+	case AlertTypeHostRecovered:
+		return true
+	case AlertTypeRebootRequired:
+		return true
+	case AlertTypeReportFailed:
+		return true
+	case AlertTypeSecurityUpdates:
+		return true
+	case AlertTypeServerUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthProfileUpdateThemePreference.
 const (
 	AuthProfileUpdateThemePreferenceDark   AuthProfileUpdateThemePreference = "dark"
@@ -553,6 +634,45 @@ func (e IntegrationPackageReportsReportsStatus) Valid() bool {
 	}
 }
 
+// Defines values for JobRunTrigger.
+const (
+	JobRunTriggerManual   JobRunTrigger = "manual"
+	JobRunTriggerSchedule JobRunTrigger = "schedule"
+)
+
+// Valid indicates whether the value is a known member of the JobRunTrigger enum.
+func (e JobRunTrigger) Valid() bool {
+	switch e {
+	case JobRunTriggerManual:
+		return true
+	case JobRunTriggerSchedule:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JobRunStatus.
+const (
+	JobRunStatusActive    JobRunStatus = "active"
+	JobRunStatusCompleted JobRunStatus = "completed"
+	JobRunStatusFailed    JobRunStatus = "failed"
+)
+
+// Valid indicates whether the value is a known member of the JobRunStatus enum.
+func (e JobRunStatus) Valid() bool {
+	switch e {
+	case JobRunStatusActive:
+		return true
+	case JobRunStatusCompleted:
+		return true
+	case JobRunStatusFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PackageHostStatus.
 const (
 	PackageHostStatusActive  PackageHostStatus = "active"
@@ -736,6 +856,33 @@ func (e UserThemePreference) Valid() bool {
 	case UserThemePreferenceLight:
 		return true
 	case UserThemePreferenceSystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAlertsParamsStatus.
+const (
+	ListAlertsParamsStatusAcknowledged ListAlertsParamsStatus = "acknowledged"
+	ListAlertsParamsStatusActive       ListAlertsParamsStatus = "active"
+	ListAlertsParamsStatusOpen         ListAlertsParamsStatus = "open"
+	ListAlertsParamsStatusResolved     ListAlertsParamsStatus = "resolved"
+	ListAlertsParamsStatusSilenced     ListAlertsParamsStatus = "silenced"
+)
+
+// Valid indicates whether the value is a known member of the ListAlertsParamsStatus enum.
+func (e ListAlertsParamsStatus) Valid() bool {
+	switch e {
+	case ListAlertsParamsStatusAcknowledged:
+		return true
+	case ListAlertsParamsStatusActive:
+		return true
+	case ListAlertsParamsStatusOpen:
+		return true
+	case ListAlertsParamsStatusResolved:
+		return true
+	case ListAlertsParamsStatusSilenced:
 		return true
 	default:
 		return false
@@ -1236,6 +1383,131 @@ type AgentsNotified struct {
 
 	// Offline Hosts without a connected agent; they read the interval when they next start.
 	Offline int `json:"offline"`
+}
+
+// Alert defines model for Alert.
+type Alert struct {
+	AcknowledgedAt  *time.Time             `json:"acknowledged_at"`
+	AssignedTo      *AlertUser             `json:"assigned_to"`
+	CreatedAt       time.Time              `json:"created_at"`
+	Details         map[string]interface{} `json:"details"`
+	EscalatedAt     *time.Time             `json:"escalated_at"`
+	EscalationLevel int                    `json:"escalation_level"`
+	HostId          *openapi_types.UUID    `json:"host_id"`
+	HostName        string                 `json:"host_name"`
+	Id              openapi_types.UUID     `json:"id"`
+	Message         string                 `json:"message"`
+	ResolvedAt      *time.Time             `json:"resolved_at"`
+	Severity        AlertSeverity          `json:"severity"`
+	SilencedUntil   *time.Time             `json:"silenced_until"`
+	Status          AlertStatus            `json:"status"`
+	Title           string                 `json:"title"`
+	Type            AlertType              `json:"type"`
+	UpdatedAt       time.Time              `json:"updated_at"`
+}
+
+// AlertActionNote defines model for AlertActionNote.
+type AlertActionNote struct {
+	Note *string `json:"note,omitempty"`
+}
+
+// AlertAssignRequest defines model for AlertAssignRequest.
+type AlertAssignRequest struct {
+	Note   *string             `json:"note,omitempty"`
+	UserId *openapi_types.UUID `json:"user_id"`
+}
+
+// AlertDetail defines model for AlertDetail.
+type AlertDetail struct {
+	Alert   Alert               `json:"alert"`
+	History []AlertHistoryEntry `json:"history"`
+}
+
+// AlertHistoryEntry defines model for AlertHistoryEntry.
+type AlertHistoryEntry struct {
+	// Action created, acknowledged, assigned, unassigned, silenced, unsilenced, escalated or resolved.
+	Action    string                 `json:"action"`
+	CreatedAt time.Time              `json:"created_at"`
+	Details   map[string]interface{} `json:"details"`
+	Id        int64                  `json:"id"`
+	Note      string                 `json:"note"`
+
+	// UserId Null when the server acted.
+	UserId   *openapi_types.UUID `json:"user_id"`
+	Username string              `json:"username"`
+}
+
+// AlertPage defines model for AlertPage.
+type AlertPage struct {
+	Alerts []Alert `json:"alerts"`
+	Total  int64   `json:"total"`
+}
+
+// AlertSeverity defines model for AlertSeverity.
+type AlertSeverity string
+
+// AlertSilenceRequest defines model for AlertSilenceRequest.
+type AlertSilenceRequest struct {
+	Note  *string   `json:"note,omitempty"`
+	Until time.Time `json:"until"`
+}
+
+// AlertStatus defines model for AlertStatus.
+type AlertStatus string
+
+// AlertSummary defines model for AlertSummary.
+type AlertSummary struct {
+	Acknowledged int64 `json:"acknowledged"`
+	BySeverity   struct {
+		Critical      int64 `json:"critical"`
+		Error         int64 `json:"error"`
+		Informational int64 `json:"informational"`
+		Warning       int64 `json:"warning"`
+	} `json:"by_severity"`
+	Open            int64 `json:"open"`
+	ResolvedLast24h int64 `json:"resolved_last_24h"`
+	Silenced        int64 `json:"silenced"`
+}
+
+// AlertType defines model for AlertType.
+type AlertType string
+
+// AlertTypeConfig defines model for AlertTypeConfig.
+type AlertTypeConfig struct {
+	AutoAssignUserId *openapi_types.UUID `json:"auto_assign_user_id"`
+	DefaultSeverity  AlertSeverity       `json:"default_severity"`
+
+	// DelayMinutes How long a host must be unreachable before a host_down alert fires.
+	DelayMinutes int  `json:"delay_minutes"`
+	Enabled      bool `json:"enabled"`
+
+	// EscalateAfterMinutes Raise an unacknowledged open alert one severity step each time this passes; null never.
+	EscalateAfterMinutes *int `json:"escalate_after_minutes"`
+
+	// RetentionDays Resolved alerts are deleted after this many days.
+	RetentionDays int `json:"retention_days"`
+
+	// Threshold Security updates on a host that raise a security_updates alert.
+	Threshold int       `json:"threshold"`
+	Type      AlertType `json:"type"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// AlertTypeConfigUpdate defines model for AlertTypeConfigUpdate.
+type AlertTypeConfigUpdate struct {
+	AutoAssignUserId     *openapi_types.UUID `json:"auto_assign_user_id"`
+	DefaultSeverity      AlertSeverity       `json:"default_severity"`
+	DelayMinutes         int                 `json:"delay_minutes"`
+	Enabled              bool                `json:"enabled"`
+	EscalateAfterMinutes *int                `json:"escalate_after_minutes"`
+	RetentionDays        int                 `json:"retention_days"`
+	Threshold            int                 `json:"threshold"`
+}
+
+// AlertUser defines model for AlertUser.
+type AlertUser struct {
+	Id       openapi_types.UUID `json:"id"`
+	Username string             `json:"username"`
 }
 
 // AuthAccountRequest defines model for AuthAccountRequest.
@@ -2730,6 +3002,77 @@ type IntegrationScopeResource struct {
 	Name string `json:"name"`
 }
 
+// JobEnqueued defines model for JobEnqueued.
+type JobEnqueued struct {
+	JobId   int64  `json:"job_id"`
+	Message string `json:"message"`
+}
+
+// JobInfo defines model for JobInfo.
+type JobInfo struct {
+	Description string `json:"description"`
+	Failures    int64  `json:"failures"`
+
+	// HostJob The job runs for one host at a time.
+	HostJob bool `json:"host_job"`
+
+	// IntervalSeconds 0 for jobs that only run when enqueued.
+	IntervalSeconds int64   `json:"interval_seconds"`
+	LastRun         *JobRun `json:"last_run"`
+	Name            string  `json:"name"`
+	Runs            int64   `json:"runs"`
+}
+
+// JobList defines model for JobList.
+type JobList struct {
+	Jobs []JobInfo `json:"jobs"`
+}
+
+// JobRun defines model for JobRun.
+type JobRun struct {
+	Attempt    int                 `json:"attempt"`
+	DurationMs int64               `json:"duration_ms"`
+	Error      string              `json:"error"`
+	FinishedAt *time.Time          `json:"finished_at"`
+	HostId     *openapi_types.UUID `json:"host_id"`
+	HostName   string              `json:"host_name"`
+	Id         int64               `json:"id"`
+	JobName    string              `json:"job_name"`
+	Output     string              `json:"output"`
+
+	// Replica The server replica that ran the attempt.
+	Replica    string        `json:"replica"`
+	RiverJobId int64         `json:"river_job_id"`
+	StartedAt  time.Time     `json:"started_at"`
+	Status     JobRunStatus  `json:"status"`
+	Trigger    JobRunTrigger `json:"trigger"`
+}
+
+// JobRunTrigger defines model for JobRun.Trigger.
+type JobRunTrigger string
+
+// JobRunPage defines model for JobRunPage.
+type JobRunPage struct {
+	Runs  []JobRun `json:"runs"`
+	Total int64    `json:"total"`
+}
+
+// JobRunStatus defines model for JobRunStatus.
+type JobRunStatus string
+
+// MetricsSettings defines model for MetricsSettings.
+type MetricsSettings struct {
+	Enabled    bool               `json:"enabled"`
+	InstanceId openapi_types.UUID `json:"instance_id"`
+	LastError  string             `json:"last_error"`
+	LastSentAt *time.Time         `json:"last_sent_at"`
+}
+
+// MetricsSettingsUpdate defines model for MetricsSettingsUpdate.
+type MetricsSettingsUpdate struct {
+	Enabled bool `json:"enabled"`
+}
+
 // PackageExportRow defines model for PackageExportRow.
 type PackageExportRow struct {
 	AvailableVersion string `json:"available_version"`
@@ -3127,8 +3470,31 @@ type UserUpdateRequest struct {
 	Username  *string `json:"username,omitempty"`
 }
 
+// VersionCheck defines model for VersionCheck.
+type VersionCheck struct {
+	CheckedAt      *time.Time `json:"checked_at"`
+	CurrentVersion string     `json:"current_version"`
+
+	// Error Why the last lookup failed; empty after a success.
+	Error              string `json:"error"`
+	LatestAgentVersion string `json:"latest_agent_version"`
+
+	// LatestServerVersion Empty until a lookup succeeded.
+	LatestServerVersion   string `json:"latest_server_version"`
+	ServerUpdateAvailable bool   `json:"server_update_available"`
+}
+
 // AgentUnauthorized defines model for AgentUnauthorized.
 type AgentUnauthorized = Error
+
+// AlertConflict defines model for AlertConflict.
+type AlertConflict = Error
+
+// AlertNotFound defines model for AlertNotFound.
+type AlertNotFound = Error
+
+// AlertUpdated defines model for AlertUpdated.
+type AlertUpdated = Alert
 
 // AuthConflict defines model for AuthConflict.
 type AuthConflict = Error
@@ -3187,8 +3553,29 @@ type InventoryNotFound = Error
 // InventoryPayloadTooLarge defines model for InventoryPayloadTooLarge.
 type InventoryPayloadTooLarge = Error
 
+// JobNotFound defines model for JobNotFound.
+type JobNotFound = Error
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = RateLimitError
+
+// ListAlertsParams defines parameters for ListAlerts.
+type ListAlertsParams struct {
+	Severity *AlertSeverity `form:"severity,omitempty" json:"severity,omitempty"`
+	Type     *AlertType     `form:"type,omitempty" json:"type,omitempty"`
+
+	// Status A status, or `active` for every unresolved alert.
+	Status *ListAlertsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// AssignedTo A user id, `me`, or `unassigned`.
+	AssignedTo *string             `form:"assigned_to,omitempty" json:"assigned_to,omitempty"`
+	HostId     *openapi_types.UUID `form:"host_id,omitempty" json:"host_id,omitempty"`
+	Limit      *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset     *int                `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListAlertsParamsStatus defines parameters for ListAlerts.
+type ListAlertsParamsStatus string
 
 // IntegrationListHostsParams defines parameters for IntegrationListHosts.
 type IntegrationListHostsParams struct {
@@ -3354,6 +3741,12 @@ type ListHostHistoryParams struct {
 	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
+// ListHostJobsParams defines parameters for ListHostJobs.
+type ListHostJobsParams struct {
+	Limit  *int `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // ListHostPackagesParams defines parameters for ListHostPackages.
 type ListHostPackagesParams struct {
 	Search       *string `form:"search,omitempty" json:"search,omitempty"`
@@ -3361,6 +3754,15 @@ type ListHostPackagesParams struct {
 	SecurityOnly *bool   `form:"securityOnly,omitempty" json:"securityOnly,omitempty"`
 	Page         *int    `form:"page,omitempty" json:"page,omitempty"`
 	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+}
+
+// ListJobHistoryParams defines parameters for ListJobHistory.
+type ListJobHistoryParams struct {
+	Job    *string             `form:"job,omitempty" json:"job,omitempty"`
+	Status *JobRunStatus       `form:"status,omitempty" json:"status,omitempty"`
+	HostId *openapi_types.UUID `form:"host_id,omitempty" json:"host_id,omitempty"`
+	Limit  *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int                `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
 // ListPackagesParams defines parameters for ListPackages.
@@ -3459,6 +3861,21 @@ type GetHealthParamsFormat string
 // AgentsSendCommandJSONRequestBody defines body for AgentsSendCommand for application/json ContentType.
 type AgentsSendCommandJSONRequestBody = AgentCommandRequest
 
+// UpdateAlertConfigJSONRequestBody defines body for UpdateAlertConfig for application/json ContentType.
+type UpdateAlertConfigJSONRequestBody = AlertTypeConfigUpdate
+
+// AcknowledgeAlertJSONRequestBody defines body for AcknowledgeAlert for application/json ContentType.
+type AcknowledgeAlertJSONRequestBody = AlertActionNote
+
+// AssignAlertJSONRequestBody defines body for AssignAlert for application/json ContentType.
+type AssignAlertJSONRequestBody = AlertAssignRequest
+
+// ResolveAlertJSONRequestBody defines body for ResolveAlert for application/json ContentType.
+type ResolveAlertJSONRequestBody = AlertActionNote
+
+// SilenceAlertJSONRequestBody defines body for SilenceAlert for application/json ContentType.
+type SilenceAlertJSONRequestBody = AlertSilenceRequest
+
 // UsersCreateJSONRequestBody defines body for UsersCreate for application/json ContentType.
 type UsersCreateJSONRequestBody = UserCreateRequest
 
@@ -3551,6 +3968,9 @@ type UpdateServerSettingsJSONRequestBody = ServerSettingsUpdate
 
 // UploadBrandingAssetJSONRequestBody defines body for UploadBrandingAsset for application/json ContentType.
 type UploadBrandingAssetJSONRequestBody = BrandingUpload
+
+// UpdateMetricsSettingsJSONRequestBody defines body for UpdateMetricsSettings for application/json ContentType.
+type UpdateMetricsSettingsJSONRequestBody = MetricsSettingsUpdate
 
 // TfaDisableJSONRequestBody defines body for TfaDisable for application/json ContentType.
 type TfaDisableJSONRequestBody = TfaPasswordRequest
@@ -3672,6 +4092,101 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
 	AgentWebSocket(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAlerts Alerts, newest first, with filters (the reporting view)
+	//
+	// Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
+	ListAlerts(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAlertAssignees Users alerts can be assigned to
+	//
+	// Corresponds with GET /api/v1/alerts/assignees (the `ListAlertAssignees` operationId).
+	ListAlertAssignees(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAlertConfig Configuration of every alert type
+	//
+	// Corresponds with GET /api/v1/alerts/config (the `ListAlertConfig` operationId).
+	ListAlertConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateAlertConfigWithBody Change the configuration of one alert type
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+	UpdateAlertConfigWithBody(ctx context.Context, alertType AlertType, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateAlertConfig Change the configuration of one alert type
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+	UpdateAlertConfig(ctx context.Context, alertType AlertType, body UpdateAlertConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAlertSummary Counts of unresolved alerts by status and severity
+	//
+	// Corresponds with GET /api/v1/alerts/summary (the `GetAlertSummary` operationId).
+	GetAlertSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAlert One alert with the history of every action on it
+	//
+	// Corresponds with GET /api/v1/alerts/{alertId} (the `GetAlert` operationId).
+	GetAlert(ctx context.Context, alertId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeAlertWithBody Acknowledge an alert (it stops escalating)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+	AcknowledgeAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeAlert Acknowledge an alert (it stops escalating)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+	AcknowledgeAlert(ctx context.Context, alertId openapi_types.UUID, body AcknowledgeAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignAlertWithBody Assign an alert to a user, or unassign it with user_id null
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+	AssignAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignAlert Assign an alert to a user, or unassign it with user_id null
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+	AssignAlert(ctx context.Context, alertId openapi_types.UUID, body AssignAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveAlertWithBody Resolve an alert
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+	ResolveAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveAlert Resolve an alert
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+	ResolveAlert(ctx context.Context, alertId openapi_types.UUID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SilenceAlertWithBody Silence an alert until a time; it then returns to open
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+	SilenceAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SilenceAlert Silence an alert until a time; it then returns to open
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+	SilenceAlert(ctx context.Context, alertId openapi_types.UUID, body SilenceAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAPIReference Interactive API reference
 	//
@@ -4590,6 +5105,11 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
 	UpdateHostIntegrations(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostJobs Job runs about one host, newest first
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
+	ListHostJobs(ctx context.Context, hostId openapi_types.UUID, params *ListHostJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListHostPackages A host's installed packages
 	//
 	// Security updates first, then other updates, then the rest, each by name.
@@ -4627,6 +5147,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
 	ListIntegrationScopes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListJobs Registered background jobs with their latest run
+	//
+	// Corresponds with GET /api/v1/jobs (the `ListJobs` operationId).
+	ListJobs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListJobHistory Job runs, newest first
+	//
+	// One entry per attempt; a retried job has one entry per attempt.
+	//
+	// Corresponds with GET /api/v1/jobs/history (the `ListJobHistory` operationId).
+	ListJobHistory(ctx context.Context, params *ListJobHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunJob Run a job now
+	//
+	// Enqueues one run; any replica's workers may pick it up. It is recorded as a manual run.
+	//
+	// Corresponds with POST /api/v1/jobs/{jobName}/run (the `RunJob` operationId).
+	RunJob(ctx context.Context, jobName string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPIDocument This API description as JSON
 	//
@@ -4843,10 +5382,46 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
 	DeleteBrandingAsset(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMetricsSettings Anonymous metrics reporting settings
+	//
+	// Reporting is off until an administrator turns it on. When on, the metrics-reporting job
+	// sends the instance id, the number of hosts and the server version once a day; no IP
+	// addresses, host names or other data.
+	//
+	// Corresponds with GET /api/v1/settings/metrics (the `GetMetricsSettings` operationId).
+	GetMetricsSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMetricsSettingsWithBody Turn anonymous metrics reporting on or off
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+	UpdateMetricsSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMetricsSettings Turn anonymous metrics reporting on or off
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+	UpdateMetricsSettings(ctx context.Context, body UpdateMetricsSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegenerateInstanceId Give this installation a new anonymous instance id
+	//
+	// Corresponds with POST /api/v1/settings/metrics/regenerate-id (the `RegenerateInstanceId` operationId).
+	RegenerateInstanceId(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAgentUpdateInterval How often agents report (minutes)
 	//
 	// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
 	GetAgentUpdateInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVersionCheck This server's version and the latest known server and agent versions
+	//
+	// The version-check job reads the latest versions from DNS TXT records daily. When a
+	// lookup fails (an offline installation) the last known versions are kept.
+	//
+	// Corresponds with GET /api/v1/settings/version-check (the `GetVersionCheck` operationId).
+	GetVersionCheck(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TfaDisableWithBody Turn 2FA off (needs the password)
 	//
@@ -5037,6 +5612,251 @@ func (c *Client) AgentsSendCommand(ctx context.Context, body AgentsSendCommandJS
 // Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
 func (c *Client) AgentWebSocket(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAgentWebSocketRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAlerts Alerts, newest first, with filters (the reporting view)
+//
+// Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
+func (c *Client) ListAlerts(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAlertsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAlertAssignees Users alerts can be assigned to
+//
+// Corresponds with GET /api/v1/alerts/assignees (the `ListAlertAssignees` operationId).
+func (c *Client) ListAlertAssignees(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAlertAssigneesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAlertConfig Configuration of every alert type
+//
+// Corresponds with GET /api/v1/alerts/config (the `ListAlertConfig` operationId).
+func (c *Client) ListAlertConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAlertConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateAlertConfigWithBody Change the configuration of one alert type
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+func (c *Client) UpdateAlertConfigWithBody(ctx context.Context, alertType AlertType, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAlertConfigRequestWithBody(c.Server, alertType, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateAlertConfig Change the configuration of one alert type
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+func (c *Client) UpdateAlertConfig(ctx context.Context, alertType AlertType, body UpdateAlertConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAlertConfigRequest(c.Server, alertType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAlertSummary Counts of unresolved alerts by status and severity
+//
+// Corresponds with GET /api/v1/alerts/summary (the `GetAlertSummary` operationId).
+func (c *Client) GetAlertSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAlertSummaryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAlert One alert with the history of every action on it
+//
+// Corresponds with GET /api/v1/alerts/{alertId} (the `GetAlert` operationId).
+func (c *Client) GetAlert(ctx context.Context, alertId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAlertRequest(c.Server, alertId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeAlertWithBody Acknowledge an alert (it stops escalating)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+func (c *Client) AcknowledgeAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeAlertRequestWithBody(c.Server, alertId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeAlert Acknowledge an alert (it stops escalating)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+func (c *Client) AcknowledgeAlert(ctx context.Context, alertId openapi_types.UUID, body AcknowledgeAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeAlertRequest(c.Server, alertId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignAlertWithBody Assign an alert to a user, or unassign it with user_id null
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+func (c *Client) AssignAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignAlertRequestWithBody(c.Server, alertId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignAlert Assign an alert to a user, or unassign it with user_id null
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+func (c *Client) AssignAlert(ctx context.Context, alertId openapi_types.UUID, body AssignAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignAlertRequest(c.Server, alertId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveAlertWithBody Resolve an alert
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+func (c *Client) ResolveAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveAlertRequestWithBody(c.Server, alertId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveAlert Resolve an alert
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+func (c *Client) ResolveAlert(ctx context.Context, alertId openapi_types.UUID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveAlertRequest(c.Server, alertId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SilenceAlertWithBody Silence an alert until a time; it then returns to open
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+func (c *Client) SilenceAlertWithBody(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSilenceAlertRequestWithBody(c.Server, alertId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SilenceAlert Silence an alert until a time; it then returns to open
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+func (c *Client) SilenceAlert(ctx context.Context, alertId openapi_types.UUID, body SilenceAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSilenceAlertRequest(c.Server, alertId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7114,6 +7934,21 @@ func (c *Client) UpdateHostIntegrations(ctx context.Context, hostId openapi_type
 	return c.Client.Do(req)
 }
 
+// ListHostJobs Job runs about one host, newest first
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
+func (c *Client) ListHostJobs(ctx context.Context, hostId openapi_types.UUID, params *ListHostJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostJobsRequest(c.Server, hostId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListHostPackages A host's installed packages
 //
 // Security updates first, then other updates, then the rest, each by name.
@@ -7202,6 +8037,55 @@ func (c *Client) ListIntegrationHostGroups(ctx context.Context, reqEditors ...Re
 // Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
 func (c *Client) ListIntegrationScopes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListIntegrationScopesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListJobs Registered background jobs with their latest run
+//
+// Corresponds with GET /api/v1/jobs (the `ListJobs` operationId).
+func (c *Client) ListJobs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListJobsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListJobHistory Job runs, newest first
+//
+// One entry per attempt; a retried job has one entry per attempt.
+//
+// Corresponds with GET /api/v1/jobs/history (the `ListJobHistory` operationId).
+func (c *Client) ListJobHistory(ctx context.Context, params *ListJobHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListJobHistoryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunJob Run a job now
+//
+// Enqueues one run; any replica's workers may pick it up. It is recorded as a manual run.
+//
+// Corresponds with POST /api/v1/jobs/{jobName}/run (the `RunJob` operationId).
+func (c *Client) RunJob(ctx context.Context, jobName string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunJobRequest(c.Server, jobName)
 	if err != nil {
 		return nil, err
 	}
@@ -7687,11 +8571,97 @@ func (c *Client) DeleteBrandingAsset(ctx context.Context, logoType DeleteBrandin
 	return c.Client.Do(req)
 }
 
+// GetMetricsSettings Anonymous metrics reporting settings
+//
+// Reporting is off until an administrator turns it on. When on, the metrics-reporting job
+// sends the instance id, the number of hosts and the server version once a day; no IP
+// addresses, host names or other data.
+//
+// Corresponds with GET /api/v1/settings/metrics (the `GetMetricsSettings` operationId).
+func (c *Client) GetMetricsSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMetricsSettingsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMetricsSettingsWithBody Turn anonymous metrics reporting on or off
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+func (c *Client) UpdateMetricsSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMetricsSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMetricsSettings Turn anonymous metrics reporting on or off
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+func (c *Client) UpdateMetricsSettings(ctx context.Context, body UpdateMetricsSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMetricsSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegenerateInstanceId Give this installation a new anonymous instance id
+//
+// Corresponds with POST /api/v1/settings/metrics/regenerate-id (the `RegenerateInstanceId` operationId).
+func (c *Client) RegenerateInstanceId(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegenerateInstanceIdRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAgentUpdateInterval How often agents report (minutes)
 //
 // Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
 func (c *Client) GetAgentUpdateInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAgentUpdateIntervalRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVersionCheck This server's version and the latest known server and agent versions
+//
+// The version-check job reads the latest versions from DNS TXT records daily. When a
+// lookup fails (an offline installation) the last known versions are kept.
+//
+// Corresponds with GET /api/v1/settings/version-check (the `GetVersionCheck` operationId).
+func (c *Client) GetVersionCheck(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVersionCheckRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -8075,6 +9045,482 @@ func NewAgentWebSocketRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListAlertsRequest constructs an http.Request for the ListAlerts method
+func NewListAlertsRequest(server string, params *ListAlertsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Severity != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "severity", *params.Severity, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AssignedTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assigned_to", *params.AssignedTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.HostId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "host_id", *params.HostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAlertAssigneesRequest constructs an http.Request for the ListAlertAssignees method
+func NewListAlertAssigneesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/assignees")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAlertConfigRequest constructs an http.Request for the ListAlertConfig method
+func NewListAlertConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/config")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateAlertConfigRequest calls the generic UpdateAlertConfig builder with application/json body
+func NewUpdateAlertConfigRequest(server string, alertType AlertType, body UpdateAlertConfigJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateAlertConfigRequestWithBody(server, alertType, "application/json", bodyReader)
+}
+
+// NewUpdateAlertConfigRequestWithBody constructs an http.Request for the UpdateAlertConfig method, with any body, and a specified content type
+func NewUpdateAlertConfigRequestWithBody(server string, alertType AlertType, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "alertType", alertType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/config/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAlertSummaryRequest constructs an http.Request for the GetAlertSummary method
+func NewGetAlertSummaryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAlertRequest constructs an http.Request for the GetAlert method
+func NewGetAlertRequest(server string, alertId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "alertId", alertId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcknowledgeAlertRequest calls the generic AcknowledgeAlert builder with application/json body
+func NewAcknowledgeAlertRequest(server string, alertId openapi_types.UUID, body AcknowledgeAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgeAlertRequestWithBody(server, alertId, "application/json", bodyReader)
+}
+
+// NewAcknowledgeAlertRequestWithBody constructs an http.Request for the AcknowledgeAlert method, with any body, and a specified content type
+func NewAcknowledgeAlertRequestWithBody(server string, alertId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "alertId", alertId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/%s/acknowledge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAssignAlertRequest calls the generic AssignAlert builder with application/json body
+func NewAssignAlertRequest(server string, alertId openapi_types.UUID, body AssignAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignAlertRequestWithBody(server, alertId, "application/json", bodyReader)
+}
+
+// NewAssignAlertRequestWithBody constructs an http.Request for the AssignAlert method, with any body, and a specified content type
+func NewAssignAlertRequestWithBody(server string, alertId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "alertId", alertId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/%s/assign", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResolveAlertRequest calls the generic ResolveAlert builder with application/json body
+func NewResolveAlertRequest(server string, alertId openapi_types.UUID, body ResolveAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveAlertRequestWithBody(server, alertId, "application/json", bodyReader)
+}
+
+// NewResolveAlertRequestWithBody constructs an http.Request for the ResolveAlert method, with any body, and a specified content type
+func NewResolveAlertRequestWithBody(server string, alertId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "alertId", alertId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSilenceAlertRequest calls the generic SilenceAlert builder with application/json body
+func NewSilenceAlertRequest(server string, alertId openapi_types.UUID, body SilenceAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSilenceAlertRequestWithBody(server, alertId, "application/json", bodyReader)
+}
+
+// NewSilenceAlertRequestWithBody constructs an http.Request for the SilenceAlert method, with any body, and a specified content type
+func NewSilenceAlertRequestWithBody(server string, alertId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "alertId", alertId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/alerts/%s/silence", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -12067,6 +13513,79 @@ func NewUpdateHostIntegrationsRequestWithBody(server string, hostId openapi_type
 	return req, nil
 }
 
+// NewListHostJobsRequest constructs an http.Request for the ListHostJobs method
+func NewListHostJobsRequest(server string, hostId openapi_types.UUID, params *ListHostJobsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/jobs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListHostPackagesRequest constructs an http.Request for the ListHostPackages method
 func NewListHostPackagesRequest(server string, hostId openapi_types.UUID, params *ListHostPackagesParams) (*http.Request, error) {
 	var err error
@@ -12325,6 +13844,169 @@ func NewListIntegrationScopesRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListJobsRequest constructs an http.Request for the ListJobs method
+func NewListJobsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/jobs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListJobHistoryRequest constructs an http.Request for the ListJobHistory method
+func NewListJobHistoryRequest(server string, params *ListJobHistoryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/jobs/history")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Job != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "job", *params.Job, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.HostId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "host_id", *params.HostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRunJobRequest constructs an http.Request for the RunJob method
+func NewRunJobRequest(server string, jobName string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "jobName", jobName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/jobs/%s/run", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -13421,6 +15103,100 @@ func NewDeleteBrandingAssetRequest(server string, logoType DeleteBrandingAssetPa
 	return req, nil
 }
 
+// NewGetMetricsSettingsRequest constructs an http.Request for the GetMetricsSettings method
+func NewGetMetricsSettingsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMetricsSettingsRequest calls the generic UpdateMetricsSettings builder with application/json body
+func NewUpdateMetricsSettingsRequest(server string, body UpdateMetricsSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMetricsSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateMetricsSettingsRequestWithBody constructs an http.Request for the UpdateMetricsSettings method, with any body, and a specified content type
+func NewUpdateMetricsSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegenerateInstanceIdRequest constructs an http.Request for the RegenerateInstanceId method
+func NewRegenerateInstanceIdRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/metrics/regenerate-id")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAgentUpdateIntervalRequest constructs an http.Request for the GetAgentUpdateInterval method
 func NewGetAgentUpdateIntervalRequest(server string) (*http.Request, error) {
 	var err error
@@ -13431,6 +15207,33 @@ func NewGetAgentUpdateIntervalRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/settings/update-interval")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVersionCheckRequest constructs an http.Request for the GetVersionCheck method
+func NewGetVersionCheckRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/version-check")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -14142,6 +15945,111 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/agents/ws (the `AgentWebSocket` operationId).
 	AgentWebSocketWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AgentWebSocketResponse, error)
+
+	// ListAlertsWithResponse Alerts, newest first, with filters (the reporting view)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
+	ListAlertsWithResponse(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*ListAlertsResponse, error)
+
+	// ListAlertAssigneesWithResponse Users alerts can be assigned to
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/alerts/assignees (the `ListAlertAssignees` operationId).
+	ListAlertAssigneesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAlertAssigneesResponse, error)
+
+	// ListAlertConfigWithResponse Configuration of every alert type
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/alerts/config (the `ListAlertConfig` operationId).
+	ListAlertConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAlertConfigResponse, error)
+
+	// UpdateAlertConfigWithBodyWithResponse Change the configuration of one alert type
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+	UpdateAlertConfigWithBodyWithResponse(ctx context.Context, alertType AlertType, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertConfigResponse, error)
+
+	// UpdateAlertConfigWithResponse Change the configuration of one alert type
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+	UpdateAlertConfigWithResponse(ctx context.Context, alertType AlertType, body UpdateAlertConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertConfigResponse, error)
+
+	// GetAlertSummaryWithResponse Counts of unresolved alerts by status and severity
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/alerts/summary (the `GetAlertSummary` operationId).
+	GetAlertSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAlertSummaryResponse, error)
+
+	// GetAlertWithResponse One alert with the history of every action on it
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/alerts/{alertId} (the `GetAlert` operationId).
+	GetAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetAlertResponse, error)
+
+	// AcknowledgeAlertWithBodyWithResponse Acknowledge an alert (it stops escalating)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+	AcknowledgeAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeAlertResponse, error)
+
+	// AcknowledgeAlertWithResponse Acknowledge an alert (it stops escalating)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+	AcknowledgeAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body AcknowledgeAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeAlertResponse, error)
+
+	// AssignAlertWithBodyWithResponse Assign an alert to a user, or unassign it with user_id null
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+	AssignAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignAlertResponse, error)
+
+	// AssignAlertWithResponse Assign an alert to a user, or unassign it with user_id null
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+	AssignAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body AssignAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignAlertResponse, error)
+
+	// ResolveAlertWithBodyWithResponse Resolve an alert
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+	ResolveAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error)
+
+	// ResolveAlertWithResponse Resolve an alert
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+	ResolveAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error)
+
+	// SilenceAlertWithBodyWithResponse Silence an alert until a time; it then returns to open
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+	SilenceAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SilenceAlertResponse, error)
+
+	// SilenceAlertWithResponse Silence an alert until a time; it then returns to open
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+	SilenceAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body SilenceAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*SilenceAlertResponse, error)
 
 	// GetAPIReferenceWithResponse Interactive API reference
 	//
@@ -15182,6 +17090,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
 	UpdateHostIntegrationsWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error)
 
+	// ListHostJobsWithResponse Job runs about one host, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
+	ListHostJobsWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostJobsParams, reqEditors ...RequestEditorFn) (*ListHostJobsResponse, error)
+
 	// ListHostPackagesWithResponse A host's installed packages
 	//
 	// Security updates first, then other updates, then the rest, each by name.
@@ -15231,6 +17146,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/integrations/scopes (the `ListIntegrationScopes` operationId).
 	ListIntegrationScopesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationScopesResponse, error)
+
+	// ListJobsWithResponse Registered background jobs with their latest run
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/jobs (the `ListJobs` operationId).
+	ListJobsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListJobsResponse, error)
+
+	// ListJobHistoryWithResponse Job runs, newest first
+	//
+	// One entry per attempt; a retried job has one entry per attempt.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/jobs/history (the `ListJobHistory` operationId).
+	ListJobHistoryWithResponse(ctx context.Context, params *ListJobHistoryParams, reqEditors ...RequestEditorFn) (*ListJobHistoryResponse, error)
+
+	// RunJobWithResponse Run a job now
+	//
+	// Enqueues one run; any replica's workers may pick it up. It is recorded as a manual run.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/jobs/{jobName}/run (the `RunJob` operationId).
+	RunJobWithResponse(ctx context.Context, jobName string, reqEditors ...RequestEditorFn) (*RunJobResponse, error)
 
 	// GetOpenAPIDocumentWithResponse This API description as JSON
 	//
@@ -15479,12 +17419,54 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
 	DeleteBrandingAssetWithResponse(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*DeleteBrandingAssetResponse, error)
 
+	// GetMetricsSettingsWithResponse Anonymous metrics reporting settings
+	//
+	// Reporting is off until an administrator turns it on. When on, the metrics-reporting job
+	// sends the instance id, the number of hosts and the server version once a day; no IP
+	// addresses, host names or other data.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings/metrics (the `GetMetricsSettings` operationId).
+	GetMetricsSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsSettingsResponse, error)
+
+	// UpdateMetricsSettingsWithBodyWithResponse Turn anonymous metrics reporting on or off
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+	UpdateMetricsSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMetricsSettingsResponse, error)
+
+	// UpdateMetricsSettingsWithResponse Turn anonymous metrics reporting on or off
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+	UpdateMetricsSettingsWithResponse(ctx context.Context, body UpdateMetricsSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMetricsSettingsResponse, error)
+
+	// RegenerateInstanceIdWithResponse Give this installation a new anonymous instance id
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/metrics/regenerate-id (the `RegenerateInstanceId` operationId).
+	RegenerateInstanceIdWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegenerateInstanceIdResponse, error)
+
 	// GetAgentUpdateIntervalWithResponse How often agents report (minutes)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
 	GetAgentUpdateIntervalWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAgentUpdateIntervalResponse, error)
+
+	// GetVersionCheckWithResponse This server's version and the latest known server and agent versions
+	//
+	// The version-check job reads the latest versions from DNS TXT records daily. When a
+	// lookup fails (an offline installation) the last known versions are kept.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings/version-check (the `GetVersionCheck` operationId).
+	GetVersionCheckWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVersionCheckResponse, error)
 
 	// TfaDisableWithBodyWithResponse Turn 2FA off (needs the password)
 	//
@@ -15782,6 +17764,654 @@ func (r AgentWebSocketResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AgentWebSocketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAlertsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAlertsResponse) GetJSON200() *AlertPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAlertsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAlertsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAlertsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAlertsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAlertsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAlertsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAlertsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAlertAssigneesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AlertUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAlertAssigneesResponse) GetJSON200() *[]AlertUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAlertAssigneesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAlertAssigneesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAlertAssigneesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAlertAssigneesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAlertAssigneesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAlertAssigneesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAlertConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AlertTypeConfig
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAlertConfigResponse) GetJSON200() *[]AlertTypeConfig {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAlertConfigResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAlertConfigResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAlertConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAlertConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAlertConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAlertConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateAlertConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertTypeConfig
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AlertNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateAlertConfigResponse) GetJSON200() *AlertTypeConfig {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateAlertConfigResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateAlertConfigResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateAlertConfigResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateAlertConfigResponse) GetJSON404() *AlertNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateAlertConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateAlertConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateAlertConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateAlertConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAlertSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertSummary
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAlertSummaryResponse) GetJSON200() *AlertSummary {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAlertSummaryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAlertSummaryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAlertSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAlertSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAlertSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAlertSummaryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AlertNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAlertResponse) GetJSON200() *AlertDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAlertResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAlertResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAlertResponse) GetJSON404() *AlertNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AcknowledgeAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertUpdated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AlertNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AlertConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgeAlertResponse) GetJSON200() *AlertUpdated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AcknowledgeAlertResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AcknowledgeAlertResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AcknowledgeAlertResponse) GetJSON404() *AlertNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AcknowledgeAlertResponse) GetJSON409() *AlertConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgeAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgeAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgeAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgeAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AssignAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertUpdated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AlertNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AlertConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssignAlertResponse) GetJSON200() *AlertUpdated {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AssignAlertResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AssignAlertResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AssignAlertResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AssignAlertResponse) GetJSON404() *AlertNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AssignAlertResponse) GetJSON409() *AlertConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResolveAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertUpdated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AlertNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AlertConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveAlertResponse) GetJSON200() *AlertUpdated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResolveAlertResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResolveAlertResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResolveAlertResponse) GetJSON404() *AlertNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ResolveAlertResponse) GetJSON409() *AlertConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SilenceAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertUpdated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AlertNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AlertConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SilenceAlertResponse) GetJSON200() *AlertUpdated {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SilenceAlertResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SilenceAlertResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SilenceAlertResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SilenceAlertResponse) GetJSON404() *AlertNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SilenceAlertResponse) GetJSON409() *AlertConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r SilenceAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SilenceAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SilenceAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SilenceAlertResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21505,6 +24135,61 @@ func (r UpdateHostIntegrationsResponse) ContentType() string {
 	return ""
 }
 
+type ListHostJobsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JobRunPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostJobsResponse) GetJSON200() *JobRunPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostJobsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostJobsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostJobsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostJobsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostJobsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostJobsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListHostPackagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21864,6 +24549,178 @@ func (r ListIntegrationScopesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListIntegrationScopesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListJobsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JobList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListJobsResponse) GetJSON200() *JobList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListJobsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListJobsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListJobsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListJobsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListJobsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListJobsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListJobHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JobRunPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListJobHistoryResponse) GetJSON200() *JobRunPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListJobHistoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListJobHistoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListJobHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListJobHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListJobHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListJobHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RunJobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *JobEnqueued
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *JobNotFound
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RunJobResponse) GetJSON202() *JobEnqueued {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RunJobResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RunJobResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RunJobResponse) GetJSON404() *JobNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RunJobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RunJobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunJobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RunJobResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23144,6 +26001,178 @@ func (r DeleteBrandingAssetResponse) ContentType() string {
 	return ""
 }
 
+type GetMetricsSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MetricsSettings
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMetricsSettingsResponse) GetJSON200() *MetricsSettings {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMetricsSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMetricsSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMetricsSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMetricsSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMetricsSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMetricsSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateMetricsSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MetricsSettings
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMetricsSettingsResponse) GetJSON200() *MetricsSettings {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateMetricsSettingsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateMetricsSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateMetricsSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMetricsSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMetricsSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMetricsSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMetricsSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegenerateInstanceIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MetricsSettings
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegenerateInstanceIdResponse) GetJSON200() *MetricsSettings {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegenerateInstanceIdResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegenerateInstanceIdResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r RegenerateInstanceIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegenerateInstanceIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegenerateInstanceIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegenerateInstanceIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAgentUpdateIntervalResponse429Headers the declared response headers of an HTTP 429 response for GetAgentUpdateInterval
 type GetAgentUpdateIntervalResponse429Headers struct {
 	RateLimitLimit     *int
@@ -23202,6 +26231,54 @@ func (r GetAgentUpdateIntervalResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAgentUpdateIntervalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetVersionCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VersionCheck
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVersionCheckResponse) GetJSON200() *VersionCheck {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVersionCheckResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVersionCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVersionCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVersionCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVersionCheckResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24019,6 +27096,201 @@ func (c *ClientWithResponses) AgentWebSocketWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseAgentWebSocketResponse(rsp)
+}
+
+// ListAlertsWithResponse Alerts, newest first, with filters (the reporting view)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
+func (c *ClientWithResponses) ListAlertsWithResponse(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*ListAlertsResponse, error) {
+	rsp, err := c.ListAlerts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAlertsResponse(rsp)
+}
+
+// ListAlertAssigneesWithResponse Users alerts can be assigned to
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/alerts/assignees (the `ListAlertAssignees` operationId).
+func (c *ClientWithResponses) ListAlertAssigneesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAlertAssigneesResponse, error) {
+	rsp, err := c.ListAlertAssignees(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAlertAssigneesResponse(rsp)
+}
+
+// ListAlertConfigWithResponse Configuration of every alert type
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/alerts/config (the `ListAlertConfig` operationId).
+func (c *ClientWithResponses) ListAlertConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAlertConfigResponse, error) {
+	rsp, err := c.ListAlertConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAlertConfigResponse(rsp)
+}
+
+// UpdateAlertConfigWithBodyWithResponse Change the configuration of one alert type
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+func (c *ClientWithResponses) UpdateAlertConfigWithBodyWithResponse(ctx context.Context, alertType AlertType, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertConfigResponse, error) {
+	rsp, err := c.UpdateAlertConfigWithBody(ctx, alertType, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateAlertConfigResponse(rsp)
+}
+
+// UpdateAlertConfigWithResponse Change the configuration of one alert type
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/alerts/config/{alertType} (the `UpdateAlertConfig` operationId).
+func (c *ClientWithResponses) UpdateAlertConfigWithResponse(ctx context.Context, alertType AlertType, body UpdateAlertConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertConfigResponse, error) {
+	rsp, err := c.UpdateAlertConfig(ctx, alertType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateAlertConfigResponse(rsp)
+}
+
+// GetAlertSummaryWithResponse Counts of unresolved alerts by status and severity
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/alerts/summary (the `GetAlertSummary` operationId).
+func (c *ClientWithResponses) GetAlertSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAlertSummaryResponse, error) {
+	rsp, err := c.GetAlertSummary(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAlertSummaryResponse(rsp)
+}
+
+// GetAlertWithResponse One alert with the history of every action on it
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/alerts/{alertId} (the `GetAlert` operationId).
+func (c *ClientWithResponses) GetAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetAlertResponse, error) {
+	rsp, err := c.GetAlert(ctx, alertId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAlertResponse(rsp)
+}
+
+// AcknowledgeAlertWithBodyWithResponse Acknowledge an alert (it stops escalating)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeAlertResponse, error) {
+	rsp, err := c.AcknowledgeAlertWithBody(ctx, alertId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeAlertResponse(rsp)
+}
+
+// AcknowledgeAlertWithResponse Acknowledge an alert (it stops escalating)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/acknowledge (the `AcknowledgeAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body AcknowledgeAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeAlertResponse, error) {
+	rsp, err := c.AcknowledgeAlert(ctx, alertId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeAlertResponse(rsp)
+}
+
+// AssignAlertWithBodyWithResponse Assign an alert to a user, or unassign it with user_id null
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+func (c *ClientWithResponses) AssignAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignAlertResponse, error) {
+	rsp, err := c.AssignAlertWithBody(ctx, alertId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignAlertResponse(rsp)
+}
+
+// AssignAlertWithResponse Assign an alert to a user, or unassign it with user_id null
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/assign (the `AssignAlert` operationId).
+func (c *ClientWithResponses) AssignAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body AssignAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignAlertResponse, error) {
+	rsp, err := c.AssignAlert(ctx, alertId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignAlertResponse(rsp)
+}
+
+// ResolveAlertWithBodyWithResponse Resolve an alert
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+func (c *ClientWithResponses) ResolveAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error) {
+	rsp, err := c.ResolveAlertWithBody(ctx, alertId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveAlertResponse(rsp)
+}
+
+// ResolveAlertWithResponse Resolve an alert
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/resolve (the `ResolveAlert` operationId).
+func (c *ClientWithResponses) ResolveAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error) {
+	rsp, err := c.ResolveAlert(ctx, alertId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveAlertResponse(rsp)
+}
+
+// SilenceAlertWithBodyWithResponse Silence an alert until a time; it then returns to open
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+func (c *ClientWithResponses) SilenceAlertWithBodyWithResponse(ctx context.Context, alertId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SilenceAlertResponse, error) {
+	rsp, err := c.SilenceAlertWithBody(ctx, alertId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSilenceAlertResponse(rsp)
+}
+
+// SilenceAlertWithResponse Silence an alert until a time; it then returns to open
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/alerts/{alertId}/silence (the `SilenceAlert` operationId).
+func (c *ClientWithResponses) SilenceAlertWithResponse(ctx context.Context, alertId openapi_types.UUID, body SilenceAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*SilenceAlertResponse, error) {
+	rsp, err := c.SilenceAlert(ctx, alertId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSilenceAlertResponse(rsp)
 }
 
 // GetAPIReferenceWithResponse Interactive API reference
@@ -25750,6 +29022,19 @@ func (c *ClientWithResponses) UpdateHostIntegrationsWithResponse(ctx context.Con
 	return ParseUpdateHostIntegrationsResponse(rsp)
 }
 
+// ListHostJobsWithResponse Job runs about one host, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/jobs (the `ListHostJobs` operationId).
+func (c *ClientWithResponses) ListHostJobsWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostJobsParams, reqEditors ...RequestEditorFn) (*ListHostJobsResponse, error) {
+	rsp, err := c.ListHostJobs(ctx, hostId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostJobsResponse(rsp)
+}
+
 // ListHostPackagesWithResponse A host's installed packages
 //
 // Security updates first, then other updates, then the rest, each by name.
@@ -25834,6 +29119,49 @@ func (c *ClientWithResponses) ListIntegrationScopesWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseListIntegrationScopesResponse(rsp)
+}
+
+// ListJobsWithResponse Registered background jobs with their latest run
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/jobs (the `ListJobs` operationId).
+func (c *ClientWithResponses) ListJobsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListJobsResponse, error) {
+	rsp, err := c.ListJobs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListJobsResponse(rsp)
+}
+
+// ListJobHistoryWithResponse Job runs, newest first
+//
+// One entry per attempt; a retried job has one entry per attempt.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/jobs/history (the `ListJobHistory` operationId).
+func (c *ClientWithResponses) ListJobHistoryWithResponse(ctx context.Context, params *ListJobHistoryParams, reqEditors ...RequestEditorFn) (*ListJobHistoryResponse, error) {
+	rsp, err := c.ListJobHistory(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListJobHistoryResponse(rsp)
+}
+
+// RunJobWithResponse Run a job now
+//
+// Enqueues one run; any replica's workers may pick it up. It is recorded as a manual run.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/jobs/{jobName}/run (the `RunJob` operationId).
+func (c *ClientWithResponses) RunJobWithResponse(ctx context.Context, jobName string, reqEditors ...RequestEditorFn) (*RunJobResponse, error) {
+	rsp, err := c.RunJob(ctx, jobName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunJobResponse(rsp)
 }
 
 // GetOpenAPIDocumentWithResponse This API description as JSON
@@ -26239,6 +29567,62 @@ func (c *ClientWithResponses) DeleteBrandingAssetWithResponse(ctx context.Contex
 	return ParseDeleteBrandingAssetResponse(rsp)
 }
 
+// GetMetricsSettingsWithResponse Anonymous metrics reporting settings
+//
+// Reporting is off until an administrator turns it on. When on, the metrics-reporting job
+// sends the instance id, the number of hosts and the server version once a day; no IP
+// addresses, host names or other data.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings/metrics (the `GetMetricsSettings` operationId).
+func (c *ClientWithResponses) GetMetricsSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsSettingsResponse, error) {
+	rsp, err := c.GetMetricsSettings(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMetricsSettingsResponse(rsp)
+}
+
+// UpdateMetricsSettingsWithBodyWithResponse Turn anonymous metrics reporting on or off
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+func (c *ClientWithResponses) UpdateMetricsSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMetricsSettingsResponse, error) {
+	rsp, err := c.UpdateMetricsSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMetricsSettingsResponse(rsp)
+}
+
+// UpdateMetricsSettingsWithResponse Turn anonymous metrics reporting on or off
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/settings/metrics (the `UpdateMetricsSettings` operationId).
+func (c *ClientWithResponses) UpdateMetricsSettingsWithResponse(ctx context.Context, body UpdateMetricsSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMetricsSettingsResponse, error) {
+	rsp, err := c.UpdateMetricsSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMetricsSettingsResponse(rsp)
+}
+
+// RegenerateInstanceIdWithResponse Give this installation a new anonymous instance id
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/metrics/regenerate-id (the `RegenerateInstanceId` operationId).
+func (c *ClientWithResponses) RegenerateInstanceIdWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegenerateInstanceIdResponse, error) {
+	rsp, err := c.RegenerateInstanceId(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegenerateInstanceIdResponse(rsp)
+}
+
 // GetAgentUpdateIntervalWithResponse How often agents report (minutes)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -26250,6 +29634,22 @@ func (c *ClientWithResponses) GetAgentUpdateIntervalWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseGetAgentUpdateIntervalResponse(rsp)
+}
+
+// GetVersionCheckWithResponse This server's version and the latest known server and agent versions
+//
+// The version-check job reads the latest versions from DNS TXT records daily. When a
+// lookup fails (an offline installation) the last known versions are kept.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings/version-check (the `GetVersionCheck` operationId).
+func (c *ClientWithResponses) GetVersionCheckWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVersionCheckResponse, error) {
+	rsp, err := c.GetVersionCheck(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVersionCheckResponse(rsp)
 }
 
 // TfaDisableWithBodyWithResponse Turn 2FA off (needs the password)
@@ -26647,6 +30047,504 @@ func ParseAgentWebSocketResponse(rsp *http.Response) (*AgentWebSocketResponse, e
 			headers.RateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAlertsResponse parses an HTTP response from a ListAlertsWithResponse call
+func ParseListAlertsResponse(rsp *http.Response) (*ListAlertsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAlertsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListAlertAssigneesResponse parses an HTTP response from a ListAlertAssigneesWithResponse call
+func ParseListAlertAssigneesResponse(rsp *http.Response) (*ListAlertAssigneesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAlertAssigneesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AlertUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListAlertConfigResponse parses an HTTP response from a ListAlertConfigWithResponse call
+func ParseListAlertConfigResponse(rsp *http.Response) (*ListAlertConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAlertConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AlertTypeConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateAlertConfigResponse parses an HTTP response from a UpdateAlertConfigWithResponse call
+func ParseUpdateAlertConfigResponse(rsp *http.Response) (*UpdateAlertConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateAlertConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertTypeConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AlertNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAlertSummaryResponse parses an HTTP response from a GetAlertSummaryWithResponse call
+func ParseGetAlertSummaryResponse(rsp *http.Response) (*GetAlertSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAlertSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAlertResponse parses an HTTP response from a GetAlertWithResponse call
+func ParseGetAlertResponse(rsp *http.Response) (*GetAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AlertNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgeAlertResponse parses an HTTP response from a AcknowledgeAlertWithResponse call
+func ParseAcknowledgeAlertResponse(rsp *http.Response) (*AcknowledgeAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgeAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AlertNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AlertConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAssignAlertResponse parses an HTTP response from a AssignAlertWithResponse call
+func ParseAssignAlertResponse(rsp *http.Response) (*AssignAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AlertNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AlertConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResolveAlertResponse parses an HTTP response from a ResolveAlertWithResponse call
+func ParseResolveAlertResponse(rsp *http.Response) (*ResolveAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AlertNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AlertConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSilenceAlertResponse parses an HTTP response from a SilenceAlertWithResponse call
+func ParseSilenceAlertResponse(rsp *http.Response) (*SilenceAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SilenceAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AlertNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AlertConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	}
 
 	return response, nil
@@ -31388,6 +35286,46 @@ func ParseUpdateHostIntegrationsResponse(rsp *http.Response) (*UpdateHostIntegra
 	return response, nil
 }
 
+// ParseListHostJobsResponse parses an HTTP response from a ListHostJobsWithResponse call
+func ParseListHostJobsResponse(rsp *http.Response) (*ListHostJobsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostJobsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JobRunPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListHostPackagesResponse parses an HTTP response from a ListHostPackagesWithResponse call
 func ParseListHostPackagesResponse(rsp *http.Response) (*ListHostPackagesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -31657,6 +35595,133 @@ func ParseListIntegrationScopesResponse(rsp *http.Response) (*ListIntegrationSco
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListJobsResponse parses an HTTP response from a ListJobsWithResponse call
+func ParseListJobsResponse(rsp *http.Response) (*ListJobsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListJobsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JobList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListJobHistoryResponse parses an HTTP response from a ListJobHistoryWithResponse call
+func ParseListJobHistoryResponse(rsp *http.Response) (*ListJobHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListJobHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JobRunPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRunJobResponse parses an HTTP response from a RunJobWithResponse call
+func ParseRunJobResponse(rsp *http.Response) (*RunJobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunJobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest JobEnqueued
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest JobNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -32625,6 +36690,133 @@ func ParseDeleteBrandingAssetResponse(rsp *http.Response) (*DeleteBrandingAssetR
 	return response, nil
 }
 
+// ParseGetMetricsSettingsResponse parses an HTTP response from a GetMetricsSettingsWithResponse call
+func ParseGetMetricsSettingsResponse(rsp *http.Response) (*GetMetricsSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMetricsSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MetricsSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMetricsSettingsResponse parses an HTTP response from a UpdateMetricsSettingsWithResponse call
+func ParseUpdateMetricsSettingsResponse(rsp *http.Response) (*UpdateMetricsSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMetricsSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MetricsSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegenerateInstanceIdResponse parses an HTTP response from a RegenerateInstanceIdWithResponse call
+func ParseRegenerateInstanceIdResponse(rsp *http.Response) (*RegenerateInstanceIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegenerateInstanceIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MetricsSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetAgentUpdateIntervalResponse parses an HTTP response from a GetAgentUpdateIntervalWithResponse call
 func ParseGetAgentUpdateIntervalResponse(rsp *http.Response) (*GetAgentUpdateIntervalResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32687,6 +36879,39 @@ func ParseGetAgentUpdateIntervalResponse(rsp *http.Response) (*GetAgentUpdateInt
 			headers.RateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVersionCheckResponse parses an HTTP response from a GetVersionCheckWithResponse call
+func ParseGetVersionCheckResponse(rsp *http.Response) (*GetVersionCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVersionCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VersionCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	}
 
 	return response, nil
@@ -33230,6 +37455,36 @@ type ServerInterface interface {
 	// AgentWebSocket Agent WebSocket (commands to the agent, events from it)
 	// (GET /api/v1/agents/ws)
 	AgentWebSocket(w http.ResponseWriter, r *http.Request)
+	// ListAlerts Alerts, newest first, with filters (the reporting view)
+	// (GET /api/v1/alerts)
+	ListAlerts(w http.ResponseWriter, r *http.Request, params ListAlertsParams)
+	// ListAlertAssignees Users alerts can be assigned to
+	// (GET /api/v1/alerts/assignees)
+	ListAlertAssignees(w http.ResponseWriter, r *http.Request)
+	// ListAlertConfig Configuration of every alert type
+	// (GET /api/v1/alerts/config)
+	ListAlertConfig(w http.ResponseWriter, r *http.Request)
+	// UpdateAlertConfig Change the configuration of one alert type
+	// (PUT /api/v1/alerts/config/{alertType})
+	UpdateAlertConfig(w http.ResponseWriter, r *http.Request, alertType AlertType)
+	// GetAlertSummary Counts of unresolved alerts by status and severity
+	// (GET /api/v1/alerts/summary)
+	GetAlertSummary(w http.ResponseWriter, r *http.Request)
+	// GetAlert One alert with the history of every action on it
+	// (GET /api/v1/alerts/{alertId})
+	GetAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID)
+	// AcknowledgeAlert Acknowledge an alert (it stops escalating)
+	// (POST /api/v1/alerts/{alertId}/acknowledge)
+	AcknowledgeAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID)
+	// AssignAlert Assign an alert to a user, or unassign it with user_id null
+	// (POST /api/v1/alerts/{alertId}/assign)
+	AssignAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID)
+	// ResolveAlert Resolve an alert
+	// (POST /api/v1/alerts/{alertId}/resolve)
+	ResolveAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID)
+	// SilenceAlert Silence an alert until a time; it then returns to open
+	// (POST /api/v1/alerts/{alertId}/silence)
+	SilenceAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID)
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(w http.ResponseWriter, r *http.Request)
@@ -33497,6 +37752,9 @@ type ServerInterface interface {
 	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
 	// (PATCH /api/v1/hosts/{hostId}/integrations)
 	UpdateHostIntegrations(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListHostJobs Job runs about one host, newest first
+	// (GET /api/v1/hosts/{hostId}/jobs)
+	ListHostJobs(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostJobsParams)
 	// ListHostPackages A host's installed packages
 	// (GET /api/v1/hosts/{hostId}/packages)
 	ListHostPackages(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostPackagesParams)
@@ -33515,6 +37773,15 @@ type ServerInterface interface {
 	// ListIntegrationScopes The grantable scopes of API credentials
 	// (GET /api/v1/integrations/scopes)
 	ListIntegrationScopes(w http.ResponseWriter, r *http.Request)
+	// ListJobs Registered background jobs with their latest run
+	// (GET /api/v1/jobs)
+	ListJobs(w http.ResponseWriter, r *http.Request)
+	// ListJobHistory Job runs, newest first
+	// (GET /api/v1/jobs/history)
+	ListJobHistory(w http.ResponseWriter, r *http.Request, params ListJobHistoryParams)
+	// RunJob Run a job now
+	// (POST /api/v1/jobs/{jobName}/run)
+	RunJob(w http.ResponseWriter, r *http.Request, jobName string)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(w http.ResponseWriter, r *http.Request)
@@ -33578,9 +37845,21 @@ type ServerInterface interface {
 	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
 	// (DELETE /api/v1/settings/logos/{logoType})
 	DeleteBrandingAsset(w http.ResponseWriter, r *http.Request, logoType DeleteBrandingAssetParamsLogoType)
+	// GetMetricsSettings Anonymous metrics reporting settings
+	// (GET /api/v1/settings/metrics)
+	GetMetricsSettings(w http.ResponseWriter, r *http.Request)
+	// UpdateMetricsSettings Turn anonymous metrics reporting on or off
+	// (PUT /api/v1/settings/metrics)
+	UpdateMetricsSettings(w http.ResponseWriter, r *http.Request)
+	// RegenerateInstanceId Give this installation a new anonymous instance id
+	// (POST /api/v1/settings/metrics/regenerate-id)
+	RegenerateInstanceId(w http.ResponseWriter, r *http.Request)
 	// GetAgentUpdateInterval How often agents report (minutes)
 	// (GET /api/v1/settings/update-interval)
 	GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request)
+	// GetVersionCheck This server's version and the latest known server and agent versions
+	// (GET /api/v1/settings/version-check)
+	GetVersionCheck(w http.ResponseWriter, r *http.Request)
 	// TfaDisable Turn 2FA off (needs the password)
 	// (POST /api/v1/tfa/disable)
 	TfaDisable(w http.ResponseWriter, r *http.Request)
@@ -33656,6 +37935,315 @@ func (siw *ServerInterfaceWrapper) AgentWebSocket(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AgentWebSocket(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAlerts operation middleware
+func (siw *ServerInterfaceWrapper) ListAlerts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAlertsParams
+
+	// ------------- Optional query parameter "severity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "severity", r.URL.Query(), &params.Severity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "severity"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "severity", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "assigned_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assigned_to", r.URL.Query(), &params.AssignedTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "assigned_to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "assigned_to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "host_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "host_id", r.URL.Query(), &params.HostId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "host_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "host_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlerts(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAlertAssignees operation middleware
+func (siw *ServerInterfaceWrapper) ListAlertAssignees(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlertAssignees(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAlertConfig operation middleware
+func (siw *ServerInterfaceWrapper) ListAlertConfig(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlertConfig(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateAlertConfig operation middleware
+func (siw *ServerInterfaceWrapper) UpdateAlertConfig(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alertType" -------------
+	var alertType AlertType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alertType", r.PathValue("alertType"), &alertType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alertType", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateAlertConfig(w, r, alertType)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAlertSummary operation middleware
+func (siw *ServerInterfaceWrapper) GetAlertSummary(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAlertSummary(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAlert operation middleware
+func (siw *ServerInterfaceWrapper) GetAlert(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alertId" -------------
+	var alertId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alertId", r.PathValue("alertId"), &alertId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alertId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAlert(w, r, alertId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AcknowledgeAlert operation middleware
+func (siw *ServerInterfaceWrapper) AcknowledgeAlert(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alertId" -------------
+	var alertId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alertId", r.PathValue("alertId"), &alertId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alertId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AcknowledgeAlert(w, r, alertId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AssignAlert operation middleware
+func (siw *ServerInterfaceWrapper) AssignAlert(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alertId" -------------
+	var alertId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alertId", r.PathValue("alertId"), &alertId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alertId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AssignAlert(w, r, alertId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResolveAlert operation middleware
+func (siw *ServerInterfaceWrapper) ResolveAlert(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alertId" -------------
+	var alertId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alertId", r.PathValue("alertId"), &alertId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alertId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResolveAlert(w, r, alertId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SilenceAlert operation middleware
+func (siw *ServerInterfaceWrapper) SilenceAlert(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alertId" -------------
+	var alertId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alertId", r.PathValue("alertId"), &alertId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alertId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SilenceAlert(w, r, alertId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -36195,6 +40783,61 @@ func (siw *ServerInterfaceWrapper) UpdateHostIntegrations(w http.ResponseWriter,
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostJobs operation middleware
+func (siw *ServerInterfaceWrapper) ListHostJobs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostJobsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostJobs(w, r, hostId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListHostPackages operation middleware
 func (siw *ServerInterfaceWrapper) ListHostPackages(w http.ResponseWriter, r *http.Request) {
 
@@ -36386,6 +41029,131 @@ func (siw *ServerInterfaceWrapper) ListIntegrationScopes(w http.ResponseWriter, 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListIntegrationScopes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListJobs operation middleware
+func (siw *ServerInterfaceWrapper) ListJobs(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListJobs(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListJobHistory operation middleware
+func (siw *ServerInterfaceWrapper) ListJobHistory(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListJobHistoryParams
+
+	// ------------- Optional query parameter "job" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "job", r.URL.Query(), &params.Job, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "job"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "job", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "host_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "host_id", r.URL.Query(), &params.HostId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "host_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "host_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListJobHistory(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RunJob operation middleware
+func (siw *ServerInterfaceWrapper) RunJob(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "jobName" -------------
+	var jobName string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jobName", r.PathValue("jobName"), &jobName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "jobName", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RunJob(w, r, jobName)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -37171,11 +41939,67 @@ func (siw *ServerInterfaceWrapper) DeleteBrandingAsset(w http.ResponseWriter, r 
 	handler.ServeHTTP(w, r)
 }
 
+// GetMetricsSettings operation middleware
+func (siw *ServerInterfaceWrapper) GetMetricsSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetMetricsSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateMetricsSettings operation middleware
+func (siw *ServerInterfaceWrapper) UpdateMetricsSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateMetricsSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RegenerateInstanceId operation middleware
+func (siw *ServerInterfaceWrapper) RegenerateInstanceId(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RegenerateInstanceId(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetAgentUpdateInterval operation middleware
 func (siw *ServerInterfaceWrapper) GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAgentUpdateInterval(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetVersionCheck operation middleware
+func (siw *ServerInterfaceWrapper) GetVersionCheck(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetVersionCheck(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -37812,11 +42636,35 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_dark.png", wrapper.GetBrandingLogoDark)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_light.png", wrapper.GetBrandingLogoLight)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/favicon.svg", wrapper.GetBrandingFavicon)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/jobs", wrapper.ListJobs)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/jobs/history", wrapper.ListJobHistory)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/jobs/{jobName}/run", wrapper.RunJob)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/jobs", wrapper.ListHostJobs)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings/metrics", wrapper.GetMetricsSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/settings/metrics", wrapper.UpdateMetricsSettings)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/settings/metrics/regenerate-id", wrapper.RegenerateInstanceId)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings/version-check", wrapper.GetVersionCheck)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/alerts", wrapper.ListAlerts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/alerts/summary", wrapper.GetAlertSummary)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/alerts/assignees", wrapper.ListAlertAssignees)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/alerts/config", wrapper.ListAlertConfig)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/alerts/config/{alertType}", wrapper.UpdateAlertConfig)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/alerts/{alertId}", wrapper.GetAlert)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/alerts/{alertId}/acknowledge", wrapper.AcknowledgeAlert)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/alerts/{alertId}/assign", wrapper.AssignAlert)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/alerts/{alertId}/silence", wrapper.SilenceAlert)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/alerts/{alertId}/resolve", wrapper.ResolveAlert)
 
 	return m
 }
 
 type AgentUnauthorizedJSONResponse Error
+
+type AlertConflictJSONResponse Error
+
+type AlertNotFoundJSONResponse Error
+
+type AlertUpdatedJSONResponse Alert
 
 type AuthConflictJSONResponse Error
 
@@ -37855,6 +42703,8 @@ type IntegrationUnauthorizedJSONResponse Error
 type InventoryNotFoundJSONResponse Error
 
 type InventoryPayloadTooLargeJSONResponse Error
+
+type JobNotFoundJSONResponse Error
 
 type TooManyRequestsResponseHeaders struct {
 	RateLimitLimit     *int
@@ -38035,6 +42885,704 @@ func (response AgentWebSocket503JSONResponse) VisitAgentWebSocketResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertsRequestObject struct {
+	Params ListAlertsParams
+}
+
+type ListAlertsResponseObject interface {
+	VisitListAlertsResponse(w http.ResponseWriter) error
+}
+
+type ListAlerts200JSONResponse AlertPage
+
+func (response ListAlerts200JSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlerts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAlerts400JSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlerts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListAlerts401JSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlerts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListAlerts403JSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertAssigneesRequestObject struct {
+}
+
+type ListAlertAssigneesResponseObject interface {
+	VisitListAlertAssigneesResponse(w http.ResponseWriter) error
+}
+
+type ListAlertAssignees200JSONResponse []AlertUser
+
+func (response ListAlertAssignees200JSONResponse) VisitListAlertAssigneesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertAssignees401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListAlertAssignees401JSONResponse) VisitListAlertAssigneesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertAssignees403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListAlertAssignees403JSONResponse) VisitListAlertAssigneesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertConfigRequestObject struct {
+}
+
+type ListAlertConfigResponseObject interface {
+	VisitListAlertConfigResponse(w http.ResponseWriter) error
+}
+
+type ListAlertConfig200JSONResponse []AlertTypeConfig
+
+func (response ListAlertConfig200JSONResponse) VisitListAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertConfig401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListAlertConfig401JSONResponse) VisitListAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertConfig403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListAlertConfig403JSONResponse) VisitListAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertConfigRequestObject struct {
+	AlertType AlertType `json:"alertType"`
+	Body      *UpdateAlertConfigJSONRequestBody
+}
+
+type UpdateAlertConfigResponseObject interface {
+	VisitUpdateAlertConfigResponse(w http.ResponseWriter) error
+}
+
+type UpdateAlertConfig200JSONResponse AlertTypeConfig
+
+func (response UpdateAlertConfig200JSONResponse) VisitUpdateAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertConfig400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateAlertConfig400JSONResponse) VisitUpdateAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertConfig401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateAlertConfig401JSONResponse) VisitUpdateAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertConfig403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateAlertConfig403JSONResponse) VisitUpdateAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertConfig404JSONResponse struct{ AlertNotFoundJSONResponse }
+
+func (response UpdateAlertConfig404JSONResponse) VisitUpdateAlertConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertSummaryRequestObject struct {
+}
+
+type GetAlertSummaryResponseObject interface {
+	VisitGetAlertSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetAlertSummary200JSONResponse AlertSummary
+
+func (response GetAlertSummary200JSONResponse) VisitGetAlertSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertSummary401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetAlertSummary401JSONResponse) VisitGetAlertSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertSummary403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetAlertSummary403JSONResponse) VisitGetAlertSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertRequestObject struct {
+	AlertId openapi_types.UUID `json:"alertId"`
+}
+
+type GetAlertResponseObject interface {
+	VisitGetAlertResponse(w http.ResponseWriter) error
+}
+
+type GetAlert200JSONResponse AlertDetail
+
+func (response GetAlert200JSONResponse) VisitGetAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlert401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetAlert401JSONResponse) VisitGetAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlert403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetAlert403JSONResponse) VisitGetAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlert404JSONResponse struct{ AlertNotFoundJSONResponse }
+
+func (response GetAlert404JSONResponse) VisitGetAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeAlertRequestObject struct {
+	AlertId openapi_types.UUID `json:"alertId"`
+	Body    *AcknowledgeAlertJSONRequestBody
+}
+
+type AcknowledgeAlertResponseObject interface {
+	VisitAcknowledgeAlertResponse(w http.ResponseWriter) error
+}
+
+type AcknowledgeAlert200JSONResponse struct{ AlertUpdatedJSONResponse }
+
+func (response AcknowledgeAlert200JSONResponse) VisitAcknowledgeAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeAlert401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AcknowledgeAlert401JSONResponse) VisitAcknowledgeAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeAlert403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AcknowledgeAlert403JSONResponse) VisitAcknowledgeAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeAlert404JSONResponse struct{ AlertNotFoundJSONResponse }
+
+func (response AcknowledgeAlert404JSONResponse) VisitAcknowledgeAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeAlert409JSONResponse struct{ AlertConflictJSONResponse }
+
+func (response AcknowledgeAlert409JSONResponse) VisitAcknowledgeAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignAlertRequestObject struct {
+	AlertId openapi_types.UUID `json:"alertId"`
+	Body    *AssignAlertJSONRequestBody
+}
+
+type AssignAlertResponseObject interface {
+	VisitAssignAlertResponse(w http.ResponseWriter) error
+}
+
+type AssignAlert200JSONResponse struct{ AlertUpdatedJSONResponse }
+
+func (response AssignAlert200JSONResponse) VisitAssignAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignAlert400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AssignAlert400JSONResponse) VisitAssignAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignAlert401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response AssignAlert401JSONResponse) VisitAssignAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignAlert403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response AssignAlert403JSONResponse) VisitAssignAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignAlert404JSONResponse struct{ AlertNotFoundJSONResponse }
+
+func (response AssignAlert404JSONResponse) VisitAssignAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignAlert409JSONResponse struct{ AlertConflictJSONResponse }
+
+func (response AssignAlert409JSONResponse) VisitAssignAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlertRequestObject struct {
+	AlertId openapi_types.UUID `json:"alertId"`
+	Body    *ResolveAlertJSONRequestBody
+}
+
+type ResolveAlertResponseObject interface {
+	VisitResolveAlertResponse(w http.ResponseWriter) error
+}
+
+type ResolveAlert200JSONResponse struct{ AlertUpdatedJSONResponse }
+
+func (response ResolveAlert200JSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlert401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ResolveAlert401JSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlert403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ResolveAlert403JSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlert404JSONResponse struct{ AlertNotFoundJSONResponse }
+
+func (response ResolveAlert404JSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlert409JSONResponse struct{ AlertConflictJSONResponse }
+
+func (response ResolveAlert409JSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SilenceAlertRequestObject struct {
+	AlertId openapi_types.UUID `json:"alertId"`
+	Body    *SilenceAlertJSONRequestBody
+}
+
+type SilenceAlertResponseObject interface {
+	VisitSilenceAlertResponse(w http.ResponseWriter) error
+}
+
+type SilenceAlert200JSONResponse struct{ AlertUpdatedJSONResponse }
+
+func (response SilenceAlert200JSONResponse) VisitSilenceAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SilenceAlert400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SilenceAlert400JSONResponse) VisitSilenceAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SilenceAlert401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response SilenceAlert401JSONResponse) VisitSilenceAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SilenceAlert403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response SilenceAlert403JSONResponse) VisitSilenceAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SilenceAlert404JSONResponse struct{ AlertNotFoundJSONResponse }
+
+func (response SilenceAlert404JSONResponse) VisitSilenceAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SilenceAlert409JSONResponse struct{ AlertConflictJSONResponse }
+
+func (response SilenceAlert409JSONResponse) VisitSilenceAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -44177,6 +49725,57 @@ func (response UpdateHostIntegrations404JSONResponse) VisitUpdateHostIntegration
 	return err
 }
 
+type ListHostJobsRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Params ListHostJobsParams
+}
+
+type ListHostJobsResponseObject interface {
+	VisitListHostJobsResponse(w http.ResponseWriter) error
+}
+
+type ListHostJobs200JSONResponse JobRunPage
+
+func (response ListHostJobs200JSONResponse) VisitListHostJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostJobs401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostJobs401JSONResponse) VisitListHostJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostJobs403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostJobs403JSONResponse) VisitListHostJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListHostPackagesRequestObject struct {
 	HostId openapi_types.UUID `json:"hostId"`
 	Params ListHostPackagesParams
@@ -44542,6 +50141,169 @@ func (response ListIntegrationScopes403JSONResponse) VisitListIntegrationScopesR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobsRequestObject struct {
+}
+
+type ListJobsResponseObject interface {
+	VisitListJobsResponse(w http.ResponseWriter) error
+}
+
+type ListJobs200JSONResponse JobList
+
+func (response ListJobs200JSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListJobs401JSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListJobs403JSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobHistoryRequestObject struct {
+	Params ListJobHistoryParams
+}
+
+type ListJobHistoryResponseObject interface {
+	VisitListJobHistoryResponse(w http.ResponseWriter) error
+}
+
+type ListJobHistory200JSONResponse JobRunPage
+
+func (response ListJobHistory200JSONResponse) VisitListJobHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobHistory401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListJobHistory401JSONResponse) VisitListJobHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobHistory403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListJobHistory403JSONResponse) VisitListJobHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunJobRequestObject struct {
+	JobName string `json:"jobName"`
+}
+
+type RunJobResponseObject interface {
+	VisitRunJobResponse(w http.ResponseWriter) error
+}
+
+type RunJob202JSONResponse JobEnqueued
+
+func (response RunJob202JSONResponse) VisitRunJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunJob401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RunJob401JSONResponse) VisitRunJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunJob403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RunJob403JSONResponse) VisitRunJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunJob404JSONResponse struct{ JobNotFoundJSONResponse }
+
+func (response RunJob404JSONResponse) VisitRunJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -45853,6 +51615,168 @@ func (response DeleteBrandingAsset403JSONResponse) VisitDeleteBrandingAssetRespo
 	return err
 }
 
+type GetMetricsSettingsRequestObject struct {
+}
+
+type GetMetricsSettingsResponseObject interface {
+	VisitGetMetricsSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetMetricsSettings200JSONResponse MetricsSettings
+
+func (response GetMetricsSettings200JSONResponse) VisitGetMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetMetricsSettings401JSONResponse) VisitGetMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetMetricsSettings403JSONResponse) VisitGetMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMetricsSettingsRequestObject struct {
+	Body *UpdateMetricsSettingsJSONRequestBody
+}
+
+type UpdateMetricsSettingsResponseObject interface {
+	VisitUpdateMetricsSettingsResponse(w http.ResponseWriter) error
+}
+
+type UpdateMetricsSettings200JSONResponse MetricsSettings
+
+func (response UpdateMetricsSettings200JSONResponse) VisitUpdateMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMetricsSettings400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMetricsSettings400JSONResponse) VisitUpdateMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMetricsSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateMetricsSettings401JSONResponse) VisitUpdateMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMetricsSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateMetricsSettings403JSONResponse) VisitUpdateMetricsSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateInstanceIdRequestObject struct {
+}
+
+type RegenerateInstanceIdResponseObject interface {
+	VisitRegenerateInstanceIdResponse(w http.ResponseWriter) error
+}
+
+type RegenerateInstanceId200JSONResponse MetricsSettings
+
+func (response RegenerateInstanceId200JSONResponse) VisitRegenerateInstanceIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateInstanceId401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RegenerateInstanceId401JSONResponse) VisitRegenerateInstanceIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateInstanceId403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RegenerateInstanceId403JSONResponse) VisitRegenerateInstanceIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAgentUpdateIntervalRequestObject struct {
 }
 
@@ -45907,6 +51831,41 @@ func (response GetAgentUpdateInterval429JSONResponse) VisitGetAgentUpdateInterva
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersionCheckRequestObject struct {
+}
+
+type GetVersionCheckResponseObject interface {
+	VisitGetVersionCheckResponse(w http.ResponseWriter) error
+}
+
+type GetVersionCheck200JSONResponse VersionCheck
+
+func (response GetVersionCheck200JSONResponse) VisitGetVersionCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersionCheck401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetVersionCheck401JSONResponse) VisitGetVersionCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -46817,6 +52776,36 @@ type StrictServerInterface interface {
 	// AgentWebSocket Agent WebSocket (commands to the agent, events from it)
 	// (GET /api/v1/agents/ws)
 	AgentWebSocket(ctx context.Context, request AgentWebSocketRequestObject) (AgentWebSocketResponseObject, error)
+	// ListAlerts Alerts, newest first, with filters (the reporting view)
+	// (GET /api/v1/alerts)
+	ListAlerts(ctx context.Context, request ListAlertsRequestObject) (ListAlertsResponseObject, error)
+	// ListAlertAssignees Users alerts can be assigned to
+	// (GET /api/v1/alerts/assignees)
+	ListAlertAssignees(ctx context.Context, request ListAlertAssigneesRequestObject) (ListAlertAssigneesResponseObject, error)
+	// ListAlertConfig Configuration of every alert type
+	// (GET /api/v1/alerts/config)
+	ListAlertConfig(ctx context.Context, request ListAlertConfigRequestObject) (ListAlertConfigResponseObject, error)
+	// UpdateAlertConfig Change the configuration of one alert type
+	// (PUT /api/v1/alerts/config/{alertType})
+	UpdateAlertConfig(ctx context.Context, request UpdateAlertConfigRequestObject) (UpdateAlertConfigResponseObject, error)
+	// GetAlertSummary Counts of unresolved alerts by status and severity
+	// (GET /api/v1/alerts/summary)
+	GetAlertSummary(ctx context.Context, request GetAlertSummaryRequestObject) (GetAlertSummaryResponseObject, error)
+	// GetAlert One alert with the history of every action on it
+	// (GET /api/v1/alerts/{alertId})
+	GetAlert(ctx context.Context, request GetAlertRequestObject) (GetAlertResponseObject, error)
+	// AcknowledgeAlert Acknowledge an alert (it stops escalating)
+	// (POST /api/v1/alerts/{alertId}/acknowledge)
+	AcknowledgeAlert(ctx context.Context, request AcknowledgeAlertRequestObject) (AcknowledgeAlertResponseObject, error)
+	// AssignAlert Assign an alert to a user, or unassign it with user_id null
+	// (POST /api/v1/alerts/{alertId}/assign)
+	AssignAlert(ctx context.Context, request AssignAlertRequestObject) (AssignAlertResponseObject, error)
+	// ResolveAlert Resolve an alert
+	// (POST /api/v1/alerts/{alertId}/resolve)
+	ResolveAlert(ctx context.Context, request ResolveAlertRequestObject) (ResolveAlertResponseObject, error)
+	// SilenceAlert Silence an alert until a time; it then returns to open
+	// (POST /api/v1/alerts/{alertId}/silence)
+	SilenceAlert(ctx context.Context, request SilenceAlertRequestObject) (SilenceAlertResponseObject, error)
 	// GetAPIReference Interactive API reference
 	// (GET /api/v1/api-docs)
 	GetAPIReference(ctx context.Context, request GetAPIReferenceRequestObject) (GetAPIReferenceResponseObject, error)
@@ -47084,6 +53073,9 @@ type StrictServerInterface interface {
 	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
 	// (PATCH /api/v1/hosts/{hostId}/integrations)
 	UpdateHostIntegrations(ctx context.Context, request UpdateHostIntegrationsRequestObject) (UpdateHostIntegrationsResponseObject, error)
+	// ListHostJobs Job runs about one host, newest first
+	// (GET /api/v1/hosts/{hostId}/jobs)
+	ListHostJobs(ctx context.Context, request ListHostJobsRequestObject) (ListHostJobsResponseObject, error)
 	// ListHostPackages A host's installed packages
 	// (GET /api/v1/hosts/{hostId}/packages)
 	ListHostPackages(ctx context.Context, request ListHostPackagesRequestObject) (ListHostPackagesResponseObject, error)
@@ -47102,6 +53094,15 @@ type StrictServerInterface interface {
 	// ListIntegrationScopes The grantable scopes of API credentials
 	// (GET /api/v1/integrations/scopes)
 	ListIntegrationScopes(ctx context.Context, request ListIntegrationScopesRequestObject) (ListIntegrationScopesResponseObject, error)
+	// ListJobs Registered background jobs with their latest run
+	// (GET /api/v1/jobs)
+	ListJobs(ctx context.Context, request ListJobsRequestObject) (ListJobsResponseObject, error)
+	// ListJobHistory Job runs, newest first
+	// (GET /api/v1/jobs/history)
+	ListJobHistory(ctx context.Context, request ListJobHistoryRequestObject) (ListJobHistoryResponseObject, error)
+	// RunJob Run a job now
+	// (POST /api/v1/jobs/{jobName}/run)
+	RunJob(ctx context.Context, request RunJobRequestObject) (RunJobResponseObject, error)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(ctx context.Context, request GetOpenAPIDocumentRequestObject) (GetOpenAPIDocumentResponseObject, error)
@@ -47165,9 +53166,21 @@ type StrictServerInterface interface {
 	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
 	// (DELETE /api/v1/settings/logos/{logoType})
 	DeleteBrandingAsset(ctx context.Context, request DeleteBrandingAssetRequestObject) (DeleteBrandingAssetResponseObject, error)
+	// GetMetricsSettings Anonymous metrics reporting settings
+	// (GET /api/v1/settings/metrics)
+	GetMetricsSettings(ctx context.Context, request GetMetricsSettingsRequestObject) (GetMetricsSettingsResponseObject, error)
+	// UpdateMetricsSettings Turn anonymous metrics reporting on or off
+	// (PUT /api/v1/settings/metrics)
+	UpdateMetricsSettings(ctx context.Context, request UpdateMetricsSettingsRequestObject) (UpdateMetricsSettingsResponseObject, error)
+	// RegenerateInstanceId Give this installation a new anonymous instance id
+	// (POST /api/v1/settings/metrics/regenerate-id)
+	RegenerateInstanceId(ctx context.Context, request RegenerateInstanceIdRequestObject) (RegenerateInstanceIdResponseObject, error)
 	// GetAgentUpdateInterval How often agents report (minutes)
 	// (GET /api/v1/settings/update-interval)
 	GetAgentUpdateInterval(ctx context.Context, request GetAgentUpdateIntervalRequestObject) (GetAgentUpdateIntervalResponseObject, error)
+	// GetVersionCheck This server's version and the latest known server and agent versions
+	// (GET /api/v1/settings/version-check)
+	GetVersionCheck(ctx context.Context, request GetVersionCheckRequestObject) (GetVersionCheckResponseObject, error)
 	// TfaDisable Turn 2FA off (needs the password)
 	// (POST /api/v1/tfa/disable)
 	TfaDisable(ctx context.Context, request TfaDisableRequestObject) (TfaDisableResponseObject, error)
@@ -47302,6 +53315,301 @@ func (sh *strictHandler) AgentWebSocket(w http.ResponseWriter, r *http.Request) 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AgentWebSocketResponseObject); ok {
 		if err := validResponse.VisitAgentWebSocketResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAlerts operation middleware
+func (sh *strictHandler) ListAlerts(w http.ResponseWriter, r *http.Request, params ListAlertsParams) {
+	var request ListAlertsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlerts(ctx, request.(ListAlertsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlerts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlertsResponseObject); ok {
+		if err := validResponse.VisitListAlertsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAlertAssignees operation middleware
+func (sh *strictHandler) ListAlertAssignees(w http.ResponseWriter, r *http.Request) {
+	var request ListAlertAssigneesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlertAssignees(ctx, request.(ListAlertAssigneesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlertAssignees")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlertAssigneesResponseObject); ok {
+		if err := validResponse.VisitListAlertAssigneesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAlertConfig operation middleware
+func (sh *strictHandler) ListAlertConfig(w http.ResponseWriter, r *http.Request) {
+	var request ListAlertConfigRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlertConfig(ctx, request.(ListAlertConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlertConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlertConfigResponseObject); ok {
+		if err := validResponse.VisitListAlertConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateAlertConfig operation middleware
+func (sh *strictHandler) UpdateAlertConfig(w http.ResponseWriter, r *http.Request, alertType AlertType) {
+	var request UpdateAlertConfigRequestObject
+
+	request.AlertType = alertType
+
+	var body UpdateAlertConfigJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAlertConfig(ctx, request.(UpdateAlertConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAlertConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateAlertConfigResponseObject); ok {
+		if err := validResponse.VisitUpdateAlertConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAlertSummary operation middleware
+func (sh *strictHandler) GetAlertSummary(w http.ResponseWriter, r *http.Request) {
+	var request GetAlertSummaryRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAlertSummary(ctx, request.(GetAlertSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAlertSummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAlertSummaryResponseObject); ok {
+		if err := validResponse.VisitGetAlertSummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAlert operation middleware
+func (sh *strictHandler) GetAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID) {
+	var request GetAlertRequestObject
+
+	request.AlertId = alertId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAlert(ctx, request.(GetAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAlert")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAlertResponseObject); ok {
+		if err := validResponse.VisitGetAlertResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AcknowledgeAlert operation middleware
+func (sh *strictHandler) AcknowledgeAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID) {
+	var request AcknowledgeAlertRequestObject
+
+	request.AlertId = alertId
+
+	var body AcknowledgeAlertJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AcknowledgeAlert(ctx, request.(AcknowledgeAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcknowledgeAlert")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AcknowledgeAlertResponseObject); ok {
+		if err := validResponse.VisitAcknowledgeAlertResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AssignAlert operation middleware
+func (sh *strictHandler) AssignAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID) {
+	var request AssignAlertRequestObject
+
+	request.AlertId = alertId
+
+	var body AssignAlertJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AssignAlert(ctx, request.(AssignAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AssignAlert")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AssignAlertResponseObject); ok {
+		if err := validResponse.VisitAssignAlertResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResolveAlert operation middleware
+func (sh *strictHandler) ResolveAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID) {
+	var request ResolveAlertRequestObject
+
+	request.AlertId = alertId
+
+	var body ResolveAlertJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResolveAlert(ctx, request.(ResolveAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResolveAlert")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResolveAlertResponseObject); ok {
+		if err := validResponse.VisitResolveAlertResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SilenceAlert operation middleware
+func (sh *strictHandler) SilenceAlert(w http.ResponseWriter, r *http.Request, alertId openapi_types.UUID) {
+	var request SilenceAlertRequestObject
+
+	request.AlertId = alertId
+
+	var body SilenceAlertJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SilenceAlert(ctx, request.(SilenceAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SilenceAlert")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SilenceAlertResponseObject); ok {
+		if err := validResponse.VisitSilenceAlertResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -49738,6 +56046,33 @@ func (sh *strictHandler) UpdateHostIntegrations(w http.ResponseWriter, r *http.R
 	}
 }
 
+// ListHostJobs operation middleware
+func (sh *strictHandler) ListHostJobs(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostJobsParams) {
+	var request ListHostJobsRequestObject
+
+	request.HostId = hostId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostJobs(ctx, request.(ListHostJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostJobs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostJobsResponseObject); ok {
+		if err := validResponse.VisitListHostJobsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListHostPackages operation middleware
 func (sh *strictHandler) ListHostPackages(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostPackagesParams) {
 	var request ListHostPackagesRequestObject
@@ -49884,6 +56219,82 @@ func (sh *strictHandler) ListIntegrationScopes(w http.ResponseWriter, r *http.Re
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListIntegrationScopesResponseObject); ok {
 		if err := validResponse.VisitListIntegrationScopesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListJobs operation middleware
+func (sh *strictHandler) ListJobs(w http.ResponseWriter, r *http.Request) {
+	var request ListJobsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListJobs(ctx, request.(ListJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListJobs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListJobsResponseObject); ok {
+		if err := validResponse.VisitListJobsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListJobHistory operation middleware
+func (sh *strictHandler) ListJobHistory(w http.ResponseWriter, r *http.Request, params ListJobHistoryParams) {
+	var request ListJobHistoryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListJobHistory(ctx, request.(ListJobHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListJobHistory")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListJobHistoryResponseObject); ok {
+		if err := validResponse.VisitListJobHistoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RunJob operation middleware
+func (sh *strictHandler) RunJob(w http.ResponseWriter, r *http.Request, jobName string) {
+	var request RunJobRequestObject
+
+	request.JobName = jobName
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RunJob(ctx, request.(RunJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunJob")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RunJobResponseObject); ok {
+		if err := validResponse.VisitRunJobResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -50458,6 +56869,85 @@ func (sh *strictHandler) DeleteBrandingAsset(w http.ResponseWriter, r *http.Requ
 	}
 }
 
+// GetMetricsSettings operation middleware
+func (sh *strictHandler) GetMetricsSettings(w http.ResponseWriter, r *http.Request) {
+	var request GetMetricsSettingsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetricsSettings(ctx, request.(GetMetricsSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetricsSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetMetricsSettingsResponseObject); ok {
+		if err := validResponse.VisitGetMetricsSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateMetricsSettings operation middleware
+func (sh *strictHandler) UpdateMetricsSettings(w http.ResponseWriter, r *http.Request) {
+	var request UpdateMetricsSettingsRequestObject
+
+	var body UpdateMetricsSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMetricsSettings(ctx, request.(UpdateMetricsSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMetricsSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateMetricsSettingsResponseObject); ok {
+		if err := validResponse.VisitUpdateMetricsSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegenerateInstanceId operation middleware
+func (sh *strictHandler) RegenerateInstanceId(w http.ResponseWriter, r *http.Request) {
+	var request RegenerateInstanceIdRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateInstanceId(ctx, request.(RegenerateInstanceIdRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateInstanceId")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RegenerateInstanceIdResponseObject); ok {
+		if err := validResponse.VisitRegenerateInstanceIdResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetAgentUpdateInterval operation middleware
 func (sh *strictHandler) GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request) {
 	var request GetAgentUpdateIntervalRequestObject
@@ -50475,6 +56965,30 @@ func (sh *strictHandler) GetAgentUpdateInterval(w http.ResponseWriter, r *http.R
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetAgentUpdateIntervalResponseObject); ok {
 		if err := validResponse.VisitGetAgentUpdateIntervalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetVersionCheck operation middleware
+func (sh *strictHandler) GetVersionCheck(w http.ResponseWriter, r *http.Request) {
+	var request GetVersionCheckRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVersionCheck(ctx, request.(GetVersionCheckRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVersionCheck")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetVersionCheckResponseObject); ok {
+		if err := validResponse.VisitGetVersionCheckResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

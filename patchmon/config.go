@@ -1,11 +1,15 @@
 package patchmon
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/patchmon-go/patchmon/pkg/alerts"
+	"github.com/patchmon-go/patchmon/pkg/jobs"
 )
 
 // Config is everything a PatchMon server needs. LoadConfig fills it from a .env file, the
@@ -217,6 +221,23 @@ type Config struct {
 	// SessionSecret is the fallback source of the encryption key. Default: "".
 	SessionSecret string `env:"SESSION_SECRET" secret:"true"`
 
+	// Background jobs and alerts
+
+	// JobWorkers is how many background jobs one server runs at once. Default: 2.
+	JobWorkers int `env:"PATCHMON_JOB_WORKERS" default:"2" min:"1" max:"100"`
+	// HostStatusInterval is how often the host status monitor looks for hosts that went down
+	// and keeps alerts in step with the fleet (seconds). Default: 60s.
+	HostStatusInterval time.Duration `env:"HOST_STATUS_CHECK_INTERVAL" unit:"s" default:"60"`
+	// VersionCheckServerRecord is the DNS TXT record holding the latest server version.
+	// Default: "server.vcheck.patchmon.net".
+	VersionCheckServerRecord string `env:"VERSION_CHECK_SERVER_RECORD" default:"server.vcheck.patchmon.net"`
+	// VersionCheckAgentRecord is the DNS TXT record holding the latest agent version.
+	// Default: "agent.vcheck.patchmon.net".
+	VersionCheckAgentRecord string `env:"VERSION_CHECK_AGENT_RECORD" default:"agent.vcheck.patchmon.net"`
+	// MetricsURL receives the anonymous usage report (instance id, host count, version) once
+	// a day, only after an administrator turned reporting on in Settings. Default: "".
+	MetricsURL string `env:"METRICS_URL"`
+
 	// Not loaded from the environment
 
 	// Logger receives the server's logs. Default: built from LogLevel, LogFormat and
@@ -227,6 +248,17 @@ type Config struct {
 	// PasswordHashCost is the bcrypt cost of password hashes (4-31). Tests lower it: under
 	// the race detector one hash at cost 10 takes seconds. Default: 10.
 	PasswordHashCost int
+	// Jobs are background jobs of the embedding program, run next to the built-in ones with
+	// the same scheduling, retries and history (see jobs.Periodic). Default: none.
+	Jobs []jobs.Job
+	// FleetSnapshot records one fleet statistics snapshot; the fleet-stats-snapshot job calls
+	// it every 30 minutes. Default: the inventory's SnapshotFleetStats.
+	FleetSnapshot func(ctx context.Context) error
+	// DNSResolver answers the version check's TXT lookups. Default: the system resolver.
+	DNSResolver jobs.Resolver
+	// OnAlert is called for every alert created, escalated or resolved (see alerts.EventHook).
+	// Default: nil.
+	OnAlert alerts.EventHook
 }
 
 // ByteSize is a size in bytes that parses "5mb", "512kb", "1gb" or plain numbers.

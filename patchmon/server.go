@@ -29,6 +29,7 @@ import (
 
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
+	"github.com/patchmon-go/patchmon/pkg/alerts"
 	"github.com/patchmon-go/patchmon/pkg/auth"
 	"github.com/patchmon-go/patchmon/pkg/dashboard"
 	"github.com/patchmon-go/patchmon/pkg/db"
@@ -37,6 +38,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/httpx"
 	"github.com/patchmon-go/patchmon/pkg/integrationapi"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
+	"github.com/patchmon-go/patchmon/pkg/jobs"
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
@@ -97,6 +99,14 @@ type Server struct {
 	// checkinPool holds the agent check-in connections (asynchronous commit).
 	checkinPool *pgxpool.Pool
 	hub         *agenthub.Hub
+
+	// jobsAPI and alertsAPI serve the job and alert endpoints; bound at Start.
+	jobsAPI    *jobs.API
+	alertsAPI  *alerts.API
+	jobSvc     *jobs.Service
+	alertSvc   *alerts.Service
+	stopAlerts func()
+	queueUI    queueUI
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the
@@ -123,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
-		dashboard: dashboard.NewAPI(), settings: settings.NewAPI()}
+		dashboard: dashboard.NewAPI(), settings: settings.NewAPI(), jobsAPI: jobs.NewAPI(), alertsAPI: alerts.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -255,6 +265,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
+		return err
+	}
+	if err := s.startJobs(ctx); err != nil {
 		return err
 	}
 	if !s.cfg.DisableListener {
@@ -548,6 +561,9 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		}
 		s.httpSrv, s.listener = nil, nil
 	}
+	if err := s.stopJobs(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop jobs: %w", err))
+	}
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -632,7 +648,8 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, dashboardHandlers: s.dashboard, settingsHandlers: s.settings}
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, dashboardHandlers: s.dashboard, settingsHandlers: s.settings,
+		jobsHandlers: s.jobsAPI, alertsHandlers: s.alertsAPI}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,
@@ -646,6 +663,7 @@ func (s *Server) buildHandler() error {
 	s.router = router
 
 	var h http.Handler = router
+	h = s.queueDashboard(h)
 	h = httpx.CORS(s.cfg.corsOrigins(), h)
 	h = httpx.SecurityHeaders(s.cfg.EnableHSTS, h)
 	h = httpx.Compress(h)

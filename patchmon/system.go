@@ -31,6 +31,8 @@ type api struct {
 	*agenthub.Endpoints
 	*enrollment.EnrollAPI
 	*integrationHandlers
+	*jobsHandlers
+	*alertsHandlers
 	*dashboardHandlers
 	*settingsHandlers
 }

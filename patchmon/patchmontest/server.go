@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"testing"
 	"time"
 
@@ -20,10 +21,18 @@ type Server struct {
 	Client *openapi.ClientWithResponses
 }
 
+// offlineResolver fails every lookup, as a resolver without network access does.
+type offlineResolver struct{}
+
+func (offlineResolver) LookupTXT(_ context.Context, name string) ([]string, error) {
+	return nil, &net.DNSError{Err: "no network in tests", Name: name, IsNotFound: true}
+}
+
 // NewServer starts a server for the test and shuts it down in t.Cleanup. Unless cfg says
 // otherwise it gets its own fresh database (DatabaseURL; the embedded mode is
 // tested by calling patchmon.New directly), a random JWT secret, a free port on
-// 127.0.0.1 (unless cfg sets ListenAddr) and the kit's Logger. cfg is otherwise used as given: start from
+// 127.0.0.1 (unless cfg sets ListenAddr), the kit's Logger and a DNS resolver that finds
+// nothing (unless cfg sets DNSResolver). cfg is otherwise used as given: start from
 // patchmon.DefaultConfig() to get the documented defaults of boolean settings.
 func NewServer(t testing.TB, cfg patchmon.Config) *Server {
 	t.Helper()
@@ -40,6 +49,10 @@ func NewServer(t testing.TB, cfg patchmon.Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = Logger(t)
+	}
+	if cfg.DNSResolver == nil {
+		// Tests do not reach the network: the version check finds nothing, as offline.
+		cfg.DNSResolver = offlineResolver{}
 	}
 	srv, err := patchmon.New(cfg)
 	if err != nil {

@@ -20,6 +20,7 @@ const (
 	PermViewCompliance   = "can_view_compliance"
 	PermManageCompliance = "can_manage_compliance"
 	PermManageAlerts     = "can_manage_alerts"
+	PermViewAlerts       = "can_view_alerts"
 )
 
 // Built-in role names. They cannot be deleted; superadmin always holds every permission.
@@ -70,6 +71,7 @@ var catalogue = []PermissionInfo{
 	{PermViewCompliance, "View compliance scans and results", everyone},
 	{PermManageCompliance, "Run compliance scans and manage profiles", managers},
 	{PermManageAlerts, "Manage alerts and notification channels", adminsOnly},
+	{PermViewAlerts, "View alerts, their history and the alert configuration", everyone},
 }
 
 // Catalogue returns every permission the server knows, in display order.

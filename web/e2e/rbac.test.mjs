@@ -52,7 +52,7 @@ describe('roles and permissions', () => {
   h.test('a readonly user sees no administration pages or actions', async () => {
     reader = (await h.secondBrowser()).page;
     await signIn(reader, READER);
-    assert.deepEqual(await navLinks(reader), ['Dashboard', 'Hosts', 'Packages', 'Repositories', 'Host Groups']);
+    assert.deepEqual(await navLinks(reader), ['Dashboard', 'Hosts', 'Packages', 'Repositories', 'Host Groups', 'Alerts']);
     await screenshot(reader, 'readonly-dashboard');
 
     for (const path of ['/users', '/roles', '/audit-log', '/settings']) {
@@ -90,6 +90,7 @@ describe('roles and permissions', () => {
       'Packages',
       'Repositories',
       'Host Groups',
+      'Alerts',
       'Users',
       'Roles',
       'Audit Log',

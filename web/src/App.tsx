@@ -26,6 +26,8 @@ const Integrations = lazy(() => import('./pages/admin/Integrations'));
 const Packages = lazy(() => import('./pages/fleet/Packages'));
 const Repositories = lazy(() => import('./pages/fleet/Repositories'));
 const HostGroups = lazy(() => import('./pages/fleet/HostGroups'));
+const Alerts = lazy(() => import('./pages/alerts/Alerts'));
+const Jobs = lazy(() => import('./pages/admin/Jobs'));
 const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
 
 export function createQueryClient(): QueryClient {
@@ -47,6 +49,8 @@ const pages: Record<string, ReactNode> = {
   '/packages': <Packages />,
   '/repositories': <Repositories />,
   '/host-groups': <HostGroups />,
+  '/alerts': <Alerts />,
+  '/jobs': <Jobs />,
 };
 
 function PublicPage({ children }: { children: ReactNode }) {

@@ -1,10 +1,12 @@
 import {
   AuditIcon,
+  BellIcon,
   DashboardIcon,
   GroupsIcon,
   HostsIcon,
   KeyIcon,
   PackagesIcon,
+  QueueIcon,
   RepositoriesIcon,
   SettingsIcon,
   UsersIcon,
@@ -63,6 +65,13 @@ export const sections: readonly Section[] = [
     summary: 'Groups that organise hosts by environment, role or team.',
   },
   {
+    path: '/alerts',
+    permission: 'can_view_alerts',
+    label: 'Alerts',
+    icon: BellIcon,
+    summary: 'Hosts that went down, need security updates or a reboot, and available updates, with their history.',
+  },
+  {
     path: '/users',
     permission: 'can_view_users',
     group: 'Administration',
@@ -85,6 +94,14 @@ export const sections: readonly Section[] = [
     label: 'Audit Log',
     icon: AuditIcon,
     summary: 'Sign-ins, two-factor changes, and changes to users, roles and permissions.',
+  },
+  {
+    path: '/jobs',
+    permission: 'can_manage_automation',
+    group: 'Administration',
+    label: 'Jobs',
+    icon: QueueIcon,
+    summary: 'Background jobs, their schedules and the history of every run.',
   },
   {
     path: '/settings',

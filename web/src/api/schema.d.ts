@@ -2292,10 +2292,535 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered background jobs with their latest run */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job runs, newest first
+         * @description One entry per attempt; a retried job has one entry per attempt.
+         */
+        get: operations["listJobHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{jobName}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobName: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a job now
+         * @description Enqueues one run; any replica's workers may pick it up. It is recorded as a manual run.
+         */
+        post: operations["runJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /** Job runs about one host, newest first */
+        get: operations["listHostJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Anonymous metrics reporting settings
+         * @description Reporting is off until an administrator turns it on. When on, the metrics-reporting job
+         *     sends the instance id, the number of hosts and the server version once a day; no IP
+         *     addresses, host names or other data.
+         */
+        get: operations["getMetricsSettings"];
+        /** Turn anonymous metrics reporting on or off */
+        put: operations["updateMetricsSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/metrics/regenerate-id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give this installation a new anonymous instance id */
+        post: operations["regenerateInstanceId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/version-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This server's version and the latest known server and agent versions
+         * @description The version-check job reads the latest versions from DNS TXT records daily. When a
+         *     lookup fails (an offline installation) the last known versions are kept.
+         */
+        get: operations["getVersionCheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alerts, newest first, with filters (the reporting view) */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts of unresolved alerts by status and severity */
+        get: operations["getAlertSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users alerts can be assigned to */
+        get: operations["listAlertAssignees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configuration of every alert type */
+        get: operations["listAlertConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/config/{alertType}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertType: components["schemas"]["AlertType"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Change the configuration of one alert type */
+        put: operations["updateAlertConfig"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        /** One alert with the history of every action on it */
+        get: operations["getAlert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alert (it stops escalating) */
+        post: operations["acknowledgeAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assign an alert to a user, or unassign it with user_id null */
+        post: operations["assignAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}/silence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Silence an alert until a time; it then returns to open */
+        post: operations["silenceAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve an alert */
+        post: operations["resolveAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        JobRunStatus: "active" | "completed" | "failed";
+        JobRun: {
+            /** Format: int64 */
+            id: number;
+            job_name: string;
+            /** Format: int64 */
+            river_job_id: number;
+            attempt: number;
+            status: components["schemas"]["JobRunStatus"];
+            /** Format: uuid */
+            host_id: string | null;
+            host_name: string;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+            /** @description The server replica that ran the attempt. */
+            replica: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** Format: int64 */
+            duration_ms: number;
+            error: string;
+            output: string;
+        };
+        JobRunPage: {
+            runs: components["schemas"]["JobRun"][];
+            /** Format: int64 */
+            total: number;
+        };
+        JobInfo: {
+            name: string;
+            description: string;
+            /**
+             * Format: int64
+             * @description 0 for jobs that only run when enqueued.
+             */
+            interval_seconds: number;
+            /** @description The job runs for one host at a time. */
+            host_job: boolean;
+            /** Format: int64 */
+            runs: number;
+            /** Format: int64 */
+            failures: number;
+            last_run: components["schemas"]["JobRun"] | null;
+        };
+        JobList: {
+            jobs: components["schemas"]["JobInfo"][];
+        };
+        JobEnqueued: {
+            /** Format: int64 */
+            job_id: number;
+            message: string;
+        };
+        MetricsSettings: {
+            enabled: boolean;
+            /** Format: uuid */
+            instance_id: string;
+            /** Format: date-time */
+            last_sent_at: string | null;
+            last_error: string;
+        };
+        MetricsSettingsUpdate: {
+            enabled: boolean;
+        };
+        VersionCheck: {
+            current_version: string;
+            /** @description Empty until a lookup succeeded. */
+            latest_server_version: string;
+            latest_agent_version: string;
+            server_update_available: boolean;
+            /** Format: date-time */
+            checked_at: string | null;
+            /** @description Why the last lookup failed; empty after a success. */
+            error: string;
+        };
+        /** @enum {string} */
+        AlertType: "host_down" | "host_recovered" | "security_updates" | "reboot_required" | "agent_outdated" | "server_update" | "report_failed";
+        /** @enum {string} */
+        AlertSeverity: "informational" | "warning" | "error" | "critical";
+        /** @enum {string} */
+        AlertStatus: "open" | "acknowledged" | "silenced" | "resolved";
+        AlertUser: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+        };
+        Alert: {
+            /** Format: uuid */
+            id: string;
+            type: components["schemas"]["AlertType"];
+            severity: components["schemas"]["AlertSeverity"];
+            status: components["schemas"]["AlertStatus"];
+            /** Format: uuid */
+            host_id: string | null;
+            host_name: string;
+            title: string;
+            message: string;
+            details: {
+                [key: string]: unknown;
+            };
+            assigned_to: components["schemas"]["AlertUser"] | null;
+            /** Format: date-time */
+            silenced_until: string | null;
+            escalation_level: number;
+            /** Format: date-time */
+            escalated_at: string | null;
+            /** Format: date-time */
+            acknowledged_at: string | null;
+            /** Format: date-time */
+            resolved_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AlertHistoryEntry: {
+            /** Format: int64 */
+            id: number;
+            /** @description created, acknowledged, assigned, unassigned, silenced, unsilenced, escalated or resolved. */
+            action: string;
+            /**
+             * Format: uuid
+             * @description Null when the server acted.
+             */
+            user_id: string | null;
+            username: string;
+            note: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+        };
+        AlertDetail: {
+            alert: components["schemas"]["Alert"];
+            history: components["schemas"]["AlertHistoryEntry"][];
+        };
+        AlertPage: {
+            alerts: components["schemas"]["Alert"][];
+            /** Format: int64 */
+            total: number;
+        };
+        AlertSummary: {
+            /** Format: int64 */
+            open: number;
+            /** Format: int64 */
+            acknowledged: number;
+            /** Format: int64 */
+            silenced: number;
+            /** Format: int64 */
+            resolved_last_24h: number;
+            by_severity: {
+                /** Format: int64 */
+                informational: number;
+                /** Format: int64 */
+                warning: number;
+                /** Format: int64 */
+                error: number;
+                /** Format: int64 */
+                critical: number;
+            };
+        };
+        AlertTypeConfig: {
+            type: components["schemas"]["AlertType"];
+            enabled: boolean;
+            default_severity: components["schemas"]["AlertSeverity"];
+            /** @description How long a host must be unreachable before a host_down alert fires. */
+            delay_minutes: number;
+            /** @description Security updates on a host that raise a security_updates alert. */
+            threshold: number;
+            /** Format: uuid */
+            auto_assign_user_id: string | null;
+            /** @description Raise an unacknowledged open alert one severity step each time this passes; null never. */
+            escalate_after_minutes: number | null;
+            /** @description Resolved alerts are deleted after this many days. */
+            retention_days: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AlertTypeConfigUpdate: {
+            enabled: boolean;
+            default_severity: components["schemas"]["AlertSeverity"];
+            delay_minutes: number;
+            threshold: number;
+            /** Format: uuid */
+            auto_assign_user_id: string | null;
+            escalate_after_minutes: number | null;
+            retention_days: number;
+        };
+        AlertActionNote: {
+            note?: string;
+        };
+        AlertAssignRequest: {
+            /** Format: uuid */
+            user_id: string | null;
+            note?: string;
+        };
+        AlertSilenceRequest: {
+            /** Format: date-time */
+            until: string;
+            note?: string;
+        };
         Error: {
             /** @description Human-readable message; stable for a given failure. */
             error: string;
@@ -4206,6 +4731,42 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Job not found`. */
+        JobNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Alert not found` or `Alert type not found`. */
+        AlertNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Alert is already resolved`. */
+        AlertConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The alert after the action. */
+        AlertUpdated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Alert"];
             };
         };
     };
@@ -7769,6 +8330,444 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every job this server knows, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listJobHistory: {
+        parameters: {
+            query?: {
+                job?: string;
+                status?: components["schemas"]["JobRunStatus"];
+                host_id?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRunPage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    runJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Enqueued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnqueued"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["JobNotFound"];
+        };
+    };
+    listHostJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRunPage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getMetricsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSettings"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateMetricsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MetricsSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    regenerateInstanceId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings with the new id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSettings"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getVersionCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionCheck"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                severity?: components["schemas"]["AlertSeverity"];
+                type?: components["schemas"]["AlertType"];
+                /** @description A status, or `active` for every unresolved alert. */
+                status?: "open" | "acknowledged" | "silenced" | "resolved" | "active";
+                /** @description A user id, `me`, or `unassigned`. */
+                assigned_to?: string;
+                host_id?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alerts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getAlertSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSummary"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listAlertAssignees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active users, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertUser"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listAlertConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertTypeConfig"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateAlertConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertType: components["schemas"]["AlertType"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertTypeConfigUpdate"];
+            };
+        };
+        responses: {
+            /** @description The new configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertTypeConfig"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AlertNotFound"];
+        };
+    };
+    getAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDetail"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AlertNotFound"];
+        };
+    };
+    acknowledgeAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AlertActionNote"];
+            };
+        };
+        responses: {
+            200: components["responses"]["AlertUpdated"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AlertNotFound"];
+            409: components["responses"]["AlertConflict"];
+        };
+    };
+    assignAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertAssignRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["AlertUpdated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AlertNotFound"];
+            409: components["responses"]["AlertConflict"];
+        };
+    };
+    silenceAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertSilenceRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["AlertUpdated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AlertNotFound"];
+            409: components["responses"]["AlertConflict"];
+        };
+    };
+    resolveAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AlertActionNote"];
+            };
+        };
+        responses: {
+            200: components["responses"]["AlertUpdated"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AlertNotFound"];
+            409: components["responses"]["AlertConflict"];
         };
     };
 }

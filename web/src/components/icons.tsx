@@ -190,3 +190,19 @@ export const PlusIcon: IconComponent = (p) => (
     <path d="M12 5v14M5 12h14" />
   </Icon>
 );
+
+export const BellIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <path d="M6 8a6 6 0 0112 0c0 7 3 9 3 9H3s3-2 3-9" />
+    <path d="M10.3 21a1.9 1.9 0 003.4 0" />
+  </Icon>
+);
+
+export const QueueIcon: IconComponent = (p) => (
+  <Icon {...p}>
+    <rect x="3" y="4" width="18" height="4" rx="1" />
+    <rect x="3" y="10" width="18" height="4" rx="1" />
+    <rect x="3" y="16" width="18" height="4" rx="1" />
+    <path d="M7 6h.01M7 12h.01M7 18h.01" />
+  </Icon>
+);

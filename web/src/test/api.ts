@@ -17,6 +17,9 @@ export const ALL_PERMISSIONS = [
   'can_view_reports',
   'can_export_data',
   'can_manage_settings',
+  'can_manage_automation',
+  'can_manage_alerts',
+  'can_view_alerts',
 ];
 
 export const READONLY_PERMISSIONS = ['can_view_dashboard', 'can_view_hosts', 'can_view_packages', 'can_view_reports'];

@@ -7,6 +7,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { useToast } from '../../components/Toasts';
 import { usePageTitle } from '../../usePageTitle';
 import { BrandingCard, ServerSettingsCard } from './GeneralSettings';
+import { MetricsCard, VersionCard } from './MetricsCard';
 import { SettingsTabs } from './SettingsTabs';
 
 const authSettingsKey = ['auth', 'settings'] as const;
@@ -22,6 +23,8 @@ export default function Settings() {
         <ServerSettingsCard />
         <BrandingCard />
         <AuthenticationCard />
+        <VersionCard />
+        <MetricsCard />
       </div>
     </>
   );

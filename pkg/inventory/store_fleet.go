@@ -15,7 +15,7 @@ import (
 // host_packages rows) answering in well under a second (BenchmarkListPackages):
 //   - filters run on the small packages table, with EXISTS probes into host_packages
 //     (the primary key's package index, and for "has an update" the partial
-//     host_packages_outdated_idx of migration 0009_fleet.sql, which holds only outdated rows);
+//     host_packages_outdated_idx of migration 0009, which holds only outdated rows);
 //   - sorted by name or category, the page is chosen first and only its rows are
 //     counted;
 //   - sorted by update or security counts, only the outdated rows are aggregated;

@@ -548,3 +548,37 @@ func TestExportEmptyFleet(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "[]", string(body))
 }
+
+// TestFleetPermissions pins who may call each fleet operation; the authorization matrix
+// (patchmon's TestAuthorizationMatrix) checks that the server enforces what is declared.
+func TestFleetPermissions(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.LoadSpec()
+	require.NoError(t, err)
+	want := map[string]string{
+		"listHostGroups":      users.PermViewHosts,
+		"getHostGroup":        users.PermViewHosts,
+		"listHostGroupHosts":  users.PermViewHosts,
+		"createHostGroup":     users.PermManageHosts,
+		"updateHostGroup":     users.PermManageHosts,
+		"deleteHostGroup":     users.PermManageHosts,
+		"listPackages":        users.PermViewPackages,
+		"getPackage":          users.PermViewPackages,
+		"listPackageHosts":    users.PermViewPackages,
+		"exportPackages":      users.PermExportData,
+		"listRepositories":    users.PermViewPackages,
+		"getRepository":       users.PermViewPackages,
+		"listRepositoryHosts": users.PermViewPackages,
+		"updateRepository":    users.PermManagePackages,
+		"deleteRepository":    users.PermManagePackages,
+	}
+	got := map[string]string{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if _, ok := want[op.OperationID]; ok {
+				got[op.OperationID], _ = op.Extensions["x-permission"].(string)
+			}
+		}
+	}
+	assert.Equal(t, want, got)
+}

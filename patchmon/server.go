@@ -39,6 +39,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
+	"github.com/patchmon-go/patchmon/pkg/secretbox"
 	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
 )
@@ -74,6 +75,9 @@ type Server struct {
 	realtime *agenthub.Endpoints
 	// authn holds the user and auth services once started.
 	authn authState
+	// secrets seals secrets at rest (key chain of AI_ENCRYPTION_KEY, SESSION_SECRET,
+	// DATABASE_URL); set at Start.
+	secrets *secretbox.Box
 
 	mu       sync.Mutex
 	running  bool

@@ -190,7 +190,9 @@ func (b *Box) Seal(plain []byte, context string) (string, error) {
 }
 
 // SealString is Seal for text.
-func (b *Box) SealString(plain, context string) (string, error) { return b.Seal([]byte(plain), context) }
+func (b *Box) SealString(plain, context string) (string, error) {
+	return b.Seal([]byte(plain), context)
+}
 
 // Open decrypts a value produced by Seal with the same context.
 func (b *Box) Open(sealed, context string) ([]byte, error) {

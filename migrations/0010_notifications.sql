@@ -109,6 +109,7 @@ CREATE INDEX report_schedules_due_idx ON report_schedules (next_run_at) WHERE en
 
 CREATE TABLE report_runs (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq         bigint GENERATED ALWAYS AS IDENTITY, -- orders runs that started in the same instant
     schedule_id uuid NOT NULL REFERENCES report_schedules (id) ON DELETE CASCADE,
     trigger     text NOT NULL CHECK (trigger IN ('schedule', 'manual')),
     status      text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'succeeded', 'failed')),
@@ -120,4 +121,4 @@ CREATE TABLE report_runs (
     started_at  timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz
 );
-CREATE INDEX report_runs_schedule_idx ON report_runs (schedule_id, started_at DESC);
+CREATE INDEX report_runs_schedule_idx ON report_runs (schedule_id, seq DESC);

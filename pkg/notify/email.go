@@ -152,7 +152,10 @@ func buildEmail(c DestinationConfig, m *Message, id uuid.UUID, now time.Time) ([
 		if err := alt(w); err != nil {
 			return nil, err
 		}
-		return buf.Bytes(), w.Close()
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
 	mixed := multipart.NewWriter(&buf)
 	mixed.SetBoundary(boundary())
@@ -194,7 +197,10 @@ func buildEmail(c DestinationConfig, m *Message, id uuid.UUID, now time.Time) ([
 		}
 		_, _ = p.Write([]byte(enc + "\r\n"))
 	}
-	return buf.Bytes(), mixed.Close()
+	if err := mixed.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func writeQP(w *multipart.Writer, contentType, body string) error {

@@ -37,7 +37,9 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/integrationapi"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/kv"
+	"github.com/patchmon-go/patchmon/pkg/notify"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
+	"github.com/patchmon-go/patchmon/pkg/reports"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
 	"github.com/patchmon-go/patchmon/pkg/secretbox"
 	"github.com/patchmon-go/patchmon/pkg/users"
@@ -75,6 +77,11 @@ type Server struct {
 	realtime *agenthub.Endpoints
 	// authn holds the user and auth services once started.
 	authn authState
+	// notifyAPI and reportsAPI serve notification destinations, routes and scheduled
+	// reports; bound at Start.
+	notifyAPI  *notify.API
+	reportsAPI *reports.API
+
 	// secrets seals secrets at rest (key chain of AI_ENCRYPTION_KEY, SESSION_SECRET,
 	// DATABASE_URL); set at Start.
 	secrets *secretbox.Box
@@ -94,6 +101,12 @@ type Server struct {
 	// checkinPool holds the agent check-in connections (asynchronous commit).
 	checkinPool *pgxpool.Pool
 	hub         *agenthub.Hub
+	// notifySvc and reportsSvc exist while the server runs; bg runs their polling loops
+	// until bgCancel.
+	notifySvc  *notify.Service
+	reportsSvc *reports.Service
+	bg         sync.WaitGroup
+	bgCancel   context.CancelFunc
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the
@@ -119,7 +132,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
+		notifyAPI: notify.NewAPI(), reportsAPI: reports.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -248,6 +262,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
+		return err
+	}
+	if err := s.startNotifications(); err != nil {
 		return err
 	}
 	if !s.cfg.DisableListener {
@@ -535,6 +552,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		}
 		s.httpSrv, s.listener = nil, nil
 	}
+	s.stopNotifications()
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -618,7 +636,8 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment, integrationHandlers: s.integrations}
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations,
+		notifyHandlers: s.notifyAPI, reportHandlers: s.reportsAPI}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

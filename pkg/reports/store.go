@@ -257,3 +257,35 @@ LIMIT $2`, groups, top)
 	})
 	return r, err
 }
+
+// DestinationRef names a notify destination a schedule may use.
+type DestinationRef struct {
+	ID      uuid.UUID
+	Name    string
+	Type    string
+	Enabled bool
+}
+
+// GroupRef names a host group.
+type GroupRef struct {
+	ID   uuid.UUID
+	Name string
+}
+
+// Options lists the destinations and host groups the schedule editor offers.
+func (s *Service) Options(ctx context.Context) ([]DestinationRef, []GroupRef, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, name, type, enabled FROM notification_destinations ORDER BY lower(name)`)
+	if err != nil {
+		return nil, nil, err
+	}
+	dests, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DestinationRef])
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = s.db.Pool.Query(ctx, `SELECT id, name FROM host_groups ORDER BY lower(name)`)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := pgx.CollectRows(rows, pgx.RowToStructByPos[GroupRef])
+	return dests, groups, err
+}

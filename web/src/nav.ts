@@ -67,6 +67,13 @@ export const sections: readonly Section[] = [
     summary: 'Groups that organise hosts by environment, role or team.',
   },
   {
+    path: '/scheduled-reports',
+    permission: 'can_view_reports',
+    label: 'Scheduled Reports',
+    icon: AuditIcon,
+    summary: 'Fleet patch-status reports sent on a schedule by email or webhook, with their run history.',
+  },
+  {
     path: '/users',
     permission: 'can_view_users',
     group: 'Administration',

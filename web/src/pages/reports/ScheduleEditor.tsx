@@ -102,7 +102,6 @@ export function ScheduleEditor({
           onChange={(e) => set('cron', e.target.value)}
           error={errors.cron ?? (preview.data && !preview.data.valid ? (preview.data.error ?? 'Invalid') : undefined)}
           hint="minute hour day-of-month month day-of-week, or @daily, @weekly, @monthly"
-          className="font-mono"
         />
         <TextField label="Time zone" value={form.timezone} onChange={(e) => set('timezone', e.target.value)} error={errors.timezone} hint="IANA name such as Europe/Berlin." />
         <SelectField label="Format" value={form.format} onChange={(e) => set('format', e.target.value as ReportFormat)} error={errors.format}>

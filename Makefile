@@ -11,7 +11,7 @@ PORT       ?= 3000
 DATA_DIR   ?= $(CURDIR)/data
 NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 
-.PHONY: run build agents server web web-deps generate test test-go test-web test-e2e bench lint deps deps-test clean help
+.PHONY: run build agent agents server web web-deps generate test test-go test-web test-e2e bench lint deps deps-test clean help
 
 help:
 	@echo "make run       build everything and start the server (embedded PostgreSQL, port $(PORT))"
@@ -112,11 +112,22 @@ test-web: web-deps
 	cd web && npm test --silent
 
 # test-e2e drives Debian's headless Chromium against a real server binary that embeds the
-# freshly built dashboard.
+# freshly built dashboard, and runs the real agent binary against it. The single sign-on
+# test signs in at zitadel's example OpenID provider, built here from its published module.
+OIDC_OP := github.com/zitadel/oidc/v3/example/server@v3.52.0
 test-e2e: web-deps
 	$(MAKE) --no-print-directory web
 	$(MAKE) --no-print-directory server
+	$(MAKE) --no-print-directory agent
+	@[ -x $(BIN)/oidc-op/server ] || GOBIN=$(CURDIR)/$(BIN)/oidc-op $(GO) install $(OIDC_OP)
 	cd web && npm run --silent e2e
+
+# agent builds bin/patchmon-agent for this machine; the browser tests run it against the
+# test server.
+agent:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w -X github.com/patchmon-go/patchmon/agentkit.buildVersion=$(VERSION)' \
+	  -o $(BIN)/patchmon-agent ./cmd/patchmon-agent
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -193,6 +193,174 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for HostBulkGroupsRequestMode.
+const (
+	HostBulkGroupsRequestModeAdd     HostBulkGroupsRequestMode = "add"
+	HostBulkGroupsRequestModeRemove  HostBulkGroupsRequestMode = "remove"
+	HostBulkGroupsRequestModeReplace HostBulkGroupsRequestMode = "replace"
+)
+
+// Valid indicates whether the value is a known member of the HostBulkGroupsRequestMode enum.
+func (e HostBulkGroupsRequestMode) Valid() bool {
+	switch e {
+	case HostBulkGroupsRequestModeAdd:
+		return true
+	case HostBulkGroupsRequestModeRemove:
+		return true
+	case HostBulkGroupsRequestModeReplace:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostDetailStatus.
+const (
+	HostDetailStatusActive  HostDetailStatus = "active"
+	HostDetailStatusOffline HostDetailStatus = "offline"
+	HostDetailStatusPending HostDetailStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the HostDetailStatus enum.
+func (e HostDetailStatus) Valid() bool {
+	switch e {
+	case HostDetailStatusActive:
+		return true
+	case HostDetailStatusOffline:
+		return true
+	case HostDetailStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostHistoryEntryReportType.
+const (
+	HostHistoryEntryReportTypeFull    HostHistoryEntryReportType = "full"
+	HostHistoryEntryReportTypePartial HostHistoryEntryReportType = "partial"
+	HostHistoryEntryReportTypePing    HostHistoryEntryReportType = "ping"
+)
+
+// Valid indicates whether the value is a known member of the HostHistoryEntryReportType enum.
+func (e HostHistoryEntryReportType) Valid() bool {
+	switch e {
+	case HostHistoryEntryReportTypeFull:
+		return true
+	case HostHistoryEntryReportTypePartial:
+		return true
+	case HostHistoryEntryReportTypePing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostHistoryEntryStatus.
+const (
+	HostHistoryEntryStatusError   HostHistoryEntryStatus = "error"
+	HostHistoryEntryStatusSuccess HostHistoryEntryStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the HostHistoryEntryStatus enum.
+func (e HostHistoryEntryStatus) Valid() bool {
+	switch e {
+	case HostHistoryEntryStatusError:
+		return true
+	case HostHistoryEntryStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostIntegrationStatusStatus.
+const (
+	HostIntegrationStatusStatusError      HostIntegrationStatusStatus = "error"
+	HostIntegrationStatusStatusInstalling HostIntegrationStatusStatus = "installing"
+	HostIntegrationStatusStatusReady      HostIntegrationStatusStatus = "ready"
+	HostIntegrationStatusStatusRemoving   HostIntegrationStatusStatus = "removing"
+)
+
+// Valid indicates whether the value is a known member of the HostIntegrationStatusStatus enum.
+func (e HostIntegrationStatusStatus) Valid() bool {
+	switch e {
+	case HostIntegrationStatusStatusError:
+		return true
+	case HostIntegrationStatusStatusInstalling:
+		return true
+	case HostIntegrationStatusStatusReady:
+		return true
+	case HostIntegrationStatusStatusRemoving:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostIntegrationsStateAgentNotified.
+const (
+	HostIntegrationsStateAgentNotifiedDelivered HostIntegrationsStateAgentNotified = "delivered"
+	HostIntegrationsStateAgentNotifiedFailed    HostIntegrationsStateAgentNotified = "failed"
+	HostIntegrationsStateAgentNotifiedOffline   HostIntegrationsStateAgentNotified = "offline"
+)
+
+// Valid indicates whether the value is a known member of the HostIntegrationsStateAgentNotified enum.
+func (e HostIntegrationsStateAgentNotified) Valid() bool {
+	switch e {
+	case HostIntegrationsStateAgentNotifiedDelivered:
+		return true
+	case HostIntegrationsStateAgentNotifiedFailed:
+		return true
+	case HostIntegrationsStateAgentNotifiedOffline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostIntegrationsStateComplianceMode.
+const (
+	HostIntegrationsStateComplianceModeDisabled HostIntegrationsStateComplianceMode = "disabled"
+	HostIntegrationsStateComplianceModeEnabled  HostIntegrationsStateComplianceMode = "enabled"
+	HostIntegrationsStateComplianceModeOnDemand HostIntegrationsStateComplianceMode = "on-demand"
+)
+
+// Valid indicates whether the value is a known member of the HostIntegrationsStateComplianceMode enum.
+func (e HostIntegrationsStateComplianceMode) Valid() bool {
+	switch e {
+	case HostIntegrationsStateComplianceModeDisabled:
+		return true
+	case HostIntegrationsStateComplianceModeEnabled:
+		return true
+	case HostIntegrationsStateComplianceModeOnDemand:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HostSummaryStatus.
+const (
+	HostSummaryStatusActive  HostSummaryStatus = "active"
+	HostSummaryStatusOffline HostSummaryStatus = "offline"
+	HostSummaryStatusPending HostSummaryStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the HostSummaryStatus enum.
+func (e HostSummaryStatus) Valid() bool {
+	switch e {
+	case HostSummaryStatusActive:
+		return true
+	case HostSummaryStatusOffline:
+		return true
+	case HostSummaryStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for IntegrationAgentQueueJobHistoryStatus.
 const (
 	IntegrationAgentQueueJobHistoryStatusActive    IntegrationAgentQueueJobHistoryStatus = "active"
@@ -529,6 +697,75 @@ func (e UserThemePreference) Valid() bool {
 	case UserThemePreferenceLight:
 		return true
 	case UserThemePreferenceSystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListHostsParamsStatus.
+const (
+	ListHostsParamsStatusActive  ListHostsParamsStatus = "active"
+	ListHostsParamsStatusOffline ListHostsParamsStatus = "offline"
+	ListHostsParamsStatusPending ListHostsParamsStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ListHostsParamsStatus enum.
+func (e ListHostsParamsStatus) Valid() bool {
+	switch e {
+	case ListHostsParamsStatusActive:
+		return true
+	case ListHostsParamsStatusOffline:
+		return true
+	case ListHostsParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListHostsParamsSort.
+const (
+	ListHostsParamsSortLastCheckin ListHostsParamsSort = "lastCheckin"
+	ListHostsParamsSortName        ListHostsParamsSort = "name"
+	ListHostsParamsSortOs          ListHostsParamsSort = "os"
+	ListHostsParamsSortSecurity    ListHostsParamsSort = "security"
+	ListHostsParamsSortStatus      ListHostsParamsSort = "status"
+	ListHostsParamsSortUpdates     ListHostsParamsSort = "updates"
+)
+
+// Valid indicates whether the value is a known member of the ListHostsParamsSort enum.
+func (e ListHostsParamsSort) Valid() bool {
+	switch e {
+	case ListHostsParamsSortLastCheckin:
+		return true
+	case ListHostsParamsSortName:
+		return true
+	case ListHostsParamsSortOs:
+		return true
+	case ListHostsParamsSortSecurity:
+		return true
+	case ListHostsParamsSortStatus:
+		return true
+	case ListHostsParamsSortUpdates:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListHostsParamsOrder.
+const (
+	ListHostsParamsOrderAsc  ListHostsParamsOrder = "asc"
+	ListHostsParamsOrderDesc ListHostsParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListHostsParamsOrder enum.
+func (e ListHostsParamsOrder) Valid() bool {
+	switch e {
+	case ListHostsParamsOrderAsc:
+		return true
+	case ListHostsParamsOrderDesc:
 		return true
 	default:
 		return false
@@ -1318,6 +1555,29 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// HostBulkDeleteRequest defines model for HostBulkDeleteRequest.
+type HostBulkDeleteRequest struct {
+	HostIds []openapi_types.UUID `json:"hostIds"`
+}
+
+// HostBulkGroupsRequest defines model for HostBulkGroupsRequest.
+type HostBulkGroupsRequest struct {
+	GroupIds []openapi_types.UUID `json:"groupIds"`
+	HostIds  []openapi_types.UUID `json:"hostIds"`
+
+	// Mode add the groups, remove them, or make them the hosts' only groups.
+	Mode *HostBulkGroupsRequestMode `json:"mode,omitempty"`
+}
+
+// HostBulkGroupsRequestMode add the groups, remove them, or make them the hosts' only groups.
+type HostBulkGroupsRequestMode string
+
+// HostBulkResult defines model for HostBulkResult.
+type HostBulkResult struct {
+	Count   int    `json:"count"`
+	Message string `json:"message"`
+}
+
 // HostCreateRequest defines model for HostCreateRequest.
 type HostCreateRequest struct {
 	ComplianceEnabled *bool                 `json:"compliance_enabled,omitempty"`
@@ -1340,8 +1600,104 @@ type HostCreateResponse struct {
 	// InstallCommand One-liner that downloads and runs the installer on the host.
 	InstallCommand string `json:"installCommand"`
 
+	// InstallCommands The install one-liner in its four forms: `force` tolerates broken package-manager
+	// state, `selfSigned` makes curl and the installed agent accept a self-signed server
+	// certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+	InstallCommands HostInstallCommands `json:"installCommands"`
+
 	// Message Example: Host created successfully
 	Message string `json:"message"`
+}
+
+// HostCredentials defines model for HostCredentials.
+type HostCredentials struct {
+	ApiId string `json:"apiId"`
+
+	// ApiKey Shown only once; the server keeps a bcrypt hash.
+	ApiKey         string             `json:"apiKey"`
+	HostId         openapi_types.UUID `json:"hostId"`
+	InstallCommand string             `json:"installCommand"`
+
+	// InstallCommands The install one-liner in its four forms: `force` tolerates broken package-manager
+	// state, `selfSigned` makes curl and the installed agent accept a self-signed server
+	// certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+	InstallCommands HostInstallCommands `json:"installCommands"`
+}
+
+// HostDetail defines model for HostDetail.
+type HostDetail struct {
+	AgentVersion *string    `json:"agentVersion,omitempty"`
+	ApiId        string     `json:"apiId"`
+	Architecture *string    `json:"architecture,omitempty"`
+	AutoUpdate   bool       `json:"autoUpdate"`
+	BootTime     *time.Time `json:"bootTime,omitempty"`
+
+	// Connected Whether the agent holds a WebSocket to the server now.
+	Connected              bool                  `json:"connected"`
+	CpuCores               *int                  `json:"cpuCores,omitempty"`
+	CpuModel               *string               `json:"cpuModel,omitempty"`
+	CreatedAt              time.Time             `json:"createdAt"`
+	DiskDetails            []HostDisk            `json:"diskDetails"`
+	DnsServers             []string              `json:"dnsServers"`
+	FriendlyName           string                `json:"friendlyName"`
+	GatewayIp              *string               `json:"gatewayIp,omitempty"`
+	Groups                 []HostGroupRef        `json:"groups"`
+	HostDownAlerts         bool                  `json:"hostDownAlerts"`
+	Hostname               *string               `json:"hostname,omitempty"`
+	Id                     openapi_types.UUID    `json:"id"`
+	InstalledKernelVersion *string               `json:"installedKernelVersion,omitempty"`
+	Integrations           HostIntegrationsState `json:"integrations"`
+	Ip                     *string               `json:"ip,omitempty"`
+	KernelVersion          *string               `json:"kernelVersion,omitempty"`
+	LastCheckinAt          *time.Time            `json:"lastCheckinAt,omitempty"`
+	LastFullReportAt       *time.Time            `json:"lastFullReportAt,omitempty"`
+	LastReportAt           *time.Time            `json:"lastReportAt,omitempty"`
+	LoadAverage            []float32             `json:"loadAverage"`
+	MachineId              *string               `json:"machineId,omitempty"`
+	NeedsReboot            bool                  `json:"needsReboot"`
+
+	// NetworkInterfaces As the agent reported them (name, type, macAddress, mtu, status, linkSpeed, duplex, addresses).
+	NetworkInterfaces []map[string]interface{} `json:"networkInterfaces"`
+	Notes             string                   `json:"notes"`
+	OsType            *string                  `json:"osType,omitempty"`
+	OsVersion         *string                  `json:"osVersion,omitempty"`
+	OutdatedPackages  int                      `json:"outdatedPackages"`
+	PackageManager    *string                  `json:"packageManager,omitempty"`
+	Presence          HostPresence             `json:"presence"`
+
+	// RamInstalled GB
+	RamInstalled    *float32 `json:"ramInstalled,omitempty"`
+	RebootReason    *string  `json:"rebootReason,omitempty"`
+	SecurityUpdates int      `json:"securityUpdates"`
+	SelinuxStatus   *string  `json:"selinuxStatus,omitempty"`
+
+	// Status pending until the first report; offline when check-ins stopped.
+	Status HostDetailStatus `json:"status"`
+
+	// SwapSize GB
+	SwapSize      *float32  `json:"swapSize,omitempty"`
+	SystemUptime  *string   `json:"systemUptime,omitempty"`
+	TotalPackages int       `json:"totalPackages"`
+	TotalRepos    int       `json:"totalRepos"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// HostDetailStatus pending until the first report; offline when check-ins stopped.
+type HostDetailStatus string
+
+// HostDisk defines model for HostDisk.
+type HostDisk struct {
+	Mountpoint string `json:"mountpoint"`
+	Name       string `json:"name"`
+	Size       string `json:"size"`
+}
+
+// HostGroupFacet defines model for HostGroupFacet.
+type HostGroupFacet struct {
+	Color string             `json:"color"`
+	Hosts int                `json:"hosts"`
+	Id    openapi_types.UUID `json:"id"`
+	Name  string             `json:"name"`
 }
 
 // HostGroupRef defines model for HostGroupRef.
@@ -1349,6 +1705,218 @@ type HostGroupRef struct {
 	Color string             `json:"color"`
 	Id    openapi_types.UUID `json:"id"`
 	Name  string             `json:"name"`
+}
+
+// HostHistoryEntry defines model for HostHistoryEntry.
+type HostHistoryEntry struct {
+	ChangedPackages int       `json:"changedPackages"`
+	CreatedAt       time.Time `json:"createdAt"`
+	ErrorMessage    *string   `json:"errorMessage,omitempty"`
+
+	// ExecutionTime Seconds the agent spent collecting.
+	ExecutionTime *float32           `json:"executionTime,omitempty"`
+	Id            openapi_types.UUID `json:"id"`
+
+	// PackagesCount Packages needing an update.
+	PackagesCount int                        `json:"packagesCount"`
+	PayloadSizeKb float32                    `json:"payloadSizeKb"`
+	ProcessingMs  *float32                   `json:"processingMs,omitempty"`
+	ReportType    HostHistoryEntryReportType `json:"reportType"`
+	Sections      []string                   `json:"sections"`
+	SecurityCount int                        `json:"securityCount"`
+	Status        HostHistoryEntryStatus     `json:"status"`
+	TotalPackages int                        `json:"totalPackages"`
+}
+
+// HostHistoryEntryReportType defines model for HostHistoryEntry.ReportType.
+type HostHistoryEntryReportType string
+
+// HostHistoryEntryStatus defines model for HostHistoryEntry.Status.
+type HostHistoryEntryStatus string
+
+// HostHistoryList defines model for HostHistoryList.
+type HostHistoryList struct {
+	History  []HostHistoryEntry `json:"history"`
+	Page     int                `json:"page"`
+	PageSize int                `json:"pageSize"`
+	Total    int                `json:"total"`
+}
+
+// HostInstallCommands The install one-liner in its four forms: `force` tolerates broken package-manager
+// state, `selfSigned` makes curl and the installed agent accept a self-signed server
+// certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+type HostInstallCommands struct {
+	Force             string `json:"force"`
+	ForceSelfSigned   string `json:"forceSelfSigned"`
+	SelfSigned        string `json:"selfSigned"`
+	SelfSignedDefault bool   `json:"selfSignedDefault"`
+	Standard          string `json:"standard"`
+}
+
+// HostIntegrationStatus defines model for HostIntegrationStatus.
+type HostIntegrationStatus struct {
+	Enabled     bool                        `json:"enabled"`
+	Integration string                      `json:"integration"`
+	Message     string                      `json:"message"`
+	Status      HostIntegrationStatusStatus `json:"status"`
+	UpdatedAt   time.Time                   `json:"updatedAt"`
+}
+
+// HostIntegrationStatusStatus defines model for HostIntegrationStatus.Status.
+type HostIntegrationStatusStatus string
+
+// HostIntegrationsState defines model for HostIntegrationsState.
+type HostIntegrationsState struct {
+	// AgentNotified After a change, whether the apply_config command reached the agent.
+	AgentNotified  *HostIntegrationsStateAgentNotified `json:"agentNotified,omitempty"`
+	Compliance     bool                                `json:"compliance"`
+	ComplianceMode HostIntegrationsStateComplianceMode `json:"complianceMode"`
+	Docker         bool                                `json:"docker"`
+	Statuses       []HostIntegrationStatus             `json:"statuses"`
+}
+
+// HostIntegrationsStateAgentNotified After a change, whether the apply_config command reached the agent.
+type HostIntegrationsStateAgentNotified string
+
+// HostIntegrationsStateComplianceMode defines model for HostIntegrationsState.ComplianceMode.
+type HostIntegrationsStateComplianceMode string
+
+// HostIntegrationsUpdate defines model for HostIntegrationsUpdate.
+type HostIntegrationsUpdate struct {
+	Compliance *bool `json:"compliance,omitempty"`
+	Docker     *bool `json:"docker,omitempty"`
+}
+
+// HostList defines model for HostList.
+type HostList struct {
+	Facets *struct {
+		Groups    []HostGroupFacet `json:"groups"`
+		OsTypes   []HostOSFacet    `json:"osTypes"`
+		Ungrouped int              `json:"ungrouped"`
+	} `json:"facets,omitempty"`
+	Hosts    []HostSummary `json:"hosts"`
+	Page     int           `json:"page"`
+	PageSize int           `json:"pageSize"`
+
+	// Total Hosts matching the search and filters, on all pages.
+	Total int `json:"total"`
+}
+
+// HostOSFacet defines model for HostOSFacet.
+type HostOSFacet struct {
+	Hosts  int    `json:"hosts"`
+	OsType string `json:"osType"`
+}
+
+// HostPackage defines model for HostPackage.
+type HostPackage struct {
+	AvailableVersion string `json:"availableVersion"`
+	Category         string `json:"category"`
+	CurrentVersion   string `json:"currentVersion"`
+	Description      string `json:"description"`
+
+	// Id The package's id in the fleet catalogue.
+	Id               openapi_types.UUID `json:"id"`
+	IsSecurityUpdate bool               `json:"isSecurityUpdate"`
+	Name             string             `json:"name"`
+	NeedsUpdate      bool               `json:"needsUpdate"`
+	SourceRepository string             `json:"sourceRepository"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
+}
+
+// HostPackageList defines model for HostPackageList.
+type HostPackageList struct {
+	Packages []HostPackage `json:"packages"`
+	Page     int           `json:"page"`
+	PageSize int           `json:"pageSize"`
+	Total    int           `json:"total"`
+}
+
+// HostPresence defines model for HostPresence.
+type HostPresence struct {
+	Connected        bool       `json:"connected"`
+	ConnectedAt      *time.Time `json:"connectedAt,omitempty"`
+	DisconnectReason *string    `json:"disconnectReason,omitempty"`
+	DisconnectedAt   *time.Time `json:"disconnectedAt,omitempty"`
+	Secure           bool       `json:"secure"`
+}
+
+// HostRepository defines model for HostRepository.
+type HostRepository struct {
+	Components   string             `json:"components"`
+	Distribution string             `json:"distribution"`
+	Id           openapi_types.UUID `json:"id"`
+	IsEnabled    bool               `json:"isEnabled"`
+	IsSecure     bool               `json:"isSecure"`
+	Name         string             `json:"name"`
+	RepoType     string             `json:"repoType"`
+	Url          string             `json:"url"`
+}
+
+// HostRepositoryList defines model for HostRepositoryList.
+type HostRepositoryList struct {
+	Repositories []HostRepository `json:"repositories"`
+}
+
+// HostSummary defines model for HostSummary.
+type HostSummary struct {
+	AgentVersion *string `json:"agentVersion,omitempty"`
+	Architecture *string `json:"architecture,omitempty"`
+	AutoUpdate   bool    `json:"autoUpdate"`
+
+	// Connected Whether the agent holds a WebSocket to the server now.
+	Connected        bool               `json:"connected"`
+	CreatedAt        time.Time          `json:"createdAt"`
+	FriendlyName     string             `json:"friendlyName"`
+	Groups           []HostGroupRef     `json:"groups"`
+	Hostname         *string            `json:"hostname,omitempty"`
+	Id               openapi_types.UUID `json:"id"`
+	Ip               *string            `json:"ip,omitempty"`
+	LastCheckinAt    *time.Time         `json:"lastCheckinAt,omitempty"`
+	LastReportAt     *time.Time         `json:"lastReportAt,omitempty"`
+	NeedsReboot      bool               `json:"needsReboot"`
+	OsType           *string            `json:"osType,omitempty"`
+	OsVersion        *string            `json:"osVersion,omitempty"`
+	OutdatedPackages int                `json:"outdatedPackages"`
+	SecurityUpdates  int                `json:"securityUpdates"`
+
+	// Status pending until the first report; offline when check-ins stopped.
+	Status        HostSummaryStatus `json:"status"`
+	TotalPackages int               `json:"totalPackages"`
+}
+
+// HostSummaryStatus pending until the first report; offline when check-ins stopped.
+type HostSummaryStatus string
+
+// HostUpdateRequest defines model for HostUpdateRequest.
+type HostUpdateRequest struct {
+	AutoUpdate     *bool                 `json:"autoUpdate,omitempty"`
+	FriendlyName   *string               `json:"friendlyName,omitempty"`
+	GroupIds       *[]openapi_types.UUID `json:"groupIds,omitempty"`
+	HostDownAlerts *bool                 `json:"hostDownAlerts,omitempty"`
+	Notes          *string               `json:"notes,omitempty"`
+}
+
+// HostView defines model for HostView.
+type HostView struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+
+	// State The list state as the dashboard stores it (search, filters, sort, columns, grouping).
+	State     map[string]interface{} `json:"state"`
+	UpdatedAt time.Time              `json:"updatedAt"`
+}
+
+// HostViewList defines model for HostViewList.
+type HostViewList struct {
+	Views []HostView `json:"views"`
+}
+
+// HostViewRequest defines model for HostViewRequest.
+type HostViewRequest struct {
+	Name  string                 `json:"name"`
+	State map[string]interface{} `json:"state"`
 }
 
 // IntegrationAgentQueue defines model for IntegrationAgentQueue.
@@ -2296,6 +2864,35 @@ type ListEnrollmentTokensParams struct {
 	IntegrationType *EnrollmentIntegrationType `form:"integration_type,omitempty" json:"integration_type,omitempty"`
 }
 
+// ListHostsParams defines parameters for ListHosts.
+type ListHostsParams struct {
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Group A host group id, or none
+	Group  *string                `form:"group,omitempty" json:"group,omitempty"`
+	Status *ListHostsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Os Operating system name (os_type), exact
+	Os              *string               `form:"os,omitempty" json:"os,omitempty"`
+	NeedsUpdates    *bool                 `form:"needsUpdates,omitempty" json:"needsUpdates,omitempty"`
+	SecurityUpdates *bool                 `form:"securityUpdates,omitempty" json:"securityUpdates,omitempty"`
+	RebootRequired  *bool                 `form:"rebootRequired,omitempty" json:"rebootRequired,omitempty"`
+	Sort            *ListHostsParamsSort  `form:"sort,omitempty" json:"sort,omitempty"`
+	Order           *ListHostsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Page            *int                  `form:"page,omitempty" json:"page,omitempty"`
+	PageSize        *int                  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	Facets          *bool                 `form:"facets,omitempty" json:"facets,omitempty"`
+}
+
+// ListHostsParamsStatus defines parameters for ListHosts.
+type ListHostsParamsStatus string
+
+// ListHostsParamsSort defines parameters for ListHosts.
+type ListHostsParamsSort string
+
+// ListHostsParamsOrder defines parameters for ListHosts.
+type ListHostsParamsOrder string
+
 // GetAgentDownloadParams defines parameters for GetAgentDownload.
 type GetAgentDownloadParams struct {
 	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
@@ -2316,6 +2913,25 @@ type GetAgentInstallScriptParams struct {
 	Arch  *string `form:"arch,omitempty" json:"arch,omitempty"`
 	Os    *string `form:"os,omitempty" json:"os,omitempty"`
 	Force *string `form:"force,omitempty" json:"force,omitempty"`
+
+	// Insecure `true` makes the script and the installed agent accept a self-signed server
+	// certificate (skip_ssl_verify) even when the server setting is off.
+	Insecure *string `form:"insecure,omitempty" json:"insecure,omitempty"`
+}
+
+// ListHostHistoryParams defines parameters for ListHostHistory.
+type ListHostHistoryParams struct {
+	Page     *int `form:"page,omitempty" json:"page,omitempty"`
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+}
+
+// ListHostPackagesParams defines parameters for ListHostPackages.
+type ListHostPackagesParams struct {
+	Search       *string `form:"search,omitempty" json:"search,omitempty"`
+	UpdatesOnly  *bool   `form:"updatesOnly,omitempty" json:"updatesOnly,omitempty"`
+	SecurityOnly *bool   `form:"securityOnly,omitempty" json:"securityOnly,omitempty"`
+	Page         *int    `form:"page,omitempty" json:"page,omitempty"`
+	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // ListNotificationDeliveriesParams defines parameters for ListNotificationDeliveries.
@@ -2404,8 +3020,23 @@ type CreateHostJSONRequestBody = HostCreateRequest
 // PostBootstrapExchangeJSONRequestBody defines body for PostBootstrapExchange for application/json ContentType.
 type PostBootstrapExchangeJSONRequestBody = AgentBootstrapExchangeRequest
 
+// BulkDeleteHostsJSONRequestBody defines body for BulkDeleteHosts for application/json ContentType.
+type BulkDeleteHostsJSONRequestBody = HostBulkDeleteRequest
+
+// BulkAssignHostGroupsJSONRequestBody defines body for BulkAssignHostGroups for application/json ContentType.
+type BulkAssignHostGroupsJSONRequestBody = HostBulkGroupsRequest
+
 // PostHostIntegrationStatusJSONRequestBody defines body for PostHostIntegrationStatus for application/json ContentType.
 type PostHostIntegrationStatusJSONRequestBody = AgentIntegrationStatusRequest
+
+// SaveHostViewJSONRequestBody defines body for SaveHostView for application/json ContentType.
+type SaveHostViewJSONRequestBody = HostViewRequest
+
+// UpdateHostJSONRequestBody defines body for UpdateHost for application/json ContentType.
+type UpdateHostJSONRequestBody = HostUpdateRequest
+
+// UpdateHostIntegrationsJSONRequestBody defines body for UpdateHostIntegrations for application/json ContentType.
+type UpdateHostIntegrationsJSONRequestBody = HostIntegrationsUpdate
 
 // CreateNotificationDestinationJSONRequestBody defines body for CreateNotificationDestination for application/json ContentType.
 type CreateNotificationDestinationJSONRequestBody = NotificationDestinationCreate
@@ -3090,6 +3721,15 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHosts List hosts with search, filters, sorting and pages
+	//
+	// `search` matches the friendly name, hostname and IP address (case-insensitive,
+	// substring). Filters combine with AND. `group=none` lists hosts in no group.
+	// `facets=true` adds the groups and operating systems to filter by, with counts.
+	//
+	// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+	ListHosts(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateHostWithBody Create a host and its agent credentials
 	//
 	// Creates a host in status `pending`. The API key is returned only here (it is
@@ -3143,6 +3783,40 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
 	PostBootstrapExchange(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkDeleteHostsWithBody Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHostsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkDeleteHosts Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHosts(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkAssignHostGroupsWithBody Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroupsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroups(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAgentInstallScript POSIX sh installer for the calling host
 	//
 	// Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -3150,7 +3824,8 @@ type ClientInterface interface {
 	// key. The script detects the architecture and init system, downloads the agent,
 	// exchanges the token for the credentials and writes config and credentials (0600),
 	// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-	// `force=true` tolerates broken package-manager state.
+	// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+	// self-signed server certificate.
 	//
 	// Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
 	GetAgentInstallScript(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3210,6 +3885,63 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
 	PostHostsUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostViews The signed-in user's saved views of the host list
+	//
+	// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+	ListHostViews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SaveHostViewWithBody Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostViewWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SaveHostView Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostView(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteHostView Delete one of the signed-in user's saved views
+	//
+	// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+	DeleteHostView(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteHost Delete a host and everything recorded about it
+	//
+	// Its agent is disconnected and refused from then on.
+	//
+	// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+	DeleteHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHost One host with its system, network and hardware facts
+	//
+	// Everything the agent reported about the host, its counters, groups, settings,
+	// integration state and its agent's WebSocket presence.
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+	GetHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostWithBody Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHostWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHost Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHost(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HostFetchReport Ask a host's agent for a report now (report_now)
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
@@ -3220,10 +3952,56 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
 	HostForceAgentUpdate(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostHistory A host's report history, newest first
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+	ListHostHistory(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostIntegrationsWithBody Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrationsWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrations(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListHostPackages A host's installed packages
+	//
+	// Security updates first, then other updates, then the rest, each by name.
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+	ListHostPackages(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegenerateHostCredentials Replace a host's API ID and key
+	//
+	// The old credentials stop working at once (cached verifications included) and the
+	// agent's WebSocket is closed. The new key is returned only here, with the install
+	// one-liner that puts it on the host.
+	//
+	// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+	RegenerateHostCredentials(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListHostRepositories The package repositories a host uses
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+	ListHostRepositories(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
 	//
@@ -4928,6 +5706,25 @@ func (c *Client) GetHomepageStats(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// ListHosts List hosts with search, filters, sorting and pages
+//
+// `search` matches the friendly name, hostname and IP address (case-insensitive,
+// substring). Filters combine with AND. `group=none` lists hosts in no group.
+// `facets=true` adds the groups and operating systems to filter by, with counts.
+//
+// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+func (c *Client) ListHosts(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateHostWithBody Create a host and its agent credentials
 //
 // Creates a host in status `pending`. The API key is returned only here (it is
@@ -5041,6 +5838,80 @@ func (c *Client) PostBootstrapExchange(ctx context.Context, body PostBootstrapEx
 	return c.Client.Do(req)
 }
 
+// BulkDeleteHostsWithBody Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *Client) BulkDeleteHostsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkDeleteHostsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkDeleteHosts Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *Client) BulkDeleteHosts(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkDeleteHostsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkAssignHostGroupsWithBody Add hosts to groups, remove them, or replace their groups
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *Client) BulkAssignHostGroupsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkAssignHostGroupsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *Client) BulkAssignHostGroups(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkAssignHostGroupsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAgentInstallScript POSIX sh installer for the calling host
 //
 // Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -5048,7 +5919,8 @@ func (c *Client) PostBootstrapExchange(ctx context.Context, body PostBootstrapEx
 // key. The script detects the architecture and init system, downloads the agent,
 // exchanges the token for the credentials and writes config and credentials (0600),
 // then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-// `force=true` tolerates broken package-manager state.
+// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+// self-signed server certificate.
 //
 // Corresponds with GET /api/v1/hosts/install (the `GetAgentInstallScript` operationId).
 func (c *Client) GetAgentInstallScript(ctx context.Context, params *GetAgentInstallScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5178,6 +6050,143 @@ func (c *Client) PostHostsUpdateWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
+// ListHostViews The signed-in user's saved views of the host list
+//
+// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+func (c *Client) ListHostViews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostViewsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SaveHostViewWithBody Save a view of the host list (a view with the same name is replaced)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *Client) SaveHostViewWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSaveHostViewRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SaveHostView Save a view of the host list (a view with the same name is replaced)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *Client) SaveHostView(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSaveHostViewRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteHostView Delete one of the signed-in user's saved views
+//
+// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+func (c *Client) DeleteHostView(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostViewRequest(c.Server, viewId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteHost Delete a host and everything recorded about it
+//
+// Its agent is disconnected and refused from then on.
+//
+// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+func (c *Client) DeleteHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHost One host with its system, network and hardware facts
+//
+// Everything the agent reported about the host, its counters, groups, settings,
+// integration state and its agent's WebSocket presence.
+//
+// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+func (c *Client) GetHost(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostWithBody Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *Client) UpdateHostWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequestWithBody(c.Server, hostId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHost Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *Client) UpdateHost(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequest(c.Server, hostId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HostFetchReport Ask a host's agent for a report now (report_now)
 //
 // Corresponds with POST /api/v1/hosts/{hostId}/fetch-report (the `HostFetchReport` operationId).
@@ -5208,11 +6217,117 @@ func (c *Client) HostForceAgentUpdate(ctx context.Context, hostId openapi_types.
 	return c.Client.Do(req)
 }
 
+// ListHostHistory A host's report history, newest first
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+func (c *Client) ListHostHistory(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostHistoryRequest(c.Server, hostId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostIntegrationsWithBody Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *Client) UpdateHostIntegrationsWithBody(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostIntegrationsRequestWithBody(c.Server, hostId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *Client) UpdateHostIntegrations(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostIntegrationsRequest(c.Server, hostId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListHostPackages A host's installed packages
+//
+// Security updates first, then other updates, then the rest, each by name.
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+func (c *Client) ListHostPackages(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostPackagesRequest(c.Server, hostId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 //
 // Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 func (c *Client) HostRefreshIntegrationStatus(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHostRefreshIntegrationStatusRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegenerateHostCredentials Replace a host's API ID and key
+//
+// The old credentials stop working at once (cached verifications included) and the
+// agent's WebSocket is closed. The new key is returned only here, with the install
+// one-liner that puts it on the host.
+//
+// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+func (c *Client) RegenerateHostCredentials(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegenerateHostCredentialsRequest(c.Server, hostId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListHostRepositories The package repositories a host uses
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+func (c *Client) ListHostRepositories(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostRepositoriesRequest(c.Server, hostId)
 	if err != nil {
 		return nil, err
 	}
@@ -8568,6 +9683,192 @@ func NewGetHomepageStatsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListHostsRequest constructs an http.Request for the ListHosts method
+func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Group != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group", *params.Group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Os != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "os", *params.Os, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdates != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needsUpdates", *params.NeedsUpdates, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityUpdates != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "securityUpdates", *params.SecurityUpdates, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RebootRequired != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "rebootRequired", *params.RebootRequired, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Facets != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "facets", *params.Facets, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateHostRequest calls the generic CreateHost builder with application/json body
 func NewCreateHostRequest(server string, body CreateHostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -8816,6 +10117,86 @@ func NewPostBootstrapExchangeRequestWithBody(server string, contentType string, 
 	return req, nil
 }
 
+// NewBulkDeleteHostsRequest calls the generic BulkDeleteHosts builder with application/json body
+func NewBulkDeleteHostsRequest(server string, body BulkDeleteHostsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkDeleteHostsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkDeleteHostsRequestWithBody constructs an http.Request for the BulkDeleteHosts method, with any body, and a specified content type
+func NewBulkDeleteHostsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/bulk/delete")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBulkAssignHostGroupsRequest calls the generic BulkAssignHostGroups builder with application/json body
+func NewBulkAssignHostGroupsRequest(server string, body BulkAssignHostGroupsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkAssignHostGroupsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkAssignHostGroupsRequestWithBody constructs an http.Request for the BulkAssignHostGroups method, with any body, and a specified content type
+func NewBulkAssignHostGroupsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/bulk/groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetAgentInstallScriptRequest constructs an http.Request for the GetAgentInstallScript method
 func NewGetAgentInstallScriptRequest(server string, params *GetAgentInstallScriptParams) (*http.Request, error) {
 	var err error
@@ -8871,6 +10252,18 @@ func NewGetAgentInstallScriptRequest(server string, params *GetAgentInstallScrip
 		if params.Force != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Insecure != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "insecure", *params.Insecure, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9046,6 +10439,222 @@ func NewPostHostsUpdateRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
+// NewListHostViewsRequest constructs an http.Request for the ListHostViews method
+func NewListHostViewsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/views")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSaveHostViewRequest calls the generic SaveHostView builder with application/json body
+func NewSaveHostViewRequest(server string, body SaveHostViewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSaveHostViewRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSaveHostViewRequestWithBody constructs an http.Request for the SaveHostView method, with any body, and a specified content type
+func NewSaveHostViewRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/views")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteHostViewRequest constructs an http.Request for the DeleteHostView method
+func NewDeleteHostViewRequest(server string, viewId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "viewId", viewId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/views/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteHostRequest constructs an http.Request for the DeleteHost method
+func NewDeleteHostRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostRequest constructs an http.Request for the GetHost method
+func NewGetHostRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateHostRequest calls the generic UpdateHost builder with application/json body
+func NewUpdateHostRequest(server string, hostId openapi_types.UUID, body UpdateHostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateHostRequestWithBody(server, hostId, "application/json", bodyReader)
+}
+
+// NewUpdateHostRequestWithBody constructs an http.Request for the UpdateHost method, with any body, and a specified content type
+func NewUpdateHostRequestWithBody(server string, hostId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewHostFetchReportRequest constructs an http.Request for the HostFetchReport method
 func NewHostFetchReportRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -9114,6 +10723,235 @@ func NewHostForceAgentUpdateRequest(server string, hostId openapi_types.UUID) (*
 	return req, nil
 }
 
+// NewListHostHistoryRequest constructs an http.Request for the ListHostHistory method
+func NewListHostHistoryRequest(server string, hostId openapi_types.UUID, params *ListHostHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateHostIntegrationsRequest calls the generic UpdateHostIntegrations builder with application/json body
+func NewUpdateHostIntegrationsRequest(server string, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateHostIntegrationsRequestWithBody(server, hostId, "application/json", bodyReader)
+}
+
+// NewUpdateHostIntegrationsRequestWithBody constructs an http.Request for the UpdateHostIntegrations method, with any body, and a specified content type
+func NewUpdateHostIntegrationsRequestWithBody(server string, hostId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/integrations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListHostPackagesRequest constructs an http.Request for the ListHostPackages method
+func NewListHostPackagesRequest(server string, hostId openapi_types.UUID, params *ListHostPackagesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/packages", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatesOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updatesOnly", *params.UpdatesOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "securityOnly", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewHostRefreshIntegrationStatusRequest constructs an http.Request for the HostRefreshIntegrationStatus method
 func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -9141,6 +10979,74 @@ func NewHostRefreshIntegrationStatusRequest(server string, hostId openapi_types.
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegenerateHostCredentialsRequest constructs an http.Request for the RegenerateHostCredentials method
+func NewRegenerateHostCredentialsRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/regenerate-credentials", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListHostRepositoriesRequest constructs an http.Request for the ListHostRepositories method
+func NewListHostRepositoriesRequest(server string, hostId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "hostId", hostId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/hosts/%s/repositories", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -11440,6 +13346,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageStatsResponse, error)
 
+	// ListHostsWithResponse List hosts with search, filters, sorting and pages
+	//
+	// `search` matches the friendly name, hostname and IP address (case-insensitive,
+	// substring). Filters combine with AND. `group=none` lists hosts in no group.
+	// `facets=true` adds the groups and operating systems to filter by, with counts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+	ListHostsWithResponse(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*ListHostsResponse, error)
+
 	// CreateHostWithBodyWithResponse Create a host and its agent credentials
 	//
 	// Creates a host in status `pending`. The API key is returned only here (it is
@@ -11497,6 +13414,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/bootstrap/exchange (the `PostBootstrapExchange` operationId).
 	PostBootstrapExchangeWithResponse(ctx context.Context, body PostBootstrapExchangeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostBootstrapExchangeResponse, error)
 
+	// BulkDeleteHostsWithBodyWithResponse Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHostsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error)
+
+	// BulkDeleteHostsWithResponse Delete several hosts
+	//
+	// Deletes the hosts with their packages, repository links, history and group
+	// memberships, in one transaction, and disconnects their agents. Every id must exist.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+	BulkDeleteHostsWithResponse(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error)
+
+	// BulkAssignHostGroupsWithBodyWithResponse Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroupsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error)
+
+	// BulkAssignHostGroupsWithResponse Add hosts to groups, remove them, or replace their groups
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+	BulkAssignHostGroupsWithResponse(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error)
+
 	// GetAgentInstallScriptWithResponse POSIX sh installer for the calling host
 	//
 	// Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -11504,7 +13455,8 @@ type ClientWithResponsesInterface interface {
 	// key. The script detects the architecture and init system, downloads the agent,
 	// exchanges the token for the credentials and writes config and credentials (0600),
 	// then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-	// `force=true` tolerates broken package-manager state.
+	// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+	// self-signed server certificate.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11570,6 +13522,71 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/update (the `PostHostsUpdate` operationId).
 	PostHostsUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHostsUpdateResponse, error)
 
+	// ListHostViewsWithResponse The signed-in user's saved views of the host list
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+	ListHostViewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostViewsResponse, error)
+
+	// SaveHostViewWithBodyWithResponse Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostViewWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error)
+
+	// SaveHostViewWithResponse Save a view of the host list (a view with the same name is replaced)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+	SaveHostViewWithResponse(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error)
+
+	// DeleteHostViewWithResponse Delete one of the signed-in user's saved views
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+	DeleteHostViewWithResponse(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostViewResponse, error)
+
+	// DeleteHostWithResponse Delete a host and everything recorded about it
+	//
+	// Its agent is disconnected and refused from then on.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+	DeleteHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error)
+
+	// GetHostWithResponse One host with its system, network and hardware facts
+	//
+	// Everything the agent reported about the host, its counters, groups, settings,
+	// integration state and its agent's WebSocket presence.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+	GetHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostResponse, error)
+
+	// UpdateHostWithBodyWithResponse Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHostWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+
+	// UpdateHostWithResponse Change a host's name, groups, notes and settings
+	//
+	// Only the fields present are changed; `groupIds` replaces the host's groups.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+	UpdateHostWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+
 	// HostFetchReportWithResponse Ask a host's agent for a report now (report_now)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11584,12 +13601,66 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/hosts/{hostId}/force-agent-update (the `HostForceAgentUpdate` operationId).
 	HostForceAgentUpdateWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostForceAgentUpdateResponse, error)
 
+	// ListHostHistoryWithResponse A host's report history, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+	ListHostHistoryWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*ListHostHistoryResponse, error)
+
+	// UpdateHostIntegrationsWithBodyWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrationsWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error)
+
+	// UpdateHostIntegrationsWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+	//
+	// Stores the switches (the agent reads them from hosts/integrations) and, when the
+	// agent is connected, pushes them with an `apply_config` command so it acts at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+	UpdateHostIntegrationsWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error)
+
+	// ListHostPackagesWithResponse A host's installed packages
+	//
+	// Security updates first, then other updates, then the rest, each by name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+	ListHostPackagesWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*ListHostPackagesResponse, error)
+
 	// HostRefreshIntegrationStatusWithResponse Ask a host's agent to report its integrations again (refresh_integration_status)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/hosts/{hostId}/refresh-integration-status (the `HostRefreshIntegrationStatus` operationId).
 	HostRefreshIntegrationStatusWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*HostRefreshIntegrationStatusResponse, error)
+
+	// RegenerateHostCredentialsWithResponse Replace a host's API ID and key
+	//
+	// The old credentials stop working at once (cached verifications included) and the
+	// agent's WebSocket is closed. The new key is returned only here, with the install
+	// one-liner that puts it on the host.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+	RegenerateHostCredentialsWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RegenerateHostCredentialsResponse, error)
+
+	// ListHostRepositoriesWithResponse The package repositories a host uses
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+	ListHostRepositoriesWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListHostRepositoriesResponse, error)
 
 	// ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
 	//
@@ -15652,6 +17723,68 @@ func (r GetHomepageStatsResponse) ContentType() string {
 	return ""
 }
 
+type ListHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostsResponse) GetJSON200() *HostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateHostResponse429Headers the declared response headers of an HTTP 429 response for CreateHost
 type CreateHostResponse429Headers struct {
 	RateLimitLimit     *int
@@ -15951,6 +18084,144 @@ func (r PostBootstrapExchangeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostBootstrapExchangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BulkDeleteHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON200() *HostBulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BulkDeleteHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkDeleteHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkDeleteHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkDeleteHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkDeleteHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BulkAssignHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON200() *HostBulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BulkAssignHostGroupsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkAssignHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkAssignHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkAssignHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkAssignHostGroupsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16348,6 +18619,378 @@ func (r PostHostsUpdateResponse) ContentType() string {
 	return ""
 }
 
+type ListHostViewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostViewList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostViewsResponse) GetJSON200() *HostViewList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostViewsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostViewsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostViewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostViewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostViewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostViewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SaveHostViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SaveHostViewResponse) GetJSON200() *HostView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SaveHostViewResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SaveHostViewResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SaveHostViewResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r SaveHostViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SaveHostViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SaveHostViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SaveHostViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteHostViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteHostViewResponse) GetJSON200() *AgentMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteHostViewResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteHostViewResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteHostViewResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteHostViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteHostViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteHostViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteHostViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteHostResponse) GetJSON200() *AgentMessage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteHostResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteHostResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteHostResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHostResponse) GetJSON200() *HostDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHostResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHostResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHostResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateHostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateHostResponse) GetJSON200() *HostDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateHostResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateHostResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateHostResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateHostResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateHostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateHostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateHostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateHostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HostFetchReportResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16472,6 +19115,213 @@ func (r HostForceAgentUpdateResponse) ContentType() string {
 	return ""
 }
 
+type ListHostHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostHistoryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostHistoryResponse) GetJSON200() *HostHistoryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostHistoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostHistoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostHistoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostHistoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateHostIntegrationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostIntegrationsState
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON200() *HostIntegrationsState {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateHostIntegrationsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateHostIntegrationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateHostIntegrationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateHostIntegrationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateHostIntegrationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostPackageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostPackagesResponse) GetJSON200() *HostPackageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostPackagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostPackagesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostPackagesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostPackagesResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HostRefreshIntegrationStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16528,6 +19378,130 @@ func (r HostRefreshIntegrationStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HostRefreshIntegrationStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegenerateHostCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostCredentials
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON200() *HostCredentials {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegenerateHostCredentialsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RegenerateHostCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegenerateHostCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegenerateHostCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegenerateHostCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostRepositoriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostRepositoryList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON200() *HostRepositoryList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostRepositoriesResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostRepositoriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostRepositoriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostRepositoriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostRepositoriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20157,6 +23131,23 @@ func (c *ClientWithResponses) GetHomepageStatsWithResponse(ctx context.Context, 
 	return ParseGetHomepageStatsResponse(rsp)
 }
 
+// ListHostsWithResponse List hosts with search, filters, sorting and pages
+//
+// `search` matches the friendly name, hostname and IP address (case-insensitive,
+// substring). Filters combine with AND. `group=none` lists hosts in no group.
+// `facets=true` adds the groups and operating systems to filter by, with counts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts (the `ListHosts` operationId).
+func (c *ClientWithResponses) ListHostsWithResponse(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*ListHostsResponse, error) {
+	rsp, err := c.ListHosts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostsResponse(rsp)
+}
+
 // CreateHostWithBodyWithResponse Create a host and its agent credentials
 //
 // Creates a host in status `pending`. The API key is returned only here (it is
@@ -20250,6 +23241,64 @@ func (c *ClientWithResponses) PostBootstrapExchangeWithResponse(ctx context.Cont
 	return ParsePostBootstrapExchangeResponse(rsp)
 }
 
+// BulkDeleteHostsWithBodyWithResponse Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *ClientWithResponses) BulkDeleteHostsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error) {
+	rsp, err := c.BulkDeleteHostsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkDeleteHostsResponse(rsp)
+}
+
+// BulkDeleteHostsWithResponse Delete several hosts
+//
+// Deletes the hosts with their packages, repository links, history and group
+// memberships, in one transaction, and disconnects their agents. Every id must exist.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/bulk/delete (the `BulkDeleteHosts` operationId).
+func (c *ClientWithResponses) BulkDeleteHostsWithResponse(ctx context.Context, body BulkDeleteHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkDeleteHostsResponse, error) {
+	rsp, err := c.BulkDeleteHosts(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkDeleteHostsResponse(rsp)
+}
+
+// BulkAssignHostGroupsWithBodyWithResponse Add hosts to groups, remove them, or replace their groups
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *ClientWithResponses) BulkAssignHostGroupsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error) {
+	rsp, err := c.BulkAssignHostGroupsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkAssignHostGroupsResponse(rsp)
+}
+
+// BulkAssignHostGroupsWithResponse Add hosts to groups, remove them, or replace their groups
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/hosts/bulk/groups (the `BulkAssignHostGroups` operationId).
+func (c *ClientWithResponses) BulkAssignHostGroupsWithResponse(ctx context.Context, body BulkAssignHostGroupsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkAssignHostGroupsResponse, error) {
+	rsp, err := c.BulkAssignHostGroups(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkAssignHostGroupsResponse(rsp)
+}
+
 // GetAgentInstallScriptWithResponse POSIX sh installer for the calling host
 //
 // Authenticated with the host's credentials, it returns a script carrying a one-time
@@ -20257,7 +23306,8 @@ func (c *ClientWithResponses) PostBootstrapExchangeWithResponse(ctx context.Cont
 // key. The script detects the architecture and init system, downloads the agent,
 // exchanges the token for the credentials and writes config and credentials (0600),
 // then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-// `force=true` tolerates broken package-manager state.
+// `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+// self-signed server certificate.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20365,6 +23415,119 @@ func (c *ClientWithResponses) PostHostsUpdateWithBodyWithResponse(ctx context.Co
 	return ParsePostHostsUpdateResponse(rsp)
 }
 
+// ListHostViewsWithResponse The signed-in user's saved views of the host list
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/views (the `ListHostViews` operationId).
+func (c *ClientWithResponses) ListHostViewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostViewsResponse, error) {
+	rsp, err := c.ListHostViews(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostViewsResponse(rsp)
+}
+
+// SaveHostViewWithBodyWithResponse Save a view of the host list (a view with the same name is replaced)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *ClientWithResponses) SaveHostViewWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error) {
+	rsp, err := c.SaveHostViewWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveHostViewResponse(rsp)
+}
+
+// SaveHostViewWithResponse Save a view of the host list (a view with the same name is replaced)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/views (the `SaveHostView` operationId).
+func (c *ClientWithResponses) SaveHostViewWithResponse(ctx context.Context, body SaveHostViewJSONRequestBody, reqEditors ...RequestEditorFn) (*SaveHostViewResponse, error) {
+	rsp, err := c.SaveHostView(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveHostViewResponse(rsp)
+}
+
+// DeleteHostViewWithResponse Delete one of the signed-in user's saved views
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/hosts/views/{viewId} (the `DeleteHostView` operationId).
+func (c *ClientWithResponses) DeleteHostViewWithResponse(ctx context.Context, viewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostViewResponse, error) {
+	rsp, err := c.DeleteHostView(ctx, viewId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteHostViewResponse(rsp)
+}
+
+// DeleteHostWithResponse Delete a host and everything recorded about it
+//
+// Its agent is disconnected and refused from then on.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/hosts/{hostId} (the `DeleteHost` operationId).
+func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error) {
+	rsp, err := c.DeleteHost(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteHostResponse(rsp)
+}
+
+// GetHostWithResponse One host with its system, network and hardware facts
+//
+// Everything the agent reported about the host, its counters, groups, settings,
+// integration state and its agent's WebSocket presence.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId} (the `GetHost` operationId).
+func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostResponse, error) {
+	rsp, err := c.GetHost(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostResponse(rsp)
+}
+
+// UpdateHostWithBodyWithResponse Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHostWithBody(ctx, hostId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostResponse(rsp)
+}
+
+// UpdateHostWithResponse Change a host's name, groups, notes and settings
+//
+// Only the fields present are changed; `groupIds` replaces the host's groups.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId} (the `UpdateHost` operationId).
+func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHost(ctx, hostId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostResponse(rsp)
+}
+
 // HostFetchReportWithResponse Ask a host's agent for a report now (report_now)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20391,6 +23554,66 @@ func (c *ClientWithResponses) HostForceAgentUpdateWithResponse(ctx context.Conte
 	return ParseHostForceAgentUpdateResponse(rsp)
 }
 
+// ListHostHistoryWithResponse A host's report history, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/history (the `ListHostHistory` operationId).
+func (c *ClientWithResponses) ListHostHistoryWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostHistoryParams, reqEditors ...RequestEditorFn) (*ListHostHistoryResponse, error) {
+	rsp, err := c.ListHostHistory(ctx, hostId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostHistoryResponse(rsp)
+}
+
+// UpdateHostIntegrationsWithBodyWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *ClientWithResponses) UpdateHostIntegrationsWithBodyWithResponse(ctx context.Context, hostId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error) {
+	rsp, err := c.UpdateHostIntegrationsWithBody(ctx, hostId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostIntegrationsResponse(rsp)
+}
+
+// UpdateHostIntegrationsWithResponse Switch a host's agent integrations (Docker, compliance) on or off
+//
+// Stores the switches (the agent reads them from hosts/integrations) and, when the
+// agent is connected, pushes them with an `apply_config` command so it acts at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/hosts/{hostId}/integrations (the `UpdateHostIntegrations` operationId).
+func (c *ClientWithResponses) UpdateHostIntegrationsWithResponse(ctx context.Context, hostId openapi_types.UUID, body UpdateHostIntegrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostIntegrationsResponse, error) {
+	rsp, err := c.UpdateHostIntegrations(ctx, hostId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostIntegrationsResponse(rsp)
+}
+
+// ListHostPackagesWithResponse A host's installed packages
+//
+// Security updates first, then other updates, then the rest, each by name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/packages (the `ListHostPackages` operationId).
+func (c *ClientWithResponses) ListHostPackagesWithResponse(ctx context.Context, hostId openapi_types.UUID, params *ListHostPackagesParams, reqEditors ...RequestEditorFn) (*ListHostPackagesResponse, error) {
+	rsp, err := c.ListHostPackages(ctx, hostId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostPackagesResponse(rsp)
+}
+
 // HostRefreshIntegrationStatusWithResponse Ask a host's agent to report its integrations again (refresh_integration_status)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20402,6 +23625,36 @@ func (c *ClientWithResponses) HostRefreshIntegrationStatusWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseHostRefreshIntegrationStatusResponse(rsp)
+}
+
+// RegenerateHostCredentialsWithResponse Replace a host's API ID and key
+//
+// The old credentials stop working at once (cached verifications included) and the
+// agent's WebSocket is closed. The new key is returned only here, with the install
+// one-liner that puts it on the host.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/hosts/{hostId}/regenerate-credentials (the `RegenerateHostCredentials` operationId).
+func (c *ClientWithResponses) RegenerateHostCredentialsWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RegenerateHostCredentialsResponse, error) {
+	rsp, err := c.RegenerateHostCredentials(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegenerateHostCredentialsResponse(rsp)
+}
+
+// ListHostRepositoriesWithResponse The package repositories a host uses
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/hosts/{hostId}/repositories (the `ListHostRepositories` operationId).
+func (c *ClientWithResponses) ListHostRepositoriesWithResponse(ctx context.Context, hostId openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListHostRepositoriesResponse, error) {
+	rsp, err := c.ListHostRepositories(ctx, hostId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostRepositoriesResponse(rsp)
 }
 
 // ListIntegrationHostGroupsWithResponse Host groups for the default-group picker of the token editor
@@ -24140,6 +27393,53 @@ func ParseGetHomepageStatsResponse(rsp *http.Response) (*GetHomepageStatsRespons
 	return response, nil
 }
 
+// ParseListHostsResponse parses an HTTP response from a ListHostsWithResponse call
+func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateHostResponse parses an HTTP response from a CreateHostWithResponse call
 func ParseCreateHostResponse(rsp *http.Response) (*CreateHostResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24455,6 +27755,114 @@ func ParsePostBootstrapExchangeResponse(rsp *http.Response) (*PostBootstrapExcha
 			headers.RateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBulkDeleteHostsResponse parses an HTTP response from a BulkDeleteHostsWithResponse call
+func ParseBulkDeleteHostsResponse(rsp *http.Response) (*BulkDeleteHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkDeleteHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseBulkAssignHostGroupsResponse parses an HTTP response from a BulkAssignHostGroupsWithResponse call
+func ParseBulkAssignHostGroupsResponse(rsp *http.Response) (*BulkAssignHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkAssignHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	}
 
 	return response, nil
@@ -24869,6 +28277,288 @@ func ParsePostHostsUpdateResponse(rsp *http.Response) (*PostHostsUpdateResponse,
 	return response, nil
 }
 
+// ParseListHostViewsResponse parses an HTTP response from a ListHostViewsWithResponse call
+func ParseListHostViewsResponse(rsp *http.Response) (*ListHostViewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostViewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostViewList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSaveHostViewResponse parses an HTTP response from a SaveHostViewWithResponse call
+func ParseSaveHostViewResponse(rsp *http.Response) (*SaveHostViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SaveHostViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteHostViewResponse parses an HTTP response from a DeleteHostViewWithResponse call
+func ParseDeleteHostViewResponse(rsp *http.Response) (*DeleteHostViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteHostViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteHostResponse parses an HTTP response from a DeleteHostWithResponse call
+func ParseDeleteHostResponse(rsp *http.Response) (*DeleteHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetHostResponse parses an HTTP response from a GetHostWithResponse call
+func ParseGetHostResponse(rsp *http.Response) (*GetHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateHostResponse parses an HTTP response from a UpdateHostWithResponse call
+func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateHostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseHostFetchReportResponse parses an HTTP response from a HostFetchReportWithResponse call
 func ParseHostFetchReportResponse(rsp *http.Response) (*HostFetchReportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24963,6 +28653,168 @@ func ParseHostForceAgentUpdateResponse(rsp *http.Response) (*HostForceAgentUpdat
 	return response, nil
 }
 
+// ParseListHostHistoryResponse parses an HTTP response from a ListHostHistoryWithResponse call
+func ParseListHostHistoryResponse(rsp *http.Response) (*ListHostHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostHistoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateHostIntegrationsResponse parses an HTTP response from a UpdateHostIntegrationsWithResponse call
+func ParseUpdateHostIntegrationsResponse(rsp *http.Response) (*UpdateHostIntegrationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateHostIntegrationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostIntegrationsState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListHostPackagesResponse parses an HTTP response from a ListHostPackagesWithResponse call
+func ParseListHostPackagesResponse(rsp *http.Response) (*ListHostPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostPackageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseHostRefreshIntegrationStatusResponse parses an HTTP response from a HostRefreshIntegrationStatusWithResponse call
 func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefreshIntegrationStatusResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24979,6 +28831,100 @@ func ParseHostRefreshIntegrationStatusResponse(rsp *http.Response) (*HostRefresh
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest AgentCommandResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegenerateHostCredentialsResponse parses an HTTP response from a RegenerateHostCredentialsWithResponse call
+func ParseRegenerateHostCredentialsResponse(rsp *http.Response) (*RegenerateHostCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegenerateHostCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListHostRepositoriesResponse parses an HTTP response from a ListHostRepositoriesWithResponse call
+func ParseListHostRepositoriesResponse(rsp *http.Response) (*ListHostRepositoriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostRepositoriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostRepositoryList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -27106,6 +31052,9 @@ type ServerInterface interface {
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(w http.ResponseWriter, r *http.Request)
+	// ListHosts List hosts with search, filters, sorting and pages
+	// (GET /api/v1/hosts)
+	ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(w http.ResponseWriter, r *http.Request)
@@ -27118,6 +31067,12 @@ type ServerInterface interface {
 	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
 	// (POST /api/v1/hosts/bootstrap/exchange)
 	PostBootstrapExchange(w http.ResponseWriter, r *http.Request)
+	// BulkDeleteHosts Delete several hosts
+	// (POST /api/v1/hosts/bulk/delete)
+	BulkDeleteHosts(w http.ResponseWriter, r *http.Request)
+	// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+	// (PUT /api/v1/hosts/bulk/groups)
+	BulkAssignHostGroups(w http.ResponseWriter, r *http.Request)
 	// GetAgentInstallScript POSIX sh installer for the calling host
 	// (GET /api/v1/hosts/install)
 	GetAgentInstallScript(w http.ResponseWriter, r *http.Request, params GetAgentInstallScriptParams)
@@ -27136,15 +31091,48 @@ type ServerInterface interface {
 	// PostHostsUpdate Agent report (full or partial)
 	// (POST /api/v1/hosts/update)
 	PostHostsUpdate(w http.ResponseWriter, r *http.Request)
+	// ListHostViews The signed-in user's saved views of the host list
+	// (GET /api/v1/hosts/views)
+	ListHostViews(w http.ResponseWriter, r *http.Request)
+	// SaveHostView Save a view of the host list (a view with the same name is replaced)
+	// (POST /api/v1/hosts/views)
+	SaveHostView(w http.ResponseWriter, r *http.Request)
+	// DeleteHostView Delete one of the signed-in user's saved views
+	// (DELETE /api/v1/hosts/views/{viewId})
+	DeleteHostView(w http.ResponseWriter, r *http.Request, viewId openapi_types.UUID)
+	// DeleteHost Delete a host and everything recorded about it
+	// (DELETE /api/v1/hosts/{hostId})
+	DeleteHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// GetHost One host with its system, network and hardware facts
+	// (GET /api/v1/hosts/{hostId})
+	GetHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// UpdateHost Change a host's name, groups, notes and settings
+	// (PATCH /api/v1/hosts/{hostId})
+	UpdateHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// HostFetchReport Ask a host's agent for a report now (report_now)
 	// (POST /api/v1/hosts/{hostId}/fetch-report)
 	HostFetchReport(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
 	// (POST /api/v1/hosts/{hostId}/force-agent-update)
 	HostForceAgentUpdate(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListHostHistory A host's report history, newest first
+	// (GET /api/v1/hosts/{hostId}/history)
+	ListHostHistory(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostHistoryParams)
+	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+	// (PATCH /api/v1/hosts/{hostId}/integrations)
+	UpdateHostIntegrations(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListHostPackages A host's installed packages
+	// (GET /api/v1/hosts/{hostId}/packages)
+	ListHostPackages(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostPackagesParams)
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// RegenerateHostCredentials Replace a host's API ID and key
+	// (POST /api/v1/hosts/{hostId}/regenerate-credentials)
+	RegenerateHostCredentials(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
+	// ListHostRepositories The package repositories a host uses
+	// (GET /api/v1/hosts/{hostId}/repositories)
+	ListHostRepositories(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID)
 	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
 	// (GET /api/v1/integrations/host-groups)
 	ListIntegrationHostGroups(w http.ResponseWriter, r *http.Request)
@@ -28777,6 +32765,182 @@ func (siw *ServerInterfaceWrapper) GetHomepageStats(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// ListHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", r.URL.Query(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "group"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "os" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os", r.URL.Query(), &params.Os, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "os"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "os", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needsUpdates" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needsUpdates", r.URL.Query(), &params.NeedsUpdates, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needsUpdates"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needsUpdates", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "securityUpdates" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "securityUpdates", r.URL.Query(), &params.SecurityUpdates, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "securityUpdates"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "securityUpdates", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "rebootRequired" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "rebootRequired", r.URL.Query(), &params.RebootRequired, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "rebootRequired"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "rebootRequired", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "facets" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "facets", r.URL.Query(), &params.Facets, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "facets"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "facets", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHosts(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateHost operation middleware
 func (siw *ServerInterfaceWrapper) CreateHost(w http.ResponseWriter, r *http.Request) {
 
@@ -28936,6 +33100,34 @@ func (siw *ServerInterfaceWrapper) PostBootstrapExchange(w http.ResponseWriter, 
 	handler.ServeHTTP(w, r)
 }
 
+// BulkDeleteHosts operation middleware
+func (siw *ServerInterfaceWrapper) BulkDeleteHosts(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BulkDeleteHosts(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BulkAssignHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) BulkAssignHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BulkAssignHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetAgentInstallScript operation middleware
 func (siw *ServerInterfaceWrapper) GetAgentInstallScript(w http.ResponseWriter, r *http.Request) {
 
@@ -28980,6 +33172,19 @@ func (siw *ServerInterfaceWrapper) GetAgentInstallScript(w http.ResponseWriter, 
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "force"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "force", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "insecure" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "insecure", r.URL.Query(), &params.Insecure, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "insecure"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "insecure", Err: err})
 		}
 		return
 	}
@@ -29065,6 +33270,138 @@ func (siw *ServerInterfaceWrapper) PostHostsUpdate(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostViews operation middleware
+func (siw *ServerInterfaceWrapper) ListHostViews(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostViews(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SaveHostView operation middleware
+func (siw *ServerInterfaceWrapper) SaveHostView(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SaveHostView(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteHostView operation middleware
+func (siw *ServerInterfaceWrapper) DeleteHostView(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "viewId" -------------
+	var viewId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "viewId", r.PathValue("viewId"), &viewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "viewId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteHostView(w, r, viewId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteHost operation middleware
+func (siw *ServerInterfaceWrapper) DeleteHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteHost(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHost operation middleware
+func (siw *ServerInterfaceWrapper) GetHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHost(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateHost operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHost(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateHost(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // HostFetchReport operation middleware
 func (siw *ServerInterfaceWrapper) HostFetchReport(w http.ResponseWriter, r *http.Request) {
 
@@ -29117,6 +33454,181 @@ func (siw *ServerInterfaceWrapper) HostForceAgentUpdate(w http.ResponseWriter, r
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostHistory operation middleware
+func (siw *ServerInterfaceWrapper) ListHostHistory(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostHistoryParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostHistory(w, r, hostId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateHostIntegrations operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHostIntegrations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateHostIntegrations(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHostPackages operation middleware
+func (siw *ServerInterfaceWrapper) ListHostPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostPackagesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "updatesOnly" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updatesOnly", r.URL.Query(), &params.UpdatesOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "updatesOnly"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "updatesOnly", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "securityOnly" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "securityOnly", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "securityOnly"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "securityOnly", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostPackages(w, r, hostId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // HostRefreshIntegrationStatus operation middleware
 func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request) {
 
@@ -29134,6 +33646,58 @@ func (siw *ServerInterfaceWrapper) HostRefreshIntegrationStatus(w http.ResponseW
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.HostRefreshIntegrationStatus(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RegenerateHostCredentials operation middleware
+func (siw *ServerInterfaceWrapper) RegenerateHostCredentials(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RegenerateHostCredentials(w, r, hostId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHostRepositories operation middleware
+func (siw *ServerInterfaceWrapper) ListHostRepositories(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hostId" -------------
+	var hostId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hostId", r.PathValue("hostId"), &hostId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "hostId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostRepositories(w, r, hostId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -30211,6 +34775,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/health", wrapper.GetHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/openapi.json", wrapper.GetOpenAPIDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/api-docs", wrapper.GetAPIReference)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts", wrapper.ListHosts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts", wrapper.CreateHost)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/ping", wrapper.PostHostsPing)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/update", wrapper.PostHostsUpdate)
@@ -30222,6 +34787,19 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/install", wrapper.GetAgentInstallScript)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/bootstrap/exchange", wrapper.PostBootstrapExchange)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/remove", wrapper.GetAgentRemoveScript)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/bulk/delete", wrapper.BulkDeleteHosts)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/hosts/bulk/groups", wrapper.BulkAssignHostGroups)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/views", wrapper.ListHostViews)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/views", wrapper.SaveHostView)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/hosts/views/{viewId}", wrapper.DeleteHostView)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/hosts/{hostId}", wrapper.DeleteHost)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}", wrapper.GetHost)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/v1/hosts/{hostId}", wrapper.UpdateHost)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/hosts/{hostId}/regenerate-credentials", wrapper.RegenerateHostCredentials)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/packages", wrapper.ListHostPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/repositories", wrapper.ListHostRepositories)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/hosts/{hostId}/history", wrapper.ListHostHistory)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/v1/hosts/{hostId}/integrations", wrapper.UpdateHostIntegrations)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/check-admin-users", wrapper.AuthCheckAdminUsers)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/auth/setup-admin", wrapper.AuthSetupAdmin)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/auth/signup-enabled", wrapper.AuthSignupEnabled)
@@ -34289,6 +38867,70 @@ func (response GetHomepageStats500JSONResponse) VisitGetHomepageStatsResponse(w 
 	return err
 }
 
+type ListHostsRequestObject struct {
+	Params ListHostsParams
+}
+
+type ListHostsResponseObject interface {
+	VisitListHostsResponse(w http.ResponseWriter) error
+}
+
+type ListHosts200JSONResponse HostList
+
+func (response ListHosts200JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHosts400JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHosts401JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHosts403JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateHostRequestObject struct {
 	Body *CreateHostJSONRequestBody
 }
@@ -34633,6 +39275,162 @@ func (response PostBootstrapExchange429JSONResponse) VisitPostBootstrapExchangeR
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHostsRequestObject struct {
+	Body *BulkDeleteHostsJSONRequestBody
+}
+
+type BulkDeleteHostsResponseObject interface {
+	VisitBulkDeleteHostsResponse(w http.ResponseWriter) error
+}
+
+type BulkDeleteHosts200JSONResponse HostBulkResult
+
+func (response BulkDeleteHosts200JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkDeleteHosts400JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response BulkDeleteHosts401JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response BulkDeleteHosts403JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkDeleteHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response BulkDeleteHosts404JSONResponse) VisitBulkDeleteHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroupsRequestObject struct {
+	Body *BulkAssignHostGroupsJSONRequestBody
+}
+
+type BulkAssignHostGroupsResponseObject interface {
+	VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type BulkAssignHostGroups200JSONResponse HostBulkResult
+
+func (response BulkAssignHostGroups200JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkAssignHostGroups400JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response BulkAssignHostGroups401JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response BulkAssignHostGroups403JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkAssignHostGroups404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response BulkAssignHostGroups404JSONResponse) VisitBulkAssignHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35029,6 +39827,390 @@ func (response PostHostsUpdate429JSONResponse) VisitPostHostsUpdateResponse(w ht
 	return err
 }
 
+type ListHostViewsRequestObject struct {
+}
+
+type ListHostViewsResponseObject interface {
+	VisitListHostViewsResponse(w http.ResponseWriter) error
+}
+
+type ListHostViews200JSONResponse HostViewList
+
+func (response ListHostViews200JSONResponse) VisitListHostViewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostViews401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostViews401JSONResponse) VisitListHostViewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostViews403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostViews403JSONResponse) VisitListHostViewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostViewRequestObject struct {
+	Body *SaveHostViewJSONRequestBody
+}
+
+type SaveHostViewResponseObject interface {
+	VisitSaveHostViewResponse(w http.ResponseWriter) error
+}
+
+type SaveHostView200JSONResponse HostView
+
+func (response SaveHostView200JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostView400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SaveHostView400JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostView401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response SaveHostView401JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveHostView403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response SaveHostView403JSONResponse) VisitSaveHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostViewRequestObject struct {
+	ViewId openapi_types.UUID `json:"viewId"`
+}
+
+type DeleteHostViewResponseObject interface {
+	VisitDeleteHostViewResponse(w http.ResponseWriter) error
+}
+
+type DeleteHostView200JSONResponse AgentMessage
+
+func (response DeleteHostView200JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostView401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteHostView401JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostView403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteHostView403JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostView404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteHostView404JSONResponse) VisitDeleteHostViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type DeleteHostResponseObject interface {
+	VisitDeleteHostResponse(w http.ResponseWriter) error
+}
+
+type DeleteHost200JSONResponse AgentMessage
+
+func (response DeleteHost200JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteHost401JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteHost403JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteHost404JSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type GetHostResponseObject interface {
+	VisitGetHostResponse(w http.ResponseWriter) error
+}
+
+type GetHost200JSONResponse HostDetail
+
+func (response GetHost200JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetHost401JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetHost403JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetHost404JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Body   *UpdateHostJSONRequestBody
+}
+
+type UpdateHostResponseObject interface {
+	VisitUpdateHostResponse(w http.ResponseWriter) error
+}
+
+type UpdateHost200JSONResponse HostDetail
+
+func (response UpdateHost200JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateHost400JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateHost401JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateHost403JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateHost404JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type HostFetchReportRequestObject struct {
 	HostId openapi_types.UUID `json:"hostId"`
 }
@@ -35157,6 +40339,243 @@ func (response HostForceAgentUpdate404JSONResponse) VisitHostForceAgentUpdateRes
 	return err
 }
 
+type ListHostHistoryRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Params ListHostHistoryParams
+}
+
+type ListHostHistoryResponseObject interface {
+	VisitListHostHistoryResponse(w http.ResponseWriter) error
+}
+
+type ListHostHistory200JSONResponse HostHistoryList
+
+func (response ListHostHistory200JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHostHistory400JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostHistory401JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostHistory403JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostHistory404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostHistory404JSONResponse) VisitListHostHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrationsRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Body   *UpdateHostIntegrationsJSONRequestBody
+}
+
+type UpdateHostIntegrationsResponseObject interface {
+	VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error
+}
+
+type UpdateHostIntegrations200JSONResponse HostIntegrationsState
+
+func (response UpdateHostIntegrations200JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateHostIntegrations400JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateHostIntegrations401JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateHostIntegrations403JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostIntegrations404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateHostIntegrations404JSONResponse) VisitUpdateHostIntegrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackagesRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+	Params ListHostPackagesParams
+}
+
+type ListHostPackagesResponseObject interface {
+	VisitListHostPackagesResponse(w http.ResponseWriter) error
+}
+
+type ListHostPackages200JSONResponse HostPackageList
+
+func (response ListHostPackages200JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHostPackages400JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostPackages401JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostPackages403JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostPackages404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostPackages404JSONResponse) VisitListHostPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type HostRefreshIntegrationStatusRequestObject struct {
 	HostId openapi_types.UUID `json:"hostId"`
 }
@@ -35210,6 +40629,134 @@ func (response HostRefreshIntegrationStatus403JSONResponse) VisitHostRefreshInte
 type HostRefreshIntegrationStatus404JSONResponse struct{ InventoryNotFoundJSONResponse }
 
 func (response HostRefreshIntegrationStatus404JSONResponse) VisitHostRefreshIntegrationStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentialsRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type RegenerateHostCredentialsResponseObject interface {
+	VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error
+}
+
+type RegenerateHostCredentials200JSONResponse HostCredentials
+
+func (response RegenerateHostCredentials200JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentials401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RegenerateHostCredentials401JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentials403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RegenerateHostCredentials403JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateHostCredentials404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response RegenerateHostCredentials404JSONResponse) VisitRegenerateHostCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositoriesRequestObject struct {
+	HostId openapi_types.UUID `json:"hostId"`
+}
+
+type ListHostRepositoriesResponseObject interface {
+	VisitListHostRepositoriesResponse(w http.ResponseWriter) error
+}
+
+type ListHostRepositories200JSONResponse HostRepositoryList
+
+func (response ListHostRepositories200JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositories401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostRepositories401JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositories403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostRepositories403JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostRepositories404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostRepositories404JSONResponse) VisitListHostRepositoriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -37914,6 +43461,9 @@ type StrictServerInterface interface {
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(ctx context.Context, request GetHomepageStatsRequestObject) (GetHomepageStatsResponseObject, error)
+	// ListHosts List hosts with search, filters, sorting and pages
+	// (GET /api/v1/hosts)
+	ListHosts(ctx context.Context, request ListHostsRequestObject) (ListHostsResponseObject, error)
 	// CreateHost Create a host and its agent credentials
 	// (POST /api/v1/hosts)
 	CreateHost(ctx context.Context, request CreateHostRequestObject) (CreateHostResponseObject, error)
@@ -37926,6 +43476,12 @@ type StrictServerInterface interface {
 	// PostBootstrapExchange Exchange a bootstrap token for the host's credentials
 	// (POST /api/v1/hosts/bootstrap/exchange)
 	PostBootstrapExchange(ctx context.Context, request PostBootstrapExchangeRequestObject) (PostBootstrapExchangeResponseObject, error)
+	// BulkDeleteHosts Delete several hosts
+	// (POST /api/v1/hosts/bulk/delete)
+	BulkDeleteHosts(ctx context.Context, request BulkDeleteHostsRequestObject) (BulkDeleteHostsResponseObject, error)
+	// BulkAssignHostGroups Add hosts to groups, remove them, or replace their groups
+	// (PUT /api/v1/hosts/bulk/groups)
+	BulkAssignHostGroups(ctx context.Context, request BulkAssignHostGroupsRequestObject) (BulkAssignHostGroupsResponseObject, error)
 	// GetAgentInstallScript POSIX sh installer for the calling host
 	// (GET /api/v1/hosts/install)
 	GetAgentInstallScript(ctx context.Context, request GetAgentInstallScriptRequestObject) (GetAgentInstallScriptResponseObject, error)
@@ -37944,15 +43500,48 @@ type StrictServerInterface interface {
 	// PostHostsUpdate Agent report (full or partial)
 	// (POST /api/v1/hosts/update)
 	PostHostsUpdate(ctx context.Context, request PostHostsUpdateRequestObject) (PostHostsUpdateResponseObject, error)
+	// ListHostViews The signed-in user's saved views of the host list
+	// (GET /api/v1/hosts/views)
+	ListHostViews(ctx context.Context, request ListHostViewsRequestObject) (ListHostViewsResponseObject, error)
+	// SaveHostView Save a view of the host list (a view with the same name is replaced)
+	// (POST /api/v1/hosts/views)
+	SaveHostView(ctx context.Context, request SaveHostViewRequestObject) (SaveHostViewResponseObject, error)
+	// DeleteHostView Delete one of the signed-in user's saved views
+	// (DELETE /api/v1/hosts/views/{viewId})
+	DeleteHostView(ctx context.Context, request DeleteHostViewRequestObject) (DeleteHostViewResponseObject, error)
+	// DeleteHost Delete a host and everything recorded about it
+	// (DELETE /api/v1/hosts/{hostId})
+	DeleteHost(ctx context.Context, request DeleteHostRequestObject) (DeleteHostResponseObject, error)
+	// GetHost One host with its system, network and hardware facts
+	// (GET /api/v1/hosts/{hostId})
+	GetHost(ctx context.Context, request GetHostRequestObject) (GetHostResponseObject, error)
+	// UpdateHost Change a host's name, groups, notes and settings
+	// (PATCH /api/v1/hosts/{hostId})
+	UpdateHost(ctx context.Context, request UpdateHostRequestObject) (UpdateHostResponseObject, error)
 	// HostFetchReport Ask a host's agent for a report now (report_now)
 	// (POST /api/v1/hosts/{hostId}/fetch-report)
 	HostFetchReport(ctx context.Context, request HostFetchReportRequestObject) (HostFetchReportResponseObject, error)
 	// HostForceAgentUpdate Ask a host's agent to update itself now (update_agent)
 	// (POST /api/v1/hosts/{hostId}/force-agent-update)
 	HostForceAgentUpdate(ctx context.Context, request HostForceAgentUpdateRequestObject) (HostForceAgentUpdateResponseObject, error)
+	// ListHostHistory A host's report history, newest first
+	// (GET /api/v1/hosts/{hostId}/history)
+	ListHostHistory(ctx context.Context, request ListHostHistoryRequestObject) (ListHostHistoryResponseObject, error)
+	// UpdateHostIntegrations Switch a host's agent integrations (Docker, compliance) on or off
+	// (PATCH /api/v1/hosts/{hostId}/integrations)
+	UpdateHostIntegrations(ctx context.Context, request UpdateHostIntegrationsRequestObject) (UpdateHostIntegrationsResponseObject, error)
+	// ListHostPackages A host's installed packages
+	// (GET /api/v1/hosts/{hostId}/packages)
+	ListHostPackages(ctx context.Context, request ListHostPackagesRequestObject) (ListHostPackagesResponseObject, error)
 	// HostRefreshIntegrationStatus Ask a host's agent to report its integrations again (refresh_integration_status)
 	// (POST /api/v1/hosts/{hostId}/refresh-integration-status)
 	HostRefreshIntegrationStatus(ctx context.Context, request HostRefreshIntegrationStatusRequestObject) (HostRefreshIntegrationStatusResponseObject, error)
+	// RegenerateHostCredentials Replace a host's API ID and key
+	// (POST /api/v1/hosts/{hostId}/regenerate-credentials)
+	RegenerateHostCredentials(ctx context.Context, request RegenerateHostCredentialsRequestObject) (RegenerateHostCredentialsResponseObject, error)
+	// ListHostRepositories The package repositories a host uses
+	// (GET /api/v1/hosts/{hostId}/repositories)
+	ListHostRepositories(ctx context.Context, request ListHostRepositoriesRequestObject) (ListHostRepositoriesResponseObject, error)
 	// ListIntegrationHostGroups Host groups for the default-group picker of the token editor
 	// (GET /api/v1/integrations/host-groups)
 	ListIntegrationHostGroups(ctx context.Context, request ListIntegrationHostGroupsRequestObject) (ListIntegrationHostGroupsResponseObject, error)
@@ -39644,6 +45233,32 @@ func (sh *strictHandler) GetHomepageStats(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListHosts operation middleware
+func (sh *strictHandler) ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams) {
+	var request ListHostsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHosts(ctx, request.(ListHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostsResponseObject); ok {
+		if err := validResponse.VisitListHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateHost operation middleware
 func (sh *strictHandler) CreateHost(w http.ResponseWriter, r *http.Request) {
 	var request CreateHostRequestObject
@@ -39751,6 +45366,68 @@ func (sh *strictHandler) PostBootstrapExchange(w http.ResponseWriter, r *http.Re
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PostBootstrapExchangeResponseObject); ok {
 		if err := validResponse.VisitPostBootstrapExchangeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BulkDeleteHosts operation middleware
+func (sh *strictHandler) BulkDeleteHosts(w http.ResponseWriter, r *http.Request) {
+	var request BulkDeleteHostsRequestObject
+
+	var body BulkDeleteHostsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkDeleteHosts(ctx, request.(BulkDeleteHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkDeleteHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BulkDeleteHostsResponseObject); ok {
+		if err := validResponse.VisitBulkDeleteHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BulkAssignHostGroups operation middleware
+func (sh *strictHandler) BulkAssignHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request BulkAssignHostGroupsRequestObject
+
+	var body BulkAssignHostGroupsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkAssignHostGroups(ctx, request.(BulkAssignHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkAssignHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BulkAssignHostGroupsResponseObject); ok {
+		if err := validResponse.VisitBulkAssignHostGroupsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -39919,6 +45596,172 @@ func (sh *strictHandler) PostHostsUpdate(w http.ResponseWriter, r *http.Request)
 	}
 }
 
+// ListHostViews operation middleware
+func (sh *strictHandler) ListHostViews(w http.ResponseWriter, r *http.Request) {
+	var request ListHostViewsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostViews(ctx, request.(ListHostViewsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostViews")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostViewsResponseObject); ok {
+		if err := validResponse.VisitListHostViewsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SaveHostView operation middleware
+func (sh *strictHandler) SaveHostView(w http.ResponseWriter, r *http.Request) {
+	var request SaveHostViewRequestObject
+
+	var body SaveHostViewJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SaveHostView(ctx, request.(SaveHostViewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SaveHostView")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SaveHostViewResponseObject); ok {
+		if err := validResponse.VisitSaveHostViewResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteHostView operation middleware
+func (sh *strictHandler) DeleteHostView(w http.ResponseWriter, r *http.Request, viewId openapi_types.UUID) {
+	var request DeleteHostViewRequestObject
+
+	request.ViewId = viewId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHostView(ctx, request.(DeleteHostViewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHostView")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteHostViewResponseObject); ok {
+		if err := validResponse.VisitDeleteHostViewResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteHost operation middleware
+func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request DeleteHostRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHost(ctx, request.(DeleteHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteHostResponseObject); ok {
+		if err := validResponse.VisitDeleteHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHost operation middleware
+func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request GetHostRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHost(ctx, request.(GetHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHostResponseObject); ok {
+		if err := validResponse.VisitGetHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHost operation middleware
+func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request UpdateHostRequestObject
+
+	request.HostId = hostId
+
+	var body UpdateHostJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHost(ctx, request.(UpdateHostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHost")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateHostResponseObject); ok {
+		if err := validResponse.VisitUpdateHostResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // HostFetchReport operation middleware
 func (sh *strictHandler) HostFetchReport(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
 	var request HostFetchReportRequestObject
@@ -39971,6 +45814,93 @@ func (sh *strictHandler) HostForceAgentUpdate(w http.ResponseWriter, r *http.Req
 	}
 }
 
+// ListHostHistory operation middleware
+func (sh *strictHandler) ListHostHistory(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostHistoryParams) {
+	var request ListHostHistoryRequestObject
+
+	request.HostId = hostId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostHistory(ctx, request.(ListHostHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostHistory")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostHistoryResponseObject); ok {
+		if err := validResponse.VisitListHostHistoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHostIntegrations operation middleware
+func (sh *strictHandler) UpdateHostIntegrations(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request UpdateHostIntegrationsRequestObject
+
+	request.HostId = hostId
+
+	var body UpdateHostIntegrationsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHostIntegrations(ctx, request.(UpdateHostIntegrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHostIntegrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateHostIntegrationsResponseObject); ok {
+		if err := validResponse.VisitUpdateHostIntegrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHostPackages operation middleware
+func (sh *strictHandler) ListHostPackages(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID, params ListHostPackagesParams) {
+	var request ListHostPackagesRequestObject
+
+	request.HostId = hostId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostPackages(ctx, request.(ListHostPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostPackagesResponseObject); ok {
+		if err := validResponse.VisitListHostPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // HostRefreshIntegrationStatus operation middleware
 func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
 	var request HostRefreshIntegrationStatusRequestObject
@@ -39990,6 +45920,58 @@ func (sh *strictHandler) HostRefreshIntegrationStatus(w http.ResponseWriter, r *
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(HostRefreshIntegrationStatusResponseObject); ok {
 		if err := validResponse.VisitHostRefreshIntegrationStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegenerateHostCredentials operation middleware
+func (sh *strictHandler) RegenerateHostCredentials(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request RegenerateHostCredentialsRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateHostCredentials(ctx, request.(RegenerateHostCredentialsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateHostCredentials")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RegenerateHostCredentialsResponseObject); ok {
+		if err := validResponse.VisitRegenerateHostCredentialsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHostRepositories operation middleware
+func (sh *strictHandler) ListHostRepositories(w http.ResponseWriter, r *http.Request, hostId openapi_types.UUID) {
+	var request ListHostRepositoriesRequestObject
+
+	request.HostId = hostId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostRepositories(ctx, request.(ListHostRepositoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostRepositories")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostRepositoriesResponseObject); ok {
+		if err := validResponse.VisitListHostRepositoriesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/users"
+	"github.com/patchmon-go/patchmon/pkg/wsproto"
 )
 
 // inventoryAuth lets the agent hub check credentials with the inventory, whose cache
@@ -61,13 +64,29 @@ func (s *Server) startHub(ctx context.Context) error {
 	}
 	s.hub = hub
 	s.realtime.Bind(hub)
+	s.inventory.BindAgents(hubControl{hub: hub})
 	return nil
+}
+
+// hubControl lets the host endpoints close and command agents through the hub.
+type hubControl struct{ hub *agenthub.Hub }
+
+var _ inventory.AgentControl = hubControl{}
+
+func (c hubControl) Disconnect(ctx context.Context, hostID uuid.UUID) error {
+	return c.hub.Disconnect(ctx, hostID)
+}
+
+func (c hubControl) Send(ctx context.Context, hostID uuid.UUID, m wsproto.Message) (string, error) {
+	d, err := c.hub.Send(ctx, hostID, m)
+	return string(d.Status), err
 }
 
 // stopHub closes the agent connections (recording their hosts offline) before the store
 // and the database go away.
 func (s *Server) stopHub(ctx context.Context) error {
 	s.realtime.Bind(nil)
+	s.inventory.BindAgents(nil)
 	if s.hub == nil {
 		return nil
 	}

@@ -26,7 +26,8 @@ import (
 // table, before the database exists, and bound to a Service by Bind once the server has
 // started; until then (and after Unbind) requests get 503.
 type API struct {
-	svc atomic.Pointer[Service]
+	svc    atomic.Pointer[Service]
+	agents atomic.Pointer[agentControlBox]
 }
 
 // NewAPI returns an unbound API.
@@ -370,6 +371,12 @@ func (api *API) GetAgentVersion(ctx context.Context, req openapi.GetAgentVersion
 	return out, nil
 }
 
+// truthy reads a boolean query parameter the way the upstream scripts write them.
+func truthy(p *string) bool {
+	v := strings.ToLower(deref(p))
+	return v == "true" || v == "1" || v == "yes"
+}
+
 func deref(p *string) string {
 	if p == nil {
 		return ""
@@ -440,11 +447,11 @@ func (api *API) GetAgentInstallScript(ctx context.Context, req openapi.GetAgentI
 	if err != nil {
 		return nil, httpError(err)
 	}
-	force := strings.ToLower(deref(req.Params.Force))
 	b, err := s.InstallScript(ctx, a, InstallOptions{
-		Arch:  deref(req.Params.Arch),
-		OS:    deref(req.Params.Os),
-		Force: force == "true" || force == "1" || force == "yes",
+		Arch:     deref(req.Params.Arch),
+		OS:       deref(req.Params.Os),
+		Force:    truthy(req.Params.Force),
+		Insecure: truthy(req.Params.Insecure),
 	})
 	if err != nil {
 		return nil, httpError(err)
@@ -528,14 +535,19 @@ func (api *API) CreateHost(ctx context.Context, req openapi.CreateHostRequestObj
 	if err != nil {
 		return nil, err
 	}
+	variants, err := s.installVariants(ctx, h.Credentials)
+	if err != nil {
+		return nil, err
+	}
 	out := createdHost{
-		Message:        "Host created successfully",
-		HostId:         h.ID,
-		FriendlyName:   h.FriendlyName,
-		ApiId:          h.Credentials.APIID,
-		ApiKey:         h.Credentials.APIKey,
-		HostGroups:     make([]openapi.HostGroupRef, 0, len(h.Groups)),
-		InstallCommand: cmd,
+		Message:         "Host created successfully",
+		HostId:          h.ID,
+		FriendlyName:    h.FriendlyName,
+		ApiId:           h.Credentials.APIID,
+		ApiKey:          h.Credentials.APIKey,
+		HostGroups:      make([]openapi.HostGroupRef, 0, len(h.Groups)),
+		InstallCommand:  cmd,
+		InstallCommands: variants,
 	}
 	for _, g := range h.Groups {
 		out.HostGroups = append(out.HostGroups, openapi.HostGroupRef{Id: g.ID, Name: g.Name, Color: g.Color})

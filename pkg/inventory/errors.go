@@ -42,6 +42,7 @@ const (
 	CodeHostGroupNotFound     = "host_group_not_found"
 	CodeUnsupportedPlatform   = "unsupported_platform"
 	CodeNoAgentBinary         = "agent_binary_not_found"
+	CodeViewNotFound          = "host_view_not_found"
 )
 
 // Messages of the errors above, as the agent sees them in {"error": ...}.

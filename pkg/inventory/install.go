@@ -138,6 +138,9 @@ type InstallOptions struct {
 	// Force makes the script reinstall over a working agent and tolerate broken
 	// package-manager state.
 	Force bool
+	// Insecure makes the script and the installed agent accept a self-signed server
+	// certificate even when the server setting (IgnoreSSLSelfSigned) is off.
+	Insecure bool
 }
 
 type installData struct {
@@ -171,7 +174,7 @@ func (s *Service) InstallScript(ctx context.Context, a Agent, opts InstallOption
 		Token:          token,
 		Arch:           shellQuote(arch),
 		Force:          strconv.FormatBool(opts.Force),
-		Insecure:       strconv.FormatBool(st.IgnoreSSLSelfSigned),
+		Insecure:       strconv.FormatBool(st.IgnoreSSLSelfSigned || opts.Insecure),
 		UpdateInterval: st.UpdateInterval,
 		TokenTTL:       int(s.cfg.BootstrapTokenTTL.Seconds()),
 	}
@@ -190,18 +193,31 @@ func (s *Service) InstallScript(ctx context.Context, a Agent, opts InstallOption
 	return buf.Bytes(), nil
 }
 
-// InstallCommand is the one-liner an administrator runs on a new host.
+// InstallCommand is the one-liner an administrator runs on a new host, in the form the
+// server's ignore-self-signed setting calls for.
 func (s *Service) InstallCommand(ctx context.Context, c Credentials) (string, error) {
 	st, err := s.ServerSettings(ctx)
 	if err != nil {
 		return "", err
 	}
-	flags := "-s"
-	if st.IgnoreSSLSelfSigned {
-		flags = "-sk"
+	return s.installCommand(c, false, st.IgnoreSSLSelfSigned), nil
+}
+
+// installCommand renders the one-liner. force asks the script to tolerate broken
+// package-manager state; insecure makes curl, the script and the installed agent accept
+// a self-signed server certificate.
+func (s *Service) installCommand(c Credentials, force, insecure bool) string {
+	flags, u, sep := "-s", s.cfg.PublicURL+"/api/v1/hosts/install", "?"
+	if force {
+		u += sep + "force=true"
+		sep = "&"
 	}
-	return "curl " + flags + " " + shellQuote(s.cfg.PublicURL+"/api/v1/hosts/install") +
-		" -H " + shellQuote("X-API-ID: "+c.APIID) + " -H " + shellQuote("X-API-KEY: "+c.APIKey) + " | sudo sh", nil
+	if insecure {
+		flags = "-sk"
+		u += sep + "insecure=true"
+	}
+	return "curl " + flags + " " + shellQuote(u) +
+		" -H " + shellQuote("X-API-ID: "+c.APIID) + " -H " + shellQuote("X-API-KEY: "+c.APIKey) + " | sudo sh"
 }
 
 // shellQuote quotes s for POSIX sh.

@@ -73,6 +73,11 @@ type Config struct {
 	// CopyThreshold is the number of new host_packages rows from which ingest switches
 	// from a multi-row INSERT to COPY. Default: 256.
 	CopyThreshold int
+	// CatalogueCacheSize bounds the in-process cache of package names already resolved
+	// to their catalogue rows, which spares every report the lookup of names the server
+	// has seen before. Zero means 100,000 names (a few megabytes); negative turns the
+	// cache off.
+	CatalogueCacheSize int
 }
 
 // Service is the inventory: it authenticates agents, ingests their reports and check-ins
@@ -86,6 +91,8 @@ type Service struct {
 	macKey []byte
 	// reportSlots holds a token per report being decoded and ingested.
 	reportSlots chan struct{}
+	// catalogue caches resolved package names; nil when turned off.
+	catalogue *catalogueCache
 }
 
 // New validates cfg and returns a Service. It does no I/O.
@@ -135,6 +142,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.CopyThreshold <= 0 {
 		cfg.CopyThreshold = 256
 	}
+	if cfg.CatalogueCacheSize == 0 {
+		cfg.CatalogueCacheSize = 100_000
+	}
 	s := &Service{
 		cfg:    cfg,
 		db:     cfg.DB,
@@ -143,6 +153,9 @@ func New(cfg Config) (*Service, error) {
 		macKey: deriveKey(cfg.Secret, "patchmon agent credential cache v1"),
 
 		reportSlots: make(chan struct{}, cfg.MaxConcurrentReports),
+	}
+	if cfg.CatalogueCacheSize > 0 {
+		s.catalogue = newCatalogueCache(cfg.CatalogueCacheSize)
 	}
 	return s, nil
 }

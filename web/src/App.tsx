@@ -25,6 +25,7 @@ const Settings = lazy(() => import('./pages/admin/Settings'));
 const Integrations = lazy(() => import('./pages/admin/Integrations'));
 const Notifications = lazy(() => import('./pages/admin/Notifications'));
 const ScheduledReports = lazy(() => import('./pages/reports/ScheduledReports'));
+const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -37,6 +38,7 @@ export function createQueryClient(): QueryClient {
 
 /** Pages that have shipped, by section path; the others show their "arrives with" state. */
 const pages: Record<string, ReactNode> = {
+  '/hosts': <Hosts />,
   '/users': <Users />,
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,

@@ -39,7 +39,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_hosts',
     label: 'Hosts',
     icon: HostsIcon,
-    arrivesWith: 'the host inventory',
     summary: 'Every enrolled host with its operating system, pending updates, security updates and last check-in.',
   },
   {

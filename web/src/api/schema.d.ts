@@ -70,7 +70,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List hosts with search, filters, sorting and pages
+         * @description `search` matches the friendly name, hostname and IP address (case-insensitive,
+         *     substring). Filters combine with AND. `group=none` lists hosts in no group.
+         *     `facets=true` adds the groups and operating systems to filter by, with counts.
+         */
+        get: operations["listHosts"];
         put?: never;
         /**
          * Create a host and its agent credentials
@@ -239,7 +245,8 @@ export interface paths {
          *     key. The script detects the architecture and init system, downloads the agent,
          *     exchanges the token for the credentials and writes config and credentials (0600),
          *     then installs a systemd or OpenRC service, or a crontab entry as a fallback.
-         *     `force=true` tolerates broken package-manager state.
+         *     `force=true` tolerates broken package-manager state; `insecure=true` accepts a
+         *     self-signed server certificate.
          */
         get: operations["getAgentInstallScript"];
         put?: never;
@@ -290,6 +297,207 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/bulk/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete several hosts
+         * @description Deletes the hosts with their packages, repository links, history and group
+         *     memberships, in one transaction, and disconnects their agents. Every id must exist.
+         */
+        post: operations["bulkDeleteHosts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/bulk/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add hosts to groups, remove them, or replace their groups */
+        put: operations["bulkAssignHostGroups"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's saved views of the host list */
+        get: operations["listHostViews"];
+        put?: never;
+        /** Save a view of the host list (a view with the same name is replaced) */
+        post: operations["saveHostView"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/views/{viewId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of the signed-in user's saved views */
+        delete: operations["deleteHostView"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One host with its system, network and hardware facts
+         * @description Everything the agent reported about the host, its counters, groups, settings,
+         *     integration state and its agent's WebSocket presence.
+         */
+        get: operations["getHost"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a host and everything recorded about it
+         * @description Its agent is disconnected and refused from then on.
+         */
+        delete: operations["deleteHost"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a host's name, groups, notes and settings
+         * @description Only the fields present are changed; `groupIds` replaces the host's groups.
+         */
+        patch: operations["updateHost"];
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/regenerate-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a host's API ID and key
+         * @description The old credentials stop working at once (cached verifications included) and the
+         *     agent's WebSocket is closed. The new key is returned only here, with the install
+         *     one-liner that puts it on the host.
+         */
+        post: operations["regenerateHostCredentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A host's installed packages
+         * @description Security updates first, then other updates, then the rest, each by name.
+         */
+        get: operations["listHostPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The package repositories a host uses */
+        get: operations["listHostRepositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A host's report history, newest first */
+        get: operations["listHostHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Switch a host's agent integrations (Docker, compliance) on or off
+         * @description Stores the switches (the agent reads them from hosts/integrations) and, when the
+         *     agent is connected, pushes them with an `apply_config` command so it acts at once.
+         */
+        patch: operations["updateHostIntegrations"];
         trace?: never;
     };
     "/api/v1/auth/check-admin-users": {
@@ -2055,6 +2263,265 @@ export interface components {
             hostGroups: components["schemas"]["HostGroupRef"][];
             /** @description One-liner that downloads and runs the installer on the host. */
             installCommand: string;
+            installCommands: components["schemas"]["HostInstallCommands"];
+        };
+        /**
+         * @description The install one-liner in its four forms: `force` tolerates broken package-manager
+         *     state, `selfSigned` makes curl and the installed agent accept a self-signed server
+         *     certificate. `selfSignedDefault` is the server's ignore-self-signed setting.
+         */
+        HostInstallCommands: {
+            standard: string;
+            force: string;
+            selfSigned: string;
+            forceSelfSigned: string;
+            selfSignedDefault: boolean;
+        };
+        HostCredentials: {
+            /** Format: uuid */
+            hostId: string;
+            apiId: string;
+            /** @description Shown only once; the server keeps a bcrypt hash. */
+            apiKey: string;
+            installCommand: string;
+            installCommands: components["schemas"]["HostInstallCommands"];
+        };
+        HostSummary: {
+            /** Format: uuid */
+            id: string;
+            friendlyName: string;
+            hostname?: string;
+            ip?: string;
+            osType?: string;
+            osVersion?: string;
+            architecture?: string;
+            agentVersion?: string;
+            /**
+             * @description pending until the first report; offline when check-ins stopped.
+             * @enum {string}
+             */
+            status: "pending" | "active" | "offline";
+            /** @description Whether the agent holds a WebSocket to the server now. */
+            connected: boolean;
+            /** Format: date-time */
+            lastCheckinAt?: string;
+            /** Format: date-time */
+            lastReportAt?: string;
+            totalPackages: number;
+            outdatedPackages: number;
+            securityUpdates: number;
+            needsReboot: boolean;
+            groups: components["schemas"]["HostGroupRef"][];
+            autoUpdate: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        HostGroupFacet: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            color: string;
+            hosts: number;
+        };
+        HostOSFacet: {
+            osType: string;
+            hosts: number;
+        };
+        HostList: {
+            hosts: components["schemas"]["HostSummary"][];
+            /** @description Hosts matching the search and filters, on all pages. */
+            total: number;
+            page: number;
+            pageSize: number;
+            facets?: {
+                groups: components["schemas"]["HostGroupFacet"][];
+                osTypes: components["schemas"]["HostOSFacet"][];
+                ungrouped: number;
+            };
+        };
+        HostDisk: {
+            name: string;
+            size: string;
+            mountpoint: string;
+        };
+        HostPresence: {
+            connected: boolean;
+            secure: boolean;
+            /** Format: date-time */
+            connectedAt?: string;
+            /** Format: date-time */
+            disconnectedAt?: string;
+            disconnectReason?: string;
+        };
+        HostIntegrationStatus: {
+            integration: string;
+            enabled: boolean;
+            /** @enum {string} */
+            status: "ready" | "installing" | "removing" | "error";
+            message: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostIntegrationsState: {
+            docker: boolean;
+            compliance: boolean;
+            /** @enum {string} */
+            complianceMode: "disabled" | "on-demand" | "enabled";
+            statuses: components["schemas"]["HostIntegrationStatus"][];
+            /**
+             * @description After a change, whether the apply_config command reached the agent.
+             * @enum {string}
+             */
+            agentNotified?: "delivered" | "offline" | "failed";
+        };
+        HostIntegrationsUpdate: {
+            docker?: boolean;
+            compliance?: boolean;
+        };
+        HostDetail: components["schemas"]["HostSummary"] & {
+            apiId: string;
+            notes: string;
+            hostDownAlerts: boolean;
+            machineId?: string;
+            kernelVersion?: string;
+            installedKernelVersion?: string;
+            selinuxStatus?: string;
+            systemUptime?: string;
+            /** Format: date-time */
+            bootTime?: string;
+            loadAverage: number[];
+            cpuModel?: string;
+            cpuCores?: number;
+            /** @description GB */
+            ramInstalled?: number;
+            /** @description GB */
+            swapSize?: number;
+            diskDetails: components["schemas"]["HostDisk"][];
+            gatewayIp?: string;
+            dnsServers: string[];
+            /** @description As the agent reported them (name, type, macAddress, mtu, status, linkSpeed, duplex, addresses). */
+            networkInterfaces: {
+                [key: string]: unknown;
+            }[];
+            rebootReason?: string;
+            packageManager?: string;
+            totalRepos: number;
+            /** Format: date-time */
+            lastFullReportAt?: string;
+            /** Format: date-time */
+            updatedAt: string;
+            presence: components["schemas"]["HostPresence"];
+            integrations: components["schemas"]["HostIntegrationsState"];
+        };
+        HostUpdateRequest: {
+            friendlyName?: string;
+            groupIds?: string[];
+            notes?: string;
+            autoUpdate?: boolean;
+            hostDownAlerts?: boolean;
+        };
+        HostBulkDeleteRequest: {
+            hostIds: string[];
+        };
+        HostBulkGroupsRequest: {
+            hostIds: string[];
+            groupIds: string[];
+            /**
+             * @description add the groups, remove them, or make them the hosts' only groups.
+             * @default add
+             * @enum {string}
+             */
+            mode: "add" | "remove" | "replace";
+        };
+        HostBulkResult: {
+            message: string;
+            count: number;
+        };
+        HostPackage: {
+            /**
+             * Format: uuid
+             * @description The package's id in the fleet catalogue.
+             */
+            id: string;
+            name: string;
+            description: string;
+            category: string;
+            currentVersion: string;
+            availableVersion: string;
+            needsUpdate: boolean;
+            isSecurityUpdate: boolean;
+            sourceRepository: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostPackageList: {
+            packages: components["schemas"]["HostPackage"][];
+            total: number;
+            page: number;
+            pageSize: number;
+        };
+        HostRepository: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            url: string;
+            distribution: string;
+            components: string;
+            repoType: string;
+            isSecure: boolean;
+            isEnabled: boolean;
+        };
+        HostRepositoryList: {
+            repositories: components["schemas"]["HostRepository"][];
+        };
+        HostHistoryEntry: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            reportType: "full" | "partial" | "ping";
+            sections: string[];
+            totalPackages: number;
+            /** @description Packages needing an update. */
+            packagesCount: number;
+            securityCount: number;
+            changedPackages: number;
+            payloadSizeKb: number;
+            /** @description Seconds the agent spent collecting. */
+            executionTime?: number;
+            processingMs?: number;
+            /** @enum {string} */
+            status: "success" | "error";
+            errorMessage?: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        HostHistoryList: {
+            history: components["schemas"]["HostHistoryEntry"][];
+            total: number;
+            page: number;
+            pageSize: number;
+        };
+        HostView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The list state as the dashboard stores it (search, filters, sort, columns, grouping). */
+            state: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostViewList: {
+            views: components["schemas"]["HostView"][];
+        };
+        HostViewRequest: {
+            name: string;
+            state: {
+                [key: string]: unknown;
+            };
         };
         AuthSetupStatus: {
             /** @description At least one user exists. */
@@ -3501,6 +3968,44 @@ export interface operations {
             };
         };
     };
+    listHosts: {
+        parameters: {
+            query?: {
+                search?: string;
+                /** @description A host group id, or none */
+                group?: string;
+                status?: "pending" | "active" | "offline";
+                /** @description Operating system name (os_type), exact */
+                os?: string;
+                needsUpdates?: boolean;
+                securityUpdates?: boolean;
+                rebootRequired?: boolean;
+                sort?: "name" | "lastCheckin" | "updates" | "security" | "os" | "status";
+                order?: "asc" | "desc";
+                page?: number;
+                pageSize?: number;
+                facets?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts and the number of hosts matching. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
     createHost: {
         parameters: {
             query?: never;
@@ -3746,6 +4251,11 @@ export interface operations {
                 arch?: string;
                 os?: string;
                 force?: string;
+                /**
+                 * @description `true` makes the script and the installed agent accept a self-signed server
+                 *     certificate (skip_ssl_verify) even when the server setting is off.
+                 */
+                insecure?: string;
             };
             header?: never;
             path?: never;
@@ -3812,6 +4322,357 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    bulkDeleteHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostBulkDeleteRequest"];
+            };
+        };
+        responses: {
+            /** @description How many hosts were deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostBulkResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    bulkAssignHostGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostBulkGroupsRequest"];
+            };
+        };
+        responses: {
+            /** @description How many hosts were changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostBulkResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostViews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Views ordered by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostViewList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    saveHostView: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostViewRequest"];
+            };
+        };
+        responses: {
+            /** @description The saved view. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    deleteHostView: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                viewId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    getHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostDetail"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    deleteHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMessage"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    regenerateHostCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new credentials. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostCredentials"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostPackages: {
+        parameters: {
+            query?: {
+                search?: string;
+                updatesOnly?: boolean;
+                securityOnly?: boolean;
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of packages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPackageList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostRepositories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Repositories ordered by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostRepositoryList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostHistory: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostHistoryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateHostIntegrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostIntegrationsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The host's integration switches and state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostIntegrationsState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
         };
     };
     authCheckAdminUsers: {

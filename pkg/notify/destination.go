@@ -92,7 +92,10 @@ func (s Secrets) apply(in *SecretsInput) Secrets {
 		}
 	}
 	set(&s.SigningSecret, in.SigningSecret)
-	set(&s.Password, in.Password)
+	if in.Password != nil {
+		// Passwords are taken as typed: spaces may be part of them.
+		s.Password = *in.Password
+	}
 	set(&s.Token, in.Token)
 	set(&s.WebhookURL, in.WebhookURL)
 	if in.Headers != nil {
@@ -214,9 +217,12 @@ func validate(t DestinationType, c *DestinationConfig, s *Secrets) error {
 		if !validHTTPURL(c.URL) {
 			return invalid("config.url", "Webhook URL must be an http or https URL")
 		}
-		for k := range s.Headers {
+		for k, v := range s.Headers {
 			if !validHeaderName(k) {
 				return invalid("secrets.headers", "Invalid header name: "+k)
+			}
+			if strings.ContainsAny(v, "\r\n") {
+				return invalid("secrets.headers", "Header values may not contain line breaks: "+k)
 			}
 		}
 	case TypeEmail:

@@ -123,7 +123,7 @@ func buildEmail(c DestinationConfig, m *Message, id uuid.UUID, now time.Time) ([
 	}
 	hdr("From", c.From)
 	hdr("To", strings.Join(c.To, ", "))
-	hdr("Subject", mime.QEncoding.Encode("utf-8", subject))
+	hdr("Subject", mime.QEncoding.Encode("utf-8", oneLine(subject)))
 	hdr("Date", now.Format(time.RFC1123Z))
 	domain := "patchmon.local"
 	if a, err := mail.ParseAddress(c.From); err == nil {

@@ -56,3 +56,22 @@ func TestBackoff(t *testing.T) {
 		assert.Equal(t, want, s.Backoff(failed), "after %d failures", failed)
 	}
 }
+
+func TestHeadersStayOnOneLine(t *testing.T) {
+	cfg := DestinationConfig{From: "pm@example.com", To: []string{"a@example.com"}}
+	m := &Message{Event: Event{Type: EventHostDown, Severity: SeverityError, Title: "evil\r\nBcc: victim@example.com", Message: "x"}}
+	b, err := buildEmail(cfg, m, uuid.New(), time.Now())
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "Subject: [PatchMon error] evil Bcc: victim@example.com\r\n")
+	assert.NotContains(t, string(b), "\r\nBcc:")
+
+	c, sec := DestinationConfig{URL: "https://example.com"}, Secrets{Headers: map[string]string{"X-A": "1\r\nX-B: 2"}}
+	assert.ErrorContains(t, validate(TypeWebhook, &c, &sec), "line breaks")
+	sec = Secrets{Password: " keep spaces "}.apply(&SecretsInput{Token: ptr(" tok ")})
+	assert.Equal(t, " keep spaces ", sec.Password)
+	assert.Equal(t, "tok", sec.Token)
+	sec = sec.apply(&SecretsInput{Password: ptr(" new pw ")})
+	assert.Equal(t, " new pw ", sec.Password)
+}
+
+func ptr[T any](v T) *T { return &v }

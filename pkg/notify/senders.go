@@ -187,6 +187,12 @@ func redactURL(err error, url string) error {
 	return err
 }
 
+// oneLine keeps text that goes into a header (email subject, ntfy title) on one line:
+// event titles may carry host names that agents reported.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+}
+
 func severityColor(s Severity) (hex string, dec int) {
 	switch s {
 	case SeverityCritical:
@@ -269,7 +275,7 @@ func ntfyPriority(s Severity) string {
 
 func (s *Service) sendNtfy(ctx context.Context, d *destRow, m *Message) outcome {
 	h := http.Header{}
-	h.Set("Title", m.Event.Title)
+	h.Set("Title", oneLine(m.Event.Title))
 	h.Set("Priority", ntfyPriority(m.Event.Severity))
 	h.Set("Tags", "patchmon,"+m.Event.Type+","+string(m.Event.Severity))
 	if m.Event.URL != "" {

@@ -148,4 +148,43 @@ describe('Settings → Notifications', () => {
     expect(await within(dialog).findByText('Topic is required and may not contain /, ?, # or spaces')).toBeTruthy();
     await waitFor(() => expect(within(dialog).getByLabelText('Topic').getAttribute('aria-invalid')).toBe('true'));
   });
+
+  it('edits a destination without sending the secrets it keeps, and shows per-type fields', async () => {
+    const slack = destination({ id: '00000000-0000-4000-8000-0000000000b2', name: 'Team chat', type: 'slack', config: {},
+      secrets: { webhook_url: 'https://hooks.slack.com/••••••••' } });
+    const api = mockApi({
+      'GET /auth/profile': profile,
+      'GET /notifications/destinations': { body: [slack] },
+      'PUT /notifications/destinations/00000000-0000-4000-8000-0000000000b2': (req) => ({ body: { ...slack, ...(req.body as object) } }),
+    });
+    const user = userEvent.setup();
+    renderApp('/settings/notifications');
+    const row = (await screen.findByText('Team chat')).closest('tr')!;
+    await user.click(within(row).getByRole('button', { name: 'Actions for Team chat' }));
+    await user.click(await screen.findByRole('button', { name: 'Edit' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit “Team chat”' });
+    expect(within(dialog).getByText(/Stored: https:\/\/hooks.slack.com\/••••••••. Leave empty to keep it./)).toBeTruthy();
+    expect((within(dialog).getByLabelText('Type') as HTMLSelectElement).disabled).toBe(true);
+    const name = within(dialog).getByLabelText('Name');
+    await user.clear(name);
+    await user.type(name, 'Team chat 2');
+    await user.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('“Team chat 2” is saved.')).toBeTruthy();
+    expect(api.calls('PUT /notifications/destinations/00000000-0000-4000-8000-0000000000b2')[0]?.body).toEqual({
+      name: 'Team chat 2',
+      enabled: true,
+      config: {},
+    });
+
+    await user.click(screen.getByRole('button', { name: /New destination/ }));
+    const create = await screen.findByRole('dialog', { name: 'New destination' });
+    await user.selectOptions(within(create).getByLabelText('Type'), 'email');
+    for (const label of ['SMTP host', 'Security', 'Port', 'Username', 'Password', 'From', 'To']) {
+      expect(within(create).getByLabelText(label)).toBeTruthy();
+    }
+    expect(within(create).queryByLabelText('URL')).toBeNull();
+    await user.selectOptions(within(create).getByLabelText('Type'), 'gotify');
+    expect(within(create).getByLabelText('Application token')).toBeTruthy();
+    expect(within(create).queryByLabelText('SMTP host')).toBeNull();
+  }, 20_000);
 });

@@ -30,6 +30,7 @@ import (
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/dashboard"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
 	"github.com/patchmon-go/patchmon/pkg/enrollment"
@@ -42,6 +43,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/reports"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
 	"github.com/patchmon-go/patchmon/pkg/secretbox"
+	"github.com/patchmon-go/patchmon/pkg/settings"
 	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
 )
@@ -72,6 +74,11 @@ type Server struct {
 	enrollment *enrollment.EnrollAPI
 	// integrations serves the scoped Integration API and GetHomepage; bound at Start.
 	integrations *integrationapi.API
+	// dashboard and settings serve the dashboard data and the server settings; bound at
+	// Start (dashboard.go).
+	dashboard *dashboard.API
+	settings  *settings.API
+	dash      dashboardState
 	// realtime serves the agent WebSocket, agent commands and the dashboard stream; it
 	// is bound to the hub at Start.
 	realtime *agenthub.Endpoints
@@ -133,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
-		notifyAPI: notify.NewAPI(), reportsAPI: reports.NewAPI()}
+		notifyAPI: notify.NewAPI(), reportsAPI: reports.NewAPI(), dashboard: dashboard.NewAPI(), settings: settings.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -259,6 +266,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startIntegrations(); err != nil {
+		return err
+	}
+	if err := s.startDashboard(); err != nil {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
@@ -556,6 +566,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	s.stopDashboard()
 	s.enrollment.Bind(nil)
 	s.integrations.Bind(nil)
 	s.inventory.Bind(nil)
@@ -636,7 +647,7 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment, integrationHandlers: s.integrations,
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, dashboardHandlers: s.dashboard, settingsHandlers: s.settings,
 		notifyHandlers: s.notifyAPI, reportHandlers: s.reportsAPI}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,

@@ -33,6 +33,8 @@ type api struct {
 	*integrationHandlers
 	*notifyHandlers
 	*reportHandlers
+	*dashboardHandlers
+	*settingsHandlers
 }
 
 // integrationHandlers names integrationapi.API for embedding next to inventory.API.

@@ -172,5 +172,6 @@ func (s *Service) acquireReportSlot(ctx context.Context) error {
 
 func (s *Service) releaseReportSlot() { <-s.reportSlots }
 
-// PublicURL is the base URL written into install scripts.
+// PublicURL is the configured base URL (Config.PublicURL). Scripts use
+// ServerSettings(ctx).ServerURL, which an administrator may have changed in the settings.
 func (s *Service) PublicURL() string { return s.cfg.PublicURL }

@@ -25,6 +25,9 @@ const Settings = lazy(() => import('./pages/admin/Settings'));
 const Integrations = lazy(() => import('./pages/admin/Integrations'));
 const Notifications = lazy(() => import('./pages/admin/Notifications'));
 const ScheduledReports = lazy(() => import('./pages/reports/ScheduledReports'));
+const Packages = lazy(() => import('./pages/fleet/Packages'));
+const Repositories = lazy(() => import('./pages/fleet/Repositories'));
+const HostGroups = lazy(() => import('./pages/fleet/HostGroups'));
 const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
 
 export function createQueryClient(): QueryClient {
@@ -44,6 +47,9 @@ const pages: Record<string, ReactNode> = {
   '/audit-log': <AuditLog />,
   '/settings': <Settings />,
   '/scheduled-reports': <ScheduledReports />,
+  '/packages': <Packages />,
+  '/repositories': <Repositories />,
+  '/host-groups': <HostGroups />,
 };
 
 function PublicPage({ children }: { children: ReactNode }) {

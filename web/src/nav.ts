@@ -72,6 +72,13 @@ export const sections: readonly Section[] = [
     summary: 'Hosts that went down, need security updates or a reboot, and available updates, with their history.',
   },
   {
+    path: '/scheduled-reports',
+    permission: 'can_view_reports',
+    label: 'Scheduled Reports',
+    icon: AuditIcon,
+    summary: 'Fleet patch-status reports sent on a schedule by email or webhook, with their run history.',
+  },
+  {
     path: '/users',
     permission: 'can_view_users',
     group: 'Administration',

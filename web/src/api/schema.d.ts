@@ -2292,6 +2292,308 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List notification destinations
+         * @description Every destination by name, with secrets masked and the status of its latest delivery.
+         */
+        get: operations["listNotificationDestinations"];
+        put?: never;
+        /**
+         * Create a notification destination
+         * @description Which `config` and `secrets` fields are needed depends on `type`:
+         *     `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+         *     `email` config.host, config.from, config.to (port defaults by security: 587
+         *     starttls, 465 tls, 25 none; username with secrets.password optional);
+         *     `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+         *     optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+         *     `teams` secrets.webhook_url.
+         */
+        post: operations["createNotificationDestination"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/destinations/{destinationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        /** One notification destination */
+        get: operations["getNotificationDestination"];
+        /**
+         * Change a notification destination
+         * @description Fields left out keep their value; `config`, when present, replaces the whole
+         *     configuration. Secrets not mentioned are kept. The type cannot change.
+         */
+        put: operations["updateNotificationDestination"];
+        post?: never;
+        /**
+         * Delete a notification destination
+         * @description Its pending deliveries and delivery log go with it; routes lose it.
+         */
+        delete: operations["deleteNotificationDestination"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/destinations/{destinationId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification
+         * @description Sends a `test` event to the destination at once (also when it is disabled) and
+         *     answers with the outcome; the attempt appears in the delivery log and is not
+         *     retried. A failed send is still a 200 with `success: false`.
+         */
+        post: operations["testNotificationDestination"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/routes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List notification routes */
+        get: operations["listNotificationRoutes"];
+        put?: never;
+        /**
+         * Create a notification route
+         * @description An event goes to a route's destinations when the route is enabled, its type is
+         *     in `event_types` (empty: every type), its severity is at least `min_severity`,
+         *     and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+         *     listed group (events without a host then do not match). Each destination gets
+         *     an event once even when several routes match.
+         */
+        post: operations["createNotificationRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/routes/{routeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                routeId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a notification route */
+        put: operations["updateNotificationRoute"];
+        post?: never;
+        /** Delete a notification route */
+        delete: operations["deleteNotificationRoute"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log
+         * @description Deliveries newest first, each with its attempts (outcome, response code, error, duration).
+         */
+        get: operations["listNotificationDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Choices for the destination and route editors
+         * @description Destination types, event types, severities, and the host groups and hosts a route may name.
+         */
+        get: operations["getNotificationOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List scheduled reports
+         * @description Every schedule by name with its next run time and latest run.
+         */
+        get: operations["listReportSchedules"];
+        put?: never;
+        /**
+         * Create a scheduled report
+         * @description `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+         *     @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+         *     default the server's TZ). Reports go to notification destinations: email gets the
+         *     HTML report inline or CSV/JSON files attached, generic webhooks the report as
+         *     `data` plus the files base64-encoded, chat services a summary.
+         */
+        post: operations["createReportSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/next-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Validate a cron expression and show its next run times
+         * @description Always 200; `valid` false with `error` for an expression or time zone that does not parse.
+         */
+        get: operations["previewReportSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Choices for the schedule editor
+         * @description The notification destinations (names and types only) and host groups a schedule may use.
+         */
+        get: operations["getReportOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/{scheduleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        /** One scheduled report */
+        get: operations["getReportSchedule"];
+        /**
+         * Replace a scheduled report
+         * @description The next run time is computed again from now.
+         */
+        put: operations["updateReportSchedule"];
+        post?: never;
+        /** Delete a scheduled report and its history */
+        delete: operations["deleteReportSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/{scheduleId}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a scheduled report now
+         * @description Generates and sends the report at once (also when the schedule is disabled) and
+         *     answers with the finished run. Deliveries that failed are retried in the
+         *     background; the run records them as failed.
+         */
+        post: operations["runReportSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/{scheduleId}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        /** Run history of a scheduled report */
+        get: operations["listReportRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -4524,6 +4826,251 @@ export interface components {
         BrandingChanged: {
             message: string;
             branding: components["schemas"]["Branding"];
+        };
+        /** @enum {string} */
+        NotificationDestinationType: "webhook" | "email" | "ntfy" | "gotify" | "slack" | "discord" | "teams";
+        /** @enum {string} */
+        NotificationSeverity: "informational" | "warning" | "error" | "critical";
+        /** @description Non-secret settings; which fields apply depends on the destination type. */
+        NotificationDestinationConfig: {
+            /** @description webhook: the endpoint (http or https). */
+            url?: string;
+            /** @description email: SMTP server host. */
+            host?: string;
+            /** @description email: SMTP port (default by security: 587, 465 or 25). */
+            port?: number;
+            /**
+             * @description email: STARTTLS (required), implicit TLS, or none.
+             * @enum {string}
+             */
+            security?: "starttls" | "tls" | "none";
+            /** @description email: SMTP user (AUTH PLAIN). */
+            username?: string;
+            /** @description email: sender address. */
+            from?: string;
+            /** @description email: recipients. */
+            to?: string[];
+            /** @description email: accept any server certificate (self-signed relays). */
+            tls_skip_verify?: boolean;
+            /** @description ntfy (default https://ntfy.sh) and gotify: server base URL. */
+            server_url?: string;
+            /** @description ntfy: topic. */
+            topic?: string;
+        };
+        /** @description Write-only secrets. Left out keeps the stored value; an empty string clears it. */
+        NotificationSecretsInput: {
+            /** @description webhook: HMAC-SHA256 signing secret. */
+            signing_secret?: string;
+            /** @description webhook: extra request headers (replaces all stored headers). */
+            headers?: {
+                [key: string]: string;
+            };
+            /** @description email: SMTP password. */
+            password?: string;
+            /** @description ntfy access token or gotify application token. */
+            token?: string;
+            /** @description slack, discord, teams: incoming-webhook URL. */
+            webhook_url?: string;
+        };
+        /** @description Which secrets are set, masked. URLs keep scheme and host; header names stay visible. */
+        NotificationMaskedSecrets: {
+            signing_secret?: string;
+            headers?: {
+                [key: string]: string;
+            };
+            password?: string;
+            token?: string;
+            webhook_url?: string;
+        };
+        NotificationDestination: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            type: components["schemas"]["NotificationDestinationType"];
+            enabled: boolean;
+            config: components["schemas"]["NotificationDestinationConfig"];
+            secrets: components["schemas"]["NotificationMaskedSecrets"];
+            /** @description Status of the newest delivery (pending, succeeded, failed). */
+            last_status?: string | null;
+            /** Format: date-time */
+            last_delivery_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        NotificationDestinationCreate: {
+            name: string;
+            type: components["schemas"]["NotificationDestinationType"];
+            /** @default true */
+            enabled: boolean;
+            config?: components["schemas"]["NotificationDestinationConfig"];
+            secrets?: components["schemas"]["NotificationSecretsInput"];
+        };
+        NotificationDestinationUpdate: {
+            name?: string;
+            type?: components["schemas"]["NotificationDestinationType"];
+            enabled?: boolean;
+            config?: components["schemas"]["NotificationDestinationConfig"];
+            secrets?: components["schemas"]["NotificationSecretsInput"];
+        };
+        NotificationTestResult: {
+            /** Format: uuid */
+            delivery_id: string;
+            success: boolean;
+            response_code?: number | null;
+            error?: string | null;
+            duration_ms: number;
+        };
+        NotificationRoute: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            enabled: boolean;
+            event_types: string[];
+            min_severity: components["schemas"]["NotificationSeverity"];
+            host_group_ids: string[];
+            host_ids: string[];
+            destination_ids: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        NotificationRouteInput: {
+            name: string;
+            /** @default true */
+            enabled: boolean;
+            /** @description Empty or left out matches every event type. */
+            event_types?: string[];
+            min_severity?: components["schemas"]["NotificationSeverity"];
+            host_group_ids?: string[];
+            host_ids?: string[];
+            destination_ids: string[];
+        };
+        NotificationAttempt: {
+            attempt: number;
+            success: boolean;
+            response_code?: number | null;
+            error: string;
+            duration_ms: number;
+            /** Format: date-time */
+            at: string;
+        };
+        NotificationDelivery: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            destination_id: string;
+            destination_name: string;
+            destination_type: components["schemas"]["NotificationDestinationType"];
+            /** Format: uuid */
+            route_id?: string | null;
+            event_type: string;
+            severity: components["schemas"]["NotificationSeverity"];
+            title: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            max_attempts: number;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            last_error: string;
+            response_code?: number | null;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            attempts_log: components["schemas"]["NotificationAttempt"][];
+        };
+        NotificationDeliveryList: {
+            deliveries: components["schemas"]["NotificationDelivery"][];
+            total: number;
+        };
+        NotificationNamedRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        NotificationOptions: {
+            destination_types: components["schemas"]["NotificationDestinationType"][];
+            event_types: string[];
+            severities: components["schemas"]["NotificationSeverity"][];
+            host_groups: components["schemas"]["NotificationNamedRef"][];
+            hosts: components["schemas"]["NotificationNamedRef"][];
+        };
+        /** @enum {string} */
+        ReportFormat: "csv" | "json" | "html";
+        ReportRun: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schedule_id: string;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+            format: components["schemas"]["ReportFormat"];
+            error: string;
+            size_bytes: number;
+            host_count: number;
+            deliveries: number;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+        };
+        ReportSchedule: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            enabled: boolean;
+            cron: string;
+            timezone: string;
+            format: components["schemas"]["ReportFormat"];
+            top_packages: number;
+            host_group_ids: string[];
+            destination_ids: string[];
+            /** Format: date-time */
+            next_run_at?: string | null;
+            /** Format: date-time */
+            last_run_at?: string | null;
+            last_run?: components["schemas"]["ReportRun"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ReportScheduleInput: {
+            name: string;
+            /** @default true */
+            enabled: boolean;
+            cron: string;
+            timezone?: string;
+            format?: components["schemas"]["ReportFormat"];
+            top_packages?: number;
+            /** @description Limit the report to these groups' hosts; empty means the whole fleet. */
+            host_group_ids?: string[];
+            destination_ids: string[];
+        };
+        ReportNextRuns: {
+            valid: boolean;
+            error?: string | null;
+            timezone?: string;
+            next_runs: string[];
+        };
+        ReportDestinationRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            type: components["schemas"]["NotificationDestinationType"];
+            enabled: boolean;
+        };
+        ReportOptions: {
+            destinations: components["schemas"]["ReportDestinationRef"][];
+            host_groups: components["schemas"]["NotificationNamedRef"][];
+            formats: components["schemas"]["ReportFormat"][];
+            default_timezone: string;
         };
     };
     responses: {
@@ -8330,6 +8877,543 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    listNotificationDestinations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The destinations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationDestinationCreate"];
+            };
+        };
+        responses: {
+            /** @description The destination, secrets masked. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    getNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The destination, secrets masked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    updateNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationDestinationUpdate"];
+            };
+        };
+        responses: {
+            /** @description The destination, secrets masked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    deleteNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    testNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The outcome. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTestResult"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    listNotificationRoutes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The routes by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRoute"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createNotificationRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRouteInput"];
+            };
+        };
+        responses: {
+            /** @description The route. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRoute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateNotificationRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                routeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRouteInput"];
+            };
+        };
+        responses: {
+            /** @description The route. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRoute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    deleteNotificationRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                routeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    listNotificationDeliveries: {
+        parameters: {
+            query?: {
+                destination_id?: string;
+                status?: "pending" | "succeeded" | "failed";
+                event_type?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getNotificationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The choices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOptions"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listReportSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description The schedule. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    previewReportSchedule: {
+        parameters: {
+            query: {
+                cron: string;
+                timezone?: string;
+                count?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportNextRuns"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getReportOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The choices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOptions"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    updateReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    deleteReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    runReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRun"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    listReportRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRun"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
         };
     };
     listJobs: {

@@ -34,6 +34,8 @@ const (
 	jobAlertCleanup     = "alert-cleanup"
 	jobVersionCheck     = "version-update-check"
 	jobMetricsReporting = "metrics-reporting"
+	jobNotifications    = "notification-delivery"
+	jobScheduledReports = "scheduled-reports"
 )
 
 // startJobs starts the alert service (listening to agent events) and the job service with
@@ -46,6 +48,10 @@ func (s *Server) startJobs(ctx context.Context) error {
 	}
 	if s.cfg.OnAlert != nil {
 		as.OnEvent(s.cfg.OnAlert)
+	}
+	ns, rs := s.notifySvc, s.reportsSvc
+	if ns != nil {
+		as.OnEvent(alertNotifier(ns, s.cfg.publicURL(), s.log))
 	}
 	versions, err := jobs.NewVersionChecker(jobs.VersionCheckConfig{Pool: s.pool, ServerRecord: s.cfg.VersionCheckServerRecord,
 		AgentRecord: s.cfg.VersionCheckAgentRecord, Resolver: s.cfg.DNSResolver, CurrentVersion: s.cfg.Version})
@@ -113,6 +119,14 @@ func (s *Server) startJobs(ctx context.Context) error {
 			RunOnStart: true, Run: versions.Check},
 		{Name: jobMetricsReporting, Description: "Send the anonymous usage report (only when turned on in Settings)", Interval: day,
 			Run: metrics.Report},
+	}
+	if ns != nil {
+		builtin = append(builtin, jobs.Job{Name: jobNotifications, Interval: notifyInterval,
+			Description: "Deliver due notifications; failed deliveries are retried with backoff", Run: ns.ProcessDue})
+	}
+	if rs != nil {
+		builtin = append(builtin, jobs.Job{Name: jobScheduledReports, Interval: reportsInterval,
+			Description: "Run the scheduled reports whose time has come", Run: rs.RunDue})
 	}
 	svc, err := jobs.New(jobs.Config{Pool: s.pool, Jobs: append(builtin, s.cfg.Jobs...), Workers: s.cfg.JobWorkers,
 		Logger: s.log.With("component", "jobs")})

@@ -2,8 +2,10 @@ package patchmon
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
+	"github.com/patchmon-go/patchmon/pkg/alerts"
 	"github.com/patchmon-go/patchmon/pkg/notify"
 	"github.com/patchmon-go/patchmon/pkg/reports"
 	"github.com/patchmon-go/patchmon/pkg/users"
@@ -16,14 +18,16 @@ type (
 	reportHandlers = reports.API
 )
 
-// Until the job scheduler drives them, the server polls for due deliveries and reports.
+// How often the job scheduler (River, see jobs.go) delivers due notifications and runs
+// due scheduled reports.
 const (
-	notifyPollInterval  = 15 * time.Second
-	reportsPollInterval = 30 * time.Second
+	notifyInterval  = 15 * time.Second
+	reportsInterval = 30 * time.Second
 )
 
-// startNotifications builds the notification and report services and starts their
-// polling loops. Called by Start with s.mu held, after startAuth (which sets s.secrets).
+// startNotifications builds the notification and report services; their work runs as
+// jobs (startJobs). Called by Start with s.mu held, after startAuth (which sets
+// s.secrets) and before startJobs.
 func (s *Server) startNotifications() error {
 	var audit func(context.Context, users.AuditEntry)
 	if us := s.authn.users.Load(); us != nil {
@@ -42,21 +46,11 @@ func (s *Server) startNotifications() error {
 	s.notifySvc, s.reportsSvc = ns, rs
 	s.notifyAPI.Bind(ns)
 	s.reportsAPI.Bind(rs)
-	ctx, cancel := context.WithCancel(context.Background())
-	s.bgCancel = cancel
-	s.bg.Add(2)
-	go func() { defer s.bg.Done(); ns.Run(ctx, notifyPollInterval) }()
-	go func() { defer s.bg.Done(); rs.Run(ctx, reportsPollInterval) }()
 	return nil
 }
 
-// stopNotifications stops the loops (waiting for sends in progress) and unbinds the APIs.
+// stopNotifications unbinds the APIs; the jobs that deliver are stopped by stopJobs.
 func (s *Server) stopNotifications() {
-	if s.bgCancel != nil {
-		s.bgCancel()
-		s.bg.Wait()
-		s.bgCancel = nil
-	}
 	s.notifyAPI.Bind(nil)
 	s.reportsAPI.Bind(nil)
 	s.notifySvc, s.reportsSvc = nil, nil
@@ -76,4 +70,30 @@ func (s *Server) Reports() *reports.Service {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reportsSvc
+}
+
+// alertNotifier turns alert events into notifications: a new alert is sent as its type
+// (a host back up as host_up), an escalation as the same type with its raised severity.
+// Resolutions are not sent; the host_up event says a host is back.
+func alertNotifier(ns *notify.Service, publicURL string, log *slog.Logger) alerts.EventHook {
+	return func(ctx context.Context, ev alerts.Event) {
+		if ev.Kind == alerts.EventResolved {
+			return
+		}
+		a := ev.Alert
+		typ := string(a.Type)
+		if a.Type == alerts.TypeHostRecovered {
+			typ = notify.EventHostUp
+		}
+		title := a.Title
+		if ev.Kind == alerts.EventEscalated {
+			title = "Escalated: " + title
+		}
+		_, err := ns.Publish(ctx, notify.Event{Type: typ, Severity: notify.Severity(a.Severity), HostID: a.HostID,
+			HostName: a.HostName, Title: title, Message: a.Message, URL: publicURL + "/alerts/" + a.ID.String(),
+			Time: a.UpdatedAt})
+		if err != nil {
+			log.WarnContext(ctx, "queueing the notification of an alert failed", "alert_id", a.ID, "err", err)
+		}
+	}
 }

@@ -118,12 +118,9 @@ type Server struct {
 	alertSvc   *alerts.Service
 	stopAlerts func()
 	queueUI    queueUI
-	// notifySvc and reportsSvc exist while the server runs; bg runs their polling loops
-	// until bgCancel.
+	// notifySvc and reportsSvc exist while the server runs; their work runs as jobs.
 	notifySvc  *notify.Service
 	reportsSvc *reports.Service
-	bg         sync.WaitGroup
-	bgCancel   context.CancelFunc
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the

@@ -92,13 +92,27 @@ func (s *Server) stopDashboard() {
 }
 
 // pushUpdateInterval sends settings_update with the new interval to every connected
-// agent, on whichever replica it is connected.
+// agent that follows the server's interval, on whichever replica it is connected.
 func (s *Server) pushUpdateInterval(ctx context.Context, minutes int) (settings.Notified, error) {
 	hub := s.Hub()
 	if hub == nil {
 		return settings.Notified{}, ErrNotStarted
 	}
-	res, err := hub.SendTo(ctx, agenthub.Fleet, wsproto.SettingsUpdate{UpdateInterval: minutes})
+	// Hosts with an interval of their own keep it.
+	target := agenthub.Fleet
+	if inv := s.inventorySvc; inv != nil {
+		ids, all, err := inv.HostsFollowingServerInterval(ctx)
+		if err != nil {
+			return settings.Notified{}, err
+		}
+		if !all {
+			if len(ids) == 0 {
+				return settings.Notified{}, nil
+			}
+			target = agenthub.Target{HostIDs: ids}
+		}
+	}
+	res, err := hub.SendTo(ctx, target, wsproto.SettingsUpdate{UpdateInterval: minutes})
 	if err != nil {
 		return settings.Notified{}, err
 	}

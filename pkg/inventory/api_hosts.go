@@ -149,13 +149,21 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 		return nil, httpError(errorf(ErrInvalidInput, "The body must be a JSON object"))
 	}
 	err = s.UpdateHost(ctx, req.HostId, HostUpdate{FriendlyName: b.FriendlyName, GroupIDs: b.GroupIds, Notes: b.Notes,
-		AutoUpdate: b.AutoUpdate, HostDownAlerts: b.HostDownAlerts})
+		AutoUpdate: b.AutoUpdate, HostDownAlerts: b.HostDownAlerts, UpdateInterval: b.UpdateInterval})
 	if err != nil {
 		return nil, httpError(err)
 	}
 	h, err := s.Host(ctx, req.HostId)
 	if err != nil {
 		return nil, httpError(err)
+	}
+	if b.UpdateInterval != nil {
+		// The agent applies the new interval now rather than at its next settings sync.
+		if c := api.agentControl(); c != nil {
+			if _, err := c.Send(ctx, req.HostId, wsproto.SettingsUpdate{UpdateInterval: h.UpdateInterval}); err != nil {
+				s.log.WarnContext(ctx, "pushing the host's update interval failed", "host_id", req.HostId, "err", err)
+			}
+		}
 	}
 	return openapi.UpdateHost200JSONResponse(h), nil
 }

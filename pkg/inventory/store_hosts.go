@@ -71,7 +71,7 @@ INSERT INTO update_history (host_id, report_type, sections, agent_execution_ms, 
 VALUES ($1, 'ping', $2, $3, $4)`
 
 	sqlAgentSettings = `
-SELECT s.agent_update_interval, s.agent_auto_update, s.ignore_ssl_self_signed, COALESCE(s.server_url, ''),
+SELECT COALESCE(h.update_interval, s.agent_update_interval), s.agent_auto_update, s.ignore_ssl_self_signed, COALESCE(s.server_url, ''),
        h.auto_update, COALESCE(h.agent_version, '')
 FROM settings s, hosts h
 WHERE s.id = 1 AND h.id = $1 AND h.credentials_generation = $2`

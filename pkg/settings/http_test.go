@@ -362,3 +362,67 @@ func TestBrandingUploadServeDelete(t *testing.T) {
 	require.NoError(t, e.pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE event LIKE 'settings.branding.%'`).Scan(&events))
 	assert.Equal(t, 4, events, "three uploads and one removal")
 }
+
+// A host with an update interval of its own gets it pushed at once, keeps it when the
+// server's interval changes, and follows the server's again after it is cleared.
+func TestHostUpdateIntervalOverride(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	created := e.asAdmin(t, http.MethodPost, "/api/v1/hosts", obj{"friendly_name": "own-interval"})
+	require.Equal(t, http.StatusCreated, created.status, "%s", created.body)
+	out := created.json(t)
+	hostA := out["hostId"].(string)
+	a := loadgen.Credential{APIID: out["apiId"].(string), APIKey: out["apiKey"].(string)}
+	b := e.newHost(t, "server-interval")
+
+	fleets := map[string]*loadgen.Fleet{}
+	for name, c := range map[string]loadgen.Credential{"a": a, "b": b} {
+		f, err := loadgen.NewFleet(loadgen.FleetConfig{ServerURL: e.url, Agents: []loadgen.Credential{c}})
+		require.NoError(t, err)
+		f.Start()
+		t.Cleanup(f.Close)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		_, err = f.WaitConnected(ctx, 1)
+		cancel()
+		require.NoError(t, err)
+		fleets[name] = f
+	}
+	interval := func(c loadgen.Credential) any {
+		r := e.do(t, http.MethodGet, "/api/v1/settings/update-interval", nil, agentHeaders(c))
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		return r.json(t)["updateInterval"]
+	}
+
+	// Out of range is refused and names the field.
+	r := e.asAdmin(t, http.MethodPatch, "/api/v1/hosts/"+hostA, obj{"updateInterval": 3})
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	assert.Contains(t, string(r.body), "updateInterval")
+
+	fleets["a"].Expect(30)
+	r = e.asAdmin(t, http.MethodPatch, "/api/v1/hosts/"+hostA, obj{"updateInterval": 30})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.EqualValues(t, 30, r.json(t)["updateInterval"])
+	assert.Equal(t, true, r.json(t)["updateIntervalOverride"])
+	require.Eventually(t, func() bool { return len(fleets["a"].Received()) == 1 }, 10*time.Second, 20*time.Millisecond,
+		"the host's agent receives its own interval")
+	assert.EqualValues(t, 30, interval(a))
+
+	// The server's interval changes: only the host without one of its own is told.
+	fleets["a"].Expect(20)
+	fleets["b"].Expect(20)
+	r = e.asAdmin(t, http.MethodPut, "/api/v1/settings", obj{"updateInterval": 20})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Equal(t, obj{"delivered": float64(1), "offline": float64(0), "failed": float64(0)}, r.json(t)["agentsNotified"])
+	require.Eventually(t, func() bool { return len(fleets["b"].Received()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Empty(t, fleets["a"].Received(), "the host with its own interval keeps it")
+	assert.EqualValues(t, 30, interval(a))
+	assert.EqualValues(t, 20, interval(b))
+
+	// Cleared: the host follows the server again, and is told so.
+	r = e.asAdmin(t, http.MethodPatch, "/api/v1/hosts/"+hostA, obj{"updateInterval": 0})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.EqualValues(t, 20, r.json(t)["updateInterval"])
+	assert.Equal(t, false, r.json(t)["updateIntervalOverride"])
+	require.Eventually(t, func() bool { return len(fleets["a"].Received()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.EqualValues(t, 20, interval(a))
+}

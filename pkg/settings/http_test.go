@@ -266,6 +266,9 @@ func TestBrandingUploadServeDelete(t *testing.T) {
 	fav := e.do(t, http.MethodGet, "/assets/favicon.svg", nil, nil)
 	require.Equal(t, http.StatusOK, fav.status)
 	assert.Contains(t, string(fav.body), "<svg")
+	// Only the three branding paths are taken; the dashboard's own files stay its own.
+	other := e.do(t, http.MethodGet, "/assets/index-Ab12Cd34.js", nil, nil)
+	assert.NotContains(t, other.header.Get("Content-Type"), "image/", "%d", other.status)
 
 	logo := pngImage(t, 64, 16, false)
 	r := e.asAdmin(t, http.MethodPost, "/api/v1/settings/logos/upload", obj{"logoType": "dark",

@@ -3797,12 +3797,15 @@ type ServerSettingsServerUrlSource string
 
 // ServerSettingsUpdate defines model for ServerSettingsUpdate.
 type ServerSettingsUpdate struct {
-	AutoUpdate          *bool                               `json:"autoUpdate,omitempty"`
-	IgnoreSslSelfSigned *bool                               `json:"ignoreSslSelfSigned,omitempty"`
-	ServerHost          *string                             `json:"serverHost,omitempty"`
-	ServerPort          *int                                `json:"serverPort,omitempty"`
-	ServerProtocol      *ServerSettingsUpdateServerProtocol `json:"serverProtocol,omitempty"`
-	UpdateInterval      *int                                `json:"updateInterval,omitempty"`
+	AutoUpdate          *bool `json:"autoUpdate,omitempty"`
+	IgnoreSslSelfSigned *bool `json:"ignoreSslSelfSigned,omitempty"`
+
+	// ResetServerUrl true forgets the saved server URL, so SERVER_PROTOCOL, SERVER_HOST and SERVER_PORT apply again. Not together with serverProtocol, serverHost or serverPort.
+	ResetServerUrl *bool                               `json:"resetServerUrl,omitempty"`
+	ServerHost     *string                             `json:"serverHost,omitempty"`
+	ServerPort     *int                                `json:"serverPort,omitempty"`
+	ServerProtocol *ServerSettingsUpdateServerProtocol `json:"serverProtocol,omitempty"`
+	UpdateInterval *int                                `json:"updateInterval,omitempty"`
 }
 
 // ServerSettingsUpdateServerProtocol defines model for ServerSettingsUpdate.ServerProtocol.

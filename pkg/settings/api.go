@@ -82,7 +82,7 @@ func (a *API) UpdateServerSettings(ctx context.Context, req openapi.UpdateServer
 	}
 	b := req.Body
 	u := Update{ServerHost: b.ServerHost, ServerPort: b.ServerPort, UpdateInterval: b.UpdateInterval,
-		AutoUpdate: b.AutoUpdate, IgnoreSSLSelfSigned: b.IgnoreSslSelfSigned}
+		AutoUpdate: b.AutoUpdate, IgnoreSSLSelfSigned: b.IgnoreSslSelfSigned, ResetServerURL: b.ResetServerUrl != nil && *b.ResetServerUrl}
 	if b.ServerProtocol != nil {
 		p := string(*b.ServerProtocol)
 		u.ServerProtocol = &p

@@ -156,9 +156,21 @@ func TestSettingsDefaultsFromEnvironmentThenSaved(t *testing.T) {
 	require.Equal(t, http.StatusCreated, tok.status, "%s", tok.body)
 	assert.Contains(t, string(tok.body), `curl -sk \"https://patchmon.example.com/api/v1/auto-enrollment/script?`)
 
+	// Forgetting the saved URL brings the environment's back.
+	r = e.asAdmin(t, http.MethodPut, "/api/v1/settings", obj{"resetServerUrl": true, "serverHost": "x.example.com"})
+	assert.Equal(t, http.StatusBadRequest, r.status, "reset and change at once: %s", r.body)
+	r = e.asAdmin(t, http.MethodPut, "/api/v1/settings", obj{"resetServerUrl": true})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	st = r.json(t)["settings"].(obj)
+	assert.Equal(t, "environment", st["server_url_source"])
+	assert.Equal(t, "https://patchmon.env.example:8443", st["server_url"])
+	script = e.do(t, http.MethodGet, "/api/v1/hosts/install", nil, agentHeaders(agent))
+	require.Equal(t, http.StatusOK, script.status)
+	assert.Contains(t, string(script.body), "'https://patchmon.env.example:8443'")
+
 	var events int
 	require.NoError(t, e.pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE event = 'settings.server.updated'`).Scan(&events))
-	assert.Equal(t, 2, events)
+	assert.Equal(t, 3, events)
 }
 
 func TestSettingsValidation(t *testing.T) {
@@ -266,6 +278,9 @@ func TestBrandingUploadServeDelete(t *testing.T) {
 	fav := e.do(t, http.MethodGet, "/assets/favicon.svg", nil, nil)
 	require.Equal(t, http.StatusOK, fav.status)
 	assert.Contains(t, string(fav.body), "<svg")
+	// Only the three branding paths are taken; the dashboard's own files stay its own.
+	other := e.do(t, http.MethodGet, "/assets/index-Ab12Cd34.js", nil, nil)
+	assert.NotContains(t, other.header.Get("Content-Type"), "image/", "%d", other.status)
 
 	logo := pngImage(t, 64, 16, false)
 	r := e.asAdmin(t, http.MethodPost, "/api/v1/settings/logos/upload", obj{"logoType": "dark",

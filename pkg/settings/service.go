@@ -135,6 +135,8 @@ type Update struct {
 	UpdateInterval      *int
 	AutoUpdate          *bool
 	IgnoreSSLSelfSigned *bool
+	// ResetServerURL forgets the saved server URL, so the environment's applies again.
+	ResetServerURL bool
 }
 
 // Result is what Update did.
@@ -150,6 +152,9 @@ type Result struct {
 // Validate checks u without touching the database. Errors wrap ErrInvalid and name the
 // field (as sent by the API, e.g. serverHost).
 func (u Update) Validate() error {
+	if u.ResetServerURL && (u.ServerProtocol != nil || u.ServerHost != nil || u.ServerPort != nil) {
+		return invalid(CodeInvalidSetting, "resetServerUrl", "Either reset the server URL or change it, not both")
+	}
 	if u.ServerProtocol != nil && *u.ServerProtocol != "http" && *u.ServerProtocol != "https" {
 		return invalid(CodeInvalidSetting, "serverProtocol", "Protocol must be http or https")
 	}
@@ -243,7 +248,7 @@ func (s *Service) Update(ctx context.Context, u Update) (Result, error) {
 	}
 	var oldInterval int
 	if err := s.db.Pool.QueryRow(ctx, sqlUpdateSettings, proto, host, port, serverURL, u.UpdateInterval,
-		u.AutoUpdate, u.IgnoreSSLSelfSigned).Scan(&oldInterval); err != nil {
+		u.AutoUpdate, u.IgnoreSSLSelfSigned, u.ResetServerURL).Scan(&oldInterval); err != nil {
 		return Result{}, err
 	}
 	res := Result{}

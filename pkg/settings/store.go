@@ -7,14 +7,14 @@ SELECT server_protocol, server_host, server_port, agent_update_interval, agent_a
        ignore_ssl_self_signed, updated_at
 FROM settings WHERE id = 1`
 
-	// sqlUpdateSettings changes the given fields ($n IS NULL keeps a column) and returns
-	// the interval from before the change, read under the row lock.
+	// sqlUpdateSettings changes the given fields ($n IS NULL keeps a column; $8 clears the
+	// server URL) and returns the interval from before the change, read under the row lock.
 	sqlUpdateSettings = `
 UPDATE settings s SET
-    server_protocol        = COALESCE($1, s.server_protocol),
-    server_host            = COALESCE($2, s.server_host),
-    server_port            = COALESCE($3, s.server_port),
-    server_url             = COALESCE($4, s.server_url),
+    server_protocol        = CASE WHEN $8 THEN NULL ELSE COALESCE($1, s.server_protocol) END,
+    server_host            = CASE WHEN $8 THEN NULL ELSE COALESCE($2, s.server_host) END,
+    server_port            = CASE WHEN $8 THEN NULL ELSE COALESCE($3, s.server_port) END,
+    server_url             = CASE WHEN $8 THEN NULL ELSE COALESCE($4, s.server_url) END,
     agent_update_interval  = COALESCE($5, s.agent_update_interval),
     agent_auto_update      = COALESCE($6, s.agent_auto_update),
     ignore_ssl_self_signed = COALESCE($7, s.ignore_ssl_self_signed),

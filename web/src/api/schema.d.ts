@@ -4783,6 +4783,8 @@ export interface components {
             updateInterval?: number;
             autoUpdate?: boolean;
             ignoreSslSelfSigned?: boolean;
+            /** @description true forgets the saved server URL, so SERVER_PROTOCOL, SERVER_HOST and SERVER_PORT apply again. Not together with serverProtocol, serverHost or serverPort. */
+            resetServerUrl?: boolean;
         };
         ServerSettingsUpdateResult: {
             /** @example Settings updated successfully */

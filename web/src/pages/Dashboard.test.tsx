@@ -1,5 +1,5 @@
 import { screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Health } from '../api/health';
 import { mockApi } from '../test/api';
 import { jsonResponse, renderApp } from '../test/render';
@@ -12,6 +12,15 @@ const healthy: Health = {
   database: { status: 'up', mode: 'embedded', latencyMs: 1.25 },
   redis: { status: 'disabled', mode: 'in-process' },
 };
+
+// The dashboard opens the live event stream; these tests need a socket that goes nowhere.
+class InertSocket {
+  onmessage = null;
+  onclose = null;
+  close() {}
+}
+beforeEach(() => vi.stubGlobal('WebSocket', InertSocket));
+afterEach(() => vi.unstubAllGlobals());
 
 // The signed-in user's profile comes from the fake API; only /health varies here.
 function stubFetch(respond: () => Response | Promise<Response>) {

@@ -34,7 +34,6 @@ export default function Dashboard() {
   const stats = useStats();
   const layout = useLayout();
   const [editing, setEditing] = useState(false);
-  useLiveDashboard(can('can_view_hosts'));
 
   const entries = layout.data ? mergeLayout(layout.data.preferences) : defaultLayout();
   const shown = entries.filter((e) => e.enabled).map((e) => cardById(e.id)).filter((c): c is DashboardCard => !!c);
@@ -49,6 +48,7 @@ export default function Dashboard() {
 
   return (
     <>
+      {can('can_view_hosts') && <LiveRefresh />}
       <PageHeader
         title="Dashboard"
         description={
@@ -93,6 +93,12 @@ export default function Dashboard() {
       )}
     </>
   );
+}
+
+/** Subscribes to the live event stream while the dashboard is shown. */
+function LiveRefresh() {
+  useLiveDashboard();
+  return null;
 }
 
 function NoHosts({ canAdd }: { canAdd: boolean }) {

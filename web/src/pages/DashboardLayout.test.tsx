@@ -1,8 +1,30 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
-import { dashboardStats, mockApi } from '../test/api';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { dashboardStats, makeUser, mockApi } from '../test/api';
 import { renderApp } from '../test/render';
+
+/** A WebSocket the test drives. */
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  url: string;
+  onmessage: ((m: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  constructor(url: string) {
+    this.url = url;
+    FakeSocket.all.push(this);
+  }
+  close() {}
+  emit(ev: unknown) {
+    this.onmessage?.({ data: JSON.stringify(ev) });
+  }
+}
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  vi.stubGlobal('WebSocket', FakeSocket);
+});
+afterEach(() => vi.unstubAllGlobals());
 
 async function totals() {
   return within(await screen.findByRole('list', { name: 'Fleet totals' }));
@@ -29,6 +51,31 @@ describe('dashboard statistics', () => {
     mockApi({ 'GET /dashboard/stats': { body: { ...dashboardStats, totalHosts: 0, osDistribution: [] } } });
     renderApp('/');
     expect(await screen.findByText('No hosts yet.')).toBeTruthy();
+  });
+});
+
+describe('live dashboard', () => {
+  it('refreshes the statistics when an agent reports', async () => {
+    let served = 0;
+    const api = mockApi({ 'GET /dashboard/stats': () => ({ body: { ...dashboardStats, totalHosts: 12 + served++ } }) });
+    renderApp('/');
+    const list = await totals();
+    expect(list.getByRole('link', { name: /Total Hosts/ }).textContent).toContain('12');
+    await waitFor(() => expect(FakeSocket.all).toHaveLength(1));
+    expect(FakeSocket.all[0]?.url).toMatch(/\/api\/v1\/ws\/events$/);
+    FakeSocket.all[0]?.emit({
+      type: 'report',
+      data: { hostId: 'h', apiId: 'x', kind: 'full', packagesProcessed: 3, updatesAvailable: 1, securityUpdates: 0, needsReboot: false, at: '' },
+    });
+    await waitFor(() => expect(list.getByRole('link', { name: /Total Hosts/ }).textContent).toContain('13'));
+    expect(api.calls('GET /dashboard/stats')).toHaveLength(2);
+  });
+
+  it('does not open the stream for users who may not view hosts', async () => {
+    mockApi({ 'GET /auth/profile': { body: { user: makeUser({ role: 'dash' }), permissions: ['can_view_dashboard'] } } });
+    renderApp('/');
+    await totals();
+    expect(FakeSocket.all).toHaveLength(0);
   });
 });
 

@@ -42,7 +42,7 @@ export function ServerSettingsCard() {
         </p>
       )}
       {settings.isError && <FormError>{settings.error.message}</FormError>}
-      {settings.data && <ServerSettingsForm settings={settings.data} />}
+      {settings.data && <ServerSettingsForm key={settings.data.updated_at} settings={settings.data} />}
     </Card>
   );
 }
@@ -128,6 +128,13 @@ function ServerSettingsForm({ settings }: { settings: ServerSettings }) {
           ? 'Until you save it here, the server uses SERVER_PROTOCOL, SERVER_HOST and SERVER_PORT from its environment.'
           : 'Saved here; it replaces the environment’s SERVER_PROTOCOL, SERVER_HOST and SERVER_PORT.'}
       </p>
+      {settings.server_url_source === 'settings' && (
+        <div className="-mt-2">
+          <Button type="button" size="sm" variant="secondary" disabled={save.isPending} onClick={() => save.mutate({ resetServerUrl: true })}>
+            Use the environment’s server URL
+          </Button>
+        </div>
+      )}
       <SelectField
         label="Agent update interval"
         value={String(interval)}

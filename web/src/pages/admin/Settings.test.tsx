@@ -113,3 +113,21 @@ describe('general settings', () => {
     expect(await screen.findByText('Unsupported file type: upload a PNG, JPEG, SVG or ICO image')).toBeTruthy();
   });
 });
+
+describe('server URL source', () => {
+  it('goes back to the environment’s URL', async () => {
+    const saved = { ...serverSettings, server_host: 'patchmon.example.com', server_url: 'http://patchmon.example.com:3000', server_url_source: 'settings' as const };
+    const api = mockApi({
+      'GET /settings': { body: saved },
+      'PUT /settings': { body: { message: 'Settings updated successfully', settings: { ...serverSettings, updated_at: '2025-01-03T00:00:00Z' }, agentsNotified: null } },
+    });
+    const user = userEvent.setup();
+    renderApp('/settings');
+    expect((await screen.findByLabelText<HTMLInputElement>('Host')).value).toBe('patchmon.example.com');
+    await user.click(screen.getByRole('button', { name: 'Use the environment’s server URL' }));
+    await screen.findByText('Settings saved.');
+    expect(api.calls('PUT /settings').map((c) => c.body)).toEqual([{ resetServerUrl: true }]);
+    await waitFor(() => expect(screen.getByLabelText<HTMLInputElement>('Host').value).toBe('localhost'));
+    expect(screen.queryByRole('button', { name: 'Use the environment’s server URL' })).toBeNull();
+  });
+});

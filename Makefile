@@ -112,11 +112,14 @@ test-web: web-deps
 	cd web && npm test --silent
 
 # test-e2e drives Debian's headless Chromium against a real server binary that embeds the
-# freshly built dashboard, and runs the real agent binary against it.
+# freshly built dashboard, and runs the real agent binary against it. The single sign-on
+# test signs in at zitadel's example OpenID provider, built here from its published module.
+OIDC_OP := github.com/zitadel/oidc/v3/example/server@v3.52.0
 test-e2e: web-deps
 	$(MAKE) --no-print-directory web
 	$(MAKE) --no-print-directory server
 	$(MAKE) --no-print-directory agent
+	@[ -x $(BIN)/oidc-op/server ] || GOBIN=$(CURDIR)/$(BIN)/oidc-op $(GO) install $(OIDC_OP)
 	cd web && npm run --silent e2e
 
 # agent builds bin/patchmon-agent for this machine; the browser tests run it against the

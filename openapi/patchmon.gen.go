@@ -130,6 +130,87 @@ func (e AuthProfileUpdateThemePreference) Valid() bool {
 	}
 }
 
+// Defines values for BrandingUploadLogoType.
+const (
+	BrandingUploadLogoTypeDark    BrandingUploadLogoType = "dark"
+	BrandingUploadLogoTypeFavicon BrandingUploadLogoType = "favicon"
+	BrandingUploadLogoTypeLight   BrandingUploadLogoType = "light"
+)
+
+// Valid indicates whether the value is a known member of the BrandingUploadLogoType enum.
+func (e BrandingUploadLogoType) Valid() bool {
+	switch e {
+	case BrandingUploadLogoTypeDark:
+		return true
+	case BrandingUploadLogoTypeFavicon:
+		return true
+	case BrandingUploadLogoTypeLight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardActivityItemReportType.
+const (
+	DashboardActivityItemReportTypeFull    DashboardActivityItemReportType = "full"
+	DashboardActivityItemReportTypePartial DashboardActivityItemReportType = "partial"
+)
+
+// Valid indicates whether the value is a known member of the DashboardActivityItemReportType enum.
+func (e DashboardActivityItemReportType) Valid() bool {
+	switch e {
+	case DashboardActivityItemReportTypeFull:
+		return true
+	case DashboardActivityItemReportTypePartial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardActivityItemStatus.
+const (
+	DashboardActivityItemStatusError   DashboardActivityItemStatus = "error"
+	DashboardActivityItemStatusSuccess DashboardActivityItemStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the DashboardActivityItemStatus enum.
+func (e DashboardActivityItemStatus) Valid() bool {
+	switch e {
+	case DashboardActivityItemStatusError:
+		return true
+	case DashboardActivityItemStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardTrendsRange.
+const (
+	DashboardTrendsRangeN24h DashboardTrendsRange = "24h"
+	DashboardTrendsRangeN30d DashboardTrendsRange = "30d"
+	DashboardTrendsRangeN7d  DashboardTrendsRange = "7d"
+	DashboardTrendsRangeN90d DashboardTrendsRange = "90d"
+)
+
+// Valid indicates whether the value is a known member of the DashboardTrendsRange enum.
+func (e DashboardTrendsRange) Valid() bool {
+	switch e {
+	case DashboardTrendsRangeN24h:
+		return true
+	case DashboardTrendsRangeN30d:
+		return true
+	case DashboardTrendsRangeN7d:
+		return true
+	case DashboardTrendsRangeN90d:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyHealthStatus.
 const (
 	DependencyHealthStatusDisabled DependencyHealthStatus = "disabled"
@@ -523,6 +604,60 @@ func (e RealtimeReportKind) Valid() bool {
 	}
 }
 
+// Defines values for ServerSettingsServerProtocol.
+const (
+	ServerSettingsServerProtocolHttp  ServerSettingsServerProtocol = "http"
+	ServerSettingsServerProtocolHttps ServerSettingsServerProtocol = "https"
+)
+
+// Valid indicates whether the value is a known member of the ServerSettingsServerProtocol enum.
+func (e ServerSettingsServerProtocol) Valid() bool {
+	switch e {
+	case ServerSettingsServerProtocolHttp:
+		return true
+	case ServerSettingsServerProtocolHttps:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ServerSettingsServerUrlSource.
+const (
+	ServerSettingsServerUrlSourceEnvironment ServerSettingsServerUrlSource = "environment"
+	ServerSettingsServerUrlSourceSettings    ServerSettingsServerUrlSource = "settings"
+)
+
+// Valid indicates whether the value is a known member of the ServerSettingsServerUrlSource enum.
+func (e ServerSettingsServerUrlSource) Valid() bool {
+	switch e {
+	case ServerSettingsServerUrlSourceEnvironment:
+		return true
+	case ServerSettingsServerUrlSourceSettings:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ServerSettingsUpdateServerProtocol.
+const (
+	ServerSettingsUpdateServerProtocolHttp  ServerSettingsUpdateServerProtocol = "http"
+	ServerSettingsUpdateServerProtocolHttps ServerSettingsUpdateServerProtocol = "https"
+)
+
+// Valid indicates whether the value is a known member of the ServerSettingsUpdateServerProtocol enum.
+func (e ServerSettingsUpdateServerProtocol) Valid() bool {
+	switch e {
+	case ServerSettingsUpdateServerProtocolHttp:
+		return true
+	case ServerSettingsUpdateServerProtocolHttps:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserThemePreference.
 const (
 	UserThemePreferenceDark   UserThemePreference = "dark"
@@ -538,6 +673,30 @@ func (e UserThemePreference) Valid() bool {
 	case UserThemePreferenceLight:
 		return true
 	case UserThemePreferenceSystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DashboardTrendsParamsRange.
+const (
+	DashboardTrendsParamsRangeN24h DashboardTrendsParamsRange = "24h"
+	DashboardTrendsParamsRangeN30d DashboardTrendsParamsRange = "30d"
+	DashboardTrendsParamsRangeN7d  DashboardTrendsParamsRange = "7d"
+	DashboardTrendsParamsRangeN90d DashboardTrendsParamsRange = "90d"
+)
+
+// Valid indicates whether the value is a known member of the DashboardTrendsParamsRange enum.
+func (e DashboardTrendsParamsRange) Valid() bool {
+	switch e {
+	case DashboardTrendsParamsRangeN24h:
+		return true
+	case DashboardTrendsParamsRangeN30d:
+		return true
+	case DashboardTrendsParamsRangeN7d:
+		return true
+	case DashboardTrendsParamsRangeN90d:
 		return true
 	default:
 		return false
@@ -607,6 +766,27 @@ func (e ListHostsParamsOrder) Valid() bool {
 	case ListHostsParamsOrderAsc:
 		return true
 	case ListHostsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteBrandingAssetParamsLogoType.
+const (
+	DeleteBrandingAssetParamsLogoTypeDark    DeleteBrandingAssetParamsLogoType = "dark"
+	DeleteBrandingAssetParamsLogoTypeFavicon DeleteBrandingAssetParamsLogoType = "favicon"
+	DeleteBrandingAssetParamsLogoTypeLight   DeleteBrandingAssetParamsLogoType = "light"
+)
+
+// Valid indicates whether the value is a known member of the DeleteBrandingAssetParamsLogoType enum.
+func (e DeleteBrandingAssetParamsLogoType) Valid() bool {
+	switch e {
+	case DeleteBrandingAssetParamsLogoTypeDark:
+		return true
+	case DeleteBrandingAssetParamsLogoTypeFavicon:
+		return true
+	case DeleteBrandingAssetParamsLogoTypeLight:
 		return true
 	default:
 		return false
@@ -862,6 +1042,19 @@ type AgentWsTransition struct {
 // AgentWsTransitionStatus defines model for AgentWsTransition.Status.
 type AgentWsTransitionStatus string
 
+// AgentsNotified defines model for AgentsNotified.
+type AgentsNotified struct {
+	// Delivered Agents that received the new interval.
+	Delivered int `json:"delivered"`
+
+	// Error Why nothing could be pushed (the settings were saved regardless).
+	Error  *string `json:"error,omitempty"`
+	Failed int     `json:"failed"`
+
+	// Offline Hosts without a connected agent; they read the interval when they next start.
+	Offline int `json:"offline"`
+}
+
 // AuthAccountRequest defines model for AuthAccountRequest.
 type AuthAccountRequest struct {
 	Email     string  `json:"email"`
@@ -1029,6 +1222,177 @@ type AuthVerifyTfaRequest struct {
 	RememberDevice *bool  `json:"rememberDevice,omitempty"`
 	TfaChallenge   string `json:"tfaChallenge"`
 }
+
+// Branding defines model for Branding.
+type Branding struct {
+	Favicon   BrandingAsset `json:"favicon"`
+	LogoDark  BrandingAsset `json:"logoDark"`
+	LogoLight BrandingAsset `json:"logoLight"`
+}
+
+// BrandingAsset defines model for BrandingAsset.
+type BrandingAsset struct {
+	// ContentType Example: image/png
+	ContentType string `json:"contentType"`
+
+	// Custom False when the built-in default is served.
+	Custom bool `json:"custom"`
+
+	// Size Bytes.
+	Size      int        `json:"size"`
+	UpdatedAt *time.Time `json:"updatedAt"`
+
+	// Url Example: /assets/logo_dark.png?v=3f2a9c01
+	Url string `json:"url"`
+}
+
+// BrandingChanged defines model for BrandingChanged.
+type BrandingChanged struct {
+	Branding Branding `json:"branding"`
+	Message  string   `json:"message"`
+}
+
+// BrandingUpload defines model for BrandingUpload.
+type BrandingUpload struct {
+	// FileContent Base64 or a data URL.
+	FileContent string                 `json:"fileContent"`
+	FileName    *string                `json:"fileName,omitempty"`
+	LogoType    BrandingUploadLogoType `json:"logoType"`
+}
+
+// BrandingUploadLogoType defines model for BrandingUpload.LogoType.
+type BrandingUploadLogoType string
+
+// DashboardActivity defines model for DashboardActivity.
+type DashboardActivity struct {
+	Items []DashboardActivityItem `json:"items"`
+}
+
+// DashboardActivityItem defines model for DashboardActivityItem.
+type DashboardActivityItem struct {
+	CreatedAt    time.Time          `json:"createdAt"`
+	ErrorMessage *string            `json:"errorMessage"`
+	HostId       openapi_types.UUID `json:"hostId"`
+
+	// HostName The host's friendly name.
+	HostName string             `json:"hostName"`
+	Id       openapi_types.UUID `json:"id"`
+
+	// PackagesCount Packages needing an update after the report.
+	PackagesCount int                             `json:"packagesCount"`
+	ReportType    DashboardActivityItemReportType `json:"reportType"`
+	SecurityCount int                             `json:"securityCount"`
+	Status        DashboardActivityItemStatus     `json:"status"`
+	TotalPackages int                             `json:"totalPackages"`
+}
+
+// DashboardActivityItemReportType defines model for DashboardActivityItem.ReportType.
+type DashboardActivityItemReportType string
+
+// DashboardActivityItemStatus defines model for DashboardActivityItem.Status.
+type DashboardActivityItemStatus string
+
+// DashboardCardDefault defines model for DashboardCardDefault.
+type DashboardCardDefault struct {
+	CardId      string `json:"cardId"`
+	Description string `json:"description"`
+
+	// Enabled Whether the default layout shows it.
+	Enabled bool   `json:"enabled"`
+	Order   int    `json:"order"`
+	Title   string `json:"title"`
+}
+
+// DashboardCardPreference defines model for DashboardCardPreference.
+type DashboardCardPreference struct {
+	// CardId Example: totalHosts
+	CardId  string `json:"cardId"`
+	Enabled bool   `json:"enabled"`
+	Order   int    `json:"order"`
+}
+
+// DashboardOSCount defines model for DashboardOSCount.
+type DashboardOSCount struct {
+	Count int `json:"count"`
+
+	// Name Example: Ubuntu 24.04
+	Name string `json:"name"`
+}
+
+// DashboardPreferences defines model for DashboardPreferences.
+type DashboardPreferences struct {
+	// Customised False while the user has the default layout.
+	Customised  bool                      `json:"customised"`
+	Preferences []DashboardCardPreference `json:"preferences"`
+}
+
+// DashboardPreferencesSaved defines model for DashboardPreferencesSaved.
+type DashboardPreferencesSaved struct {
+	// Message Example: Dashboard preferences updated successfully
+	Message     string                    `json:"message"`
+	Preferences []DashboardCardPreference `json:"preferences"`
+}
+
+// DashboardPreferencesUpdate defines model for DashboardPreferencesUpdate.
+type DashboardPreferencesUpdate struct {
+	Preferences []DashboardCardPreference `json:"preferences"`
+}
+
+// DashboardStats defines model for DashboardStats.
+type DashboardStats struct {
+	ActiveHosts        int `json:"activeHosts"`
+	HostsNeedingReboot int `json:"hostsNeedingReboot"`
+
+	// HostsNeedingUpdates Hosts with at least one outdated package.
+	HostsNeedingUpdates      int       `json:"hostsNeedingUpdates"`
+	HostsWithSecurityUpdates int       `json:"hostsWithSecurityUpdates"`
+	LastUpdated              time.Time `json:"lastUpdated"`
+
+	// OfflineHosts Hosts that stopped checking in.
+	OfflineHosts int `json:"offlineHosts"`
+
+	// OsDistribution Hosts per operating system and version, largest first; hosts that never reported are "Unknown".
+	OsDistribution []DashboardOSCount `json:"osDistribution"`
+
+	// PendingHosts Enrolled hosts that have not reported yet.
+	PendingHosts int `json:"pendingHosts"`
+
+	// SecurityUpdates Distinct packages with a security update on some host.
+	SecurityUpdates int `json:"securityUpdates"`
+	TotalHosts      int `json:"totalHosts"`
+
+	// TotalOutdatedPackages Distinct packages with an update on some host.
+	TotalOutdatedPackages int `json:"totalOutdatedPackages"`
+
+	// UpToDateHosts Hosts that have reported and have no outdated package.
+	UpToDateHosts int `json:"upToDateHosts"`
+}
+
+// DashboardTrendPoint defines model for DashboardTrendPoint.
+type DashboardTrendPoint struct {
+	CapturedAt               time.Time `json:"capturedAt"`
+	HostsNeedingReboot       int       `json:"hostsNeedingReboot"`
+	HostsNeedingUpdates      int       `json:"hostsNeedingUpdates"`
+	HostsWithSecurityUpdates int       `json:"hostsWithSecurityUpdates"`
+	OfflineHosts             int       `json:"offlineHosts"`
+
+	// OutdatedPackages Distinct packages with an update somewhere.
+	OutdatedPackages int `json:"outdatedPackages"`
+
+	// SecurityPackages Distinct packages with a security update somewhere.
+	SecurityPackages int `json:"securityPackages"`
+	TotalHosts       int `json:"totalHosts"`
+}
+
+// DashboardTrends defines model for DashboardTrends.
+type DashboardTrends struct {
+	BucketSeconds int                   `json:"bucketSeconds"`
+	Points        []DashboardTrendPoint `json:"points"`
+	Range         DashboardTrendsRange  `json:"range"`
+}
+
+// DashboardTrendsRange defines model for DashboardTrends.Range.
+type DashboardTrendsRange string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
@@ -1495,11 +1859,17 @@ type HostDetail struct {
 	Status HostDetailStatus `json:"status"`
 
 	// SwapSize GB
-	SwapSize      *float32  `json:"swapSize,omitempty"`
-	SystemUptime  *string   `json:"systemUptime,omitempty"`
-	TotalPackages int       `json:"totalPackages"`
-	TotalRepos    int       `json:"totalRepos"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	SwapSize      *float32 `json:"swapSize,omitempty"`
+	SystemUptime  *string  `json:"systemUptime,omitempty"`
+	TotalPackages int      `json:"totalPackages"`
+	TotalRepos    int      `json:"totalRepos"`
+
+	// UpdateInterval Minutes between this host's reports, its own or the server's.
+	UpdateInterval int `json:"updateInterval"`
+
+	// UpdateIntervalOverride The host has its own update interval instead of following the server's.
+	UpdateIntervalOverride bool      `json:"updateIntervalOverride"`
+	UpdatedAt              time.Time `json:"updatedAt"`
 }
 
 // HostDetailStatus pending until the first report; offline when check-ins stopped.
@@ -1715,6 +2085,9 @@ type HostUpdateRequest struct {
 	GroupIds       *[]openapi_types.UUID `json:"groupIds,omitempty"`
 	HostDownAlerts *bool                 `json:"hostDownAlerts,omitempty"`
 	Notes          *string               `json:"notes,omitempty"`
+
+	// UpdateInterval Minutes between this host's reports (5–1440), pushed to its agent at once as settings_update; 0 makes the host follow the server's interval again.
+	UpdateInterval *int `json:"updateInterval,omitempty"`
 }
 
 // HostView defines model for HostView.
@@ -2140,6 +2513,61 @@ type RoleUserPermissions struct {
 	Role        string   `json:"role"`
 }
 
+// ServerSettings defines model for ServerSettings.
+type ServerSettings struct {
+	// AutoUpdate Agents may update themselves (hosts can still opt out).
+	AutoUpdate bool   `json:"auto_update"`
+	Favicon    string `json:"favicon"`
+
+	// IgnoreSslSelfSigned Install and enrollment scripts use curl -k and agents skip certificate checks.
+	IgnoreSslSelfSigned bool `json:"ignore_ssl_self_signed"`
+
+	// LogoDark URL of the logo for dark backgrounds.
+	LogoDark       string                       `json:"logo_dark"`
+	LogoLight      string                       `json:"logo_light"`
+	ServerHost     string                       `json:"server_host"`
+	ServerPort     int                          `json:"server_port"`
+	ServerProtocol ServerSettingsServerProtocol `json:"server_protocol"`
+
+	// ServerUrl The three above composed; the port is left out when it is the protocol's default.
+	ServerUrl string `json:"server_url"`
+
+	// ServerUrlSource environment until an administrator saves the server URL here.
+	ServerUrlSource ServerSettingsServerUrlSource `json:"server_url_source"`
+
+	// UpdateInterval Minutes between agent reports (5-1440).
+	UpdateInterval int       `json:"update_interval"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// ServerSettingsServerProtocol defines model for ServerSettings.ServerProtocol.
+type ServerSettingsServerProtocol string
+
+// ServerSettingsServerUrlSource environment until an administrator saves the server URL here.
+type ServerSettingsServerUrlSource string
+
+// ServerSettingsUpdate defines model for ServerSettingsUpdate.
+type ServerSettingsUpdate struct {
+	AutoUpdate          *bool                               `json:"autoUpdate,omitempty"`
+	IgnoreSslSelfSigned *bool                               `json:"ignoreSslSelfSigned,omitempty"`
+	ServerHost          *string                             `json:"serverHost,omitempty"`
+	ServerPort          *int                                `json:"serverPort,omitempty"`
+	ServerProtocol      *ServerSettingsUpdateServerProtocol `json:"serverProtocol,omitempty"`
+	UpdateInterval      *int                                `json:"updateInterval,omitempty"`
+}
+
+// ServerSettingsUpdateServerProtocol defines model for ServerSettingsUpdate.ServerProtocol.
+type ServerSettingsUpdateServerProtocol string
+
+// ServerSettingsUpdateResult defines model for ServerSettingsUpdateResult.
+type ServerSettingsUpdateResult struct {
+	AgentsNotified *AgentsNotified `json:"agentsNotified"`
+
+	// Message Example: Settings updated successfully
+	Message  string         `json:"message"`
+	Settings ServerSettings `json:"settings"`
+}
+
 // TfaBackupCodes defines model for TfaBackupCodes.
 type TfaBackupCodes struct {
 	// BackupCodes Ten single-use codes; shown only now.
@@ -2401,6 +2829,19 @@ type ListEnrollmentTokensParams struct {
 	IntegrationType *EnrollmentIntegrationType `form:"integration_type,omitempty" json:"integration_type,omitempty"`
 }
 
+// DashboardRecentActivityParams defines parameters for DashboardRecentActivity.
+type DashboardRecentActivityParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// DashboardTrendsParams defines parameters for DashboardTrends.
+type DashboardTrendsParams struct {
+	Range *DashboardTrendsParamsRange `form:"range,omitempty" json:"range,omitempty"`
+}
+
+// DashboardTrendsParamsRange defines parameters for DashboardTrends.
+type DashboardTrendsParamsRange string
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
@@ -2471,6 +2912,27 @@ type ListHostPackagesParams struct {
 	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
+// DeleteBrandingAssetParamsLogoType defines parameters for DeleteBrandingAsset.
+type DeleteBrandingAssetParamsLogoType string
+
+// GetBrandingFaviconParams defines parameters for GetBrandingFavicon.
+type GetBrandingFaviconParams struct {
+	V           *string `form:"v,omitempty" json:"v,omitempty"`
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetBrandingLogoDarkParams defines parameters for GetBrandingLogoDark.
+type GetBrandingLogoDarkParams struct {
+	V           *string `form:"v,omitempty" json:"v,omitempty"`
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetBrandingLogoLightParams defines parameters for GetBrandingLogoLight.
+type GetBrandingLogoLightParams struct {
+	V           *string `form:"v,omitempty" json:"v,omitempty"`
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
 	Format *GetHealthParamsFormat `form:"format,omitempty" json:"format,omitempty"`
@@ -2527,6 +2989,9 @@ type CreateEnrollmentTokenJSONRequestBody = EnrollmentTokenCreateRequest
 // UpdateEnrollmentTokenJSONRequestBody defines body for UpdateEnrollmentToken for application/json ContentType.
 type UpdateEnrollmentTokenJSONRequestBody = EnrollmentTokenUpdateRequest
 
+// UpdateDashboardPreferencesJSONRequestBody defines body for UpdateDashboardPreferences for application/json ContentType.
+type UpdateDashboardPreferencesJSONRequestBody = DashboardPreferencesUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreateRequest
 
@@ -2556,6 +3021,12 @@ type RolesCreateJSONRequestBody = RoleCreateRequest
 
 // RolesUpdateJSONRequestBody defines body for RolesUpdate for application/json ContentType.
 type RolesUpdateJSONRequestBody = RoleUpdateRequest
+
+// UpdateServerSettingsJSONRequestBody defines body for UpdateServerSettings for application/json ContentType.
+type UpdateServerSettingsJSONRequestBody = ServerSettingsUpdate
+
+// UploadBrandingAssetJSONRequestBody defines body for UploadBrandingAsset for application/json ContentType.
+type UploadBrandingAssetJSONRequestBody = BrandingUpload
 
 // TfaDisableJSONRequestBody defines body for TfaDisable for application/json ContentType.
 type TfaDisableJSONRequestBody = TfaPasswordRequest
@@ -3200,6 +3671,63 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
 	UpdateEnrollmentToken(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetDashboardPreferences The signed-in user's dashboard layout
+	//
+	// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+	GetDashboardPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDashboardPreferencesWithBody Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferences(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+	GetDashboardPreferenceDefaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DashboardRecentActivity The newest agent reports across the fleet
+	//
+	// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+	DashboardRecentActivity(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+	//
+	// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+	// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+	// packages with an update on at least one host.
+	//
+	// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+	DashboardStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+	//
+	// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+	// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+	// are left out. Snapshots are taken every 30 minutes.
+	//
+	// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+	DashboardTrends(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHomepageHealth Check a GetHomepage key
 	//
 	// Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
@@ -3565,6 +4093,75 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetServerSettings Server settings (server URL, agent update policy, branding)
+	//
+	// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+	GetServerSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateServerSettingsWithBody Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateServerSettings Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettings(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBranding Where the logos and the favicon are served, and whether they are custom
+	//
+	// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+	//
+	// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+	GetBranding(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBrandingAssetWithBody Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAssetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAsset(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+	//
+	// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+	DeleteBrandingAsset(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAgentUpdateInterval How often agents report (minutes)
 	//
 	// Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
@@ -3663,6 +4260,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
 	WsStatus(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBrandingFavicon The favicon (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+	GetBrandingFavicon(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+	GetBrandingLogoDark(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+	GetBrandingLogoLight(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness and dependency health
 	//
@@ -4934,6 +5558,133 @@ func (c *Client) UpdateEnrollmentToken(ctx context.Context, tokenId openapi_type
 	return c.Client.Do(req)
 }
 
+// GetDashboardPreferences The signed-in user's dashboard layout
+//
+// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+//
+// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+func (c *Client) GetDashboardPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardPreferencesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDashboardPreferencesWithBody Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *Client) UpdateDashboardPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDashboardPreferencesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *Client) UpdateDashboardPreferences(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDashboardPreferencesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+//
+// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+func (c *Client) GetDashboardPreferenceDefaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardPreferenceDefaultsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DashboardRecentActivity The newest agent reports across the fleet
+//
+// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+func (c *Client) DashboardRecentActivity(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardRecentActivityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+//
+// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+// packages with an update on at least one host.
+//
+// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+func (c *Client) DashboardStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+//
+// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+// are left out. Snapshots are taken every 30 minutes.
+//
+// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+func (c *Client) DashboardTrends(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardTrendsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHomepageHealth Check a GetHomepage key
 //
 // Corresponds with GET /api/v1/gethomepage/health (the `GetHomepageHealth` operationId).
@@ -5779,6 +6530,145 @@ func (c *Client) RolesUserPermissions(ctx context.Context, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// GetServerSettings Server settings (server URL, agent update policy, branding)
+//
+// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+func (c *Client) GetServerSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetServerSettingsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateServerSettingsWithBody Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *Client) UpdateServerSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateServerSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateServerSettings Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *Client) UpdateServerSettings(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateServerSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBranding Where the logos and the favicon are served, and whether they are custom
+//
+// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+//
+// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+func (c *Client) GetBranding(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBrandingAssetWithBody Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *Client) UploadBrandingAssetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBrandingAssetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *Client) UploadBrandingAsset(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBrandingAssetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+//
+// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+func (c *Client) DeleteBrandingAsset(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBrandingAssetRequest(c.Server, logoType)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAgentUpdateInterval How often agents report (minutes)
 //
 // Corresponds with GET /api/v1/settings/update-interval (the `GetAgentUpdateInterval` operationId).
@@ -6018,6 +6908,63 @@ func (c *Client) WsStatusSummary(ctx context.Context, reqEditors ...RequestEdito
 // Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
 func (c *Client) WsStatus(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWsStatusRequest(c.Server, apiId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBrandingFavicon The favicon (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+func (c *Client) GetBrandingFavicon(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingFaviconRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+func (c *Client) GetBrandingLogoDark(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingLogoDarkRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+func (c *Client) GetBrandingLogoLight(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBrandingLogoLightRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8392,6 +9339,235 @@ func NewUpdateEnrollmentTokenRequestWithBody(server string, tokenId openapi_type
 	return req, nil
 }
 
+// NewGetDashboardPreferencesRequest constructs an http.Request for the GetDashboardPreferences method
+func NewGetDashboardPreferencesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard-preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateDashboardPreferencesRequest calls the generic UpdateDashboardPreferences builder with application/json body
+func NewUpdateDashboardPreferencesRequest(server string, body UpdateDashboardPreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateDashboardPreferencesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateDashboardPreferencesRequestWithBody constructs an http.Request for the UpdateDashboardPreferences method, with any body, and a specified content type
+func NewUpdateDashboardPreferencesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard-preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDashboardPreferenceDefaultsRequest constructs an http.Request for the GetDashboardPreferenceDefaults method
+func NewGetDashboardPreferenceDefaultsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard-preferences/defaults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardRecentActivityRequest constructs an http.Request for the DashboardRecentActivity method
+func NewDashboardRecentActivityRequest(server string, params *DashboardRecentActivityParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard/recent-activity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardStatsRequest constructs an http.Request for the DashboardStats method
+func NewDashboardStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard/stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardTrendsRequest constructs an http.Request for the DashboardTrends method
+func NewDashboardTrendsRequest(server string, params *DashboardTrendsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/dashboard/trends")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Range != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHomepageHealthRequest constructs an http.Request for the GetHomepageHealth method
 func NewGetHomepageHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -10107,6 +11283,174 @@ func NewRolesUserPermissionsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetServerSettingsRequest constructs an http.Request for the GetServerSettings method
+func NewGetServerSettingsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateServerSettingsRequest calls the generic UpdateServerSettings builder with application/json body
+func NewUpdateServerSettingsRequest(server string, body UpdateServerSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateServerSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateServerSettingsRequestWithBody constructs an http.Request for the UpdateServerSettings method, with any body, and a specified content type
+func NewUpdateServerSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetBrandingRequest constructs an http.Request for the GetBranding method
+func NewGetBrandingRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/branding")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadBrandingAssetRequest calls the generic UploadBrandingAsset builder with application/json body
+func NewUploadBrandingAssetRequest(server string, body UploadBrandingAssetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadBrandingAssetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUploadBrandingAssetRequestWithBody constructs an http.Request for the UploadBrandingAsset method, with any body, and a specified content type
+func NewUploadBrandingAssetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/logos/upload")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteBrandingAssetRequest constructs an http.Request for the DeleteBrandingAsset method
+func NewDeleteBrandingAssetRequest(server string, logoType DeleteBrandingAssetParamsLogoType) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "logoType", logoType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/logos/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAgentUpdateIntervalRequest constructs an http.Request for the GetAgentUpdateInterval method
 func NewGetAgentUpdateIntervalRequest(server string) (*http.Request, error) {
 	var err error
@@ -10479,6 +11823,213 @@ func NewWsStatusRequest(server string, apiId string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBrandingFaviconRequest constructs an http.Request for the GetBrandingFavicon method
+func NewGetBrandingFaviconRequest(server string, params *GetBrandingFaviconParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/favicon.svg")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBrandingLogoDarkRequest constructs an http.Request for the GetBrandingLogoDark method
+func NewGetBrandingLogoDarkRequest(server string, params *GetBrandingLogoDarkParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/logo_dark.png")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBrandingLogoLightRequest constructs an http.Request for the GetBrandingLogoLight method
+func NewGetBrandingLogoLightRequest(server string, params *GetBrandingLogoLightParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/logo_light.png")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -11218,6 +12769,73 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/auto-enrollment/tokens/{tokenId} (the `UpdateEnrollmentToken` operationId).
 	UpdateEnrollmentTokenWithResponse(ctx context.Context, tokenId openapi_types.UUID, body UpdateEnrollmentTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEnrollmentTokenResponse, error)
 
+	// GetDashboardPreferencesWithResponse The signed-in user's dashboard layout
+	//
+	// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+	GetDashboardPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferencesResponse, error)
+
+	// UpdateDashboardPreferencesWithBodyWithResponse Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error)
+
+	// UpdateDashboardPreferencesWithResponse Save the signed-in user's dashboard layout
+	//
+	// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+	// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+	// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+	UpdateDashboardPreferencesWithResponse(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error)
+
+	// GetDashboardPreferenceDefaultsWithResponse The card catalogue with titles and the default layout
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+	GetDashboardPreferenceDefaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferenceDefaultsResponse, error)
+
+	// DashboardRecentActivityWithResponse The newest agent reports across the fleet
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+	DashboardRecentActivityWithResponse(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*DashboardRecentActivityResponse, error)
+
+	// DashboardStatsWithResponse Fleet totals and the OS distribution for the dashboard cards
+	//
+	// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+	// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+	// packages with an update on at least one host.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+	DashboardStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DashboardStatsResponse, error)
+
+	// DashboardTrendsWithResponse Fleet counters over time, from the periodic statistics snapshots
+	//
+	// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+	// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+	// are left out. Snapshots are taken every 30 minutes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+	DashboardTrendsWithResponse(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*DashboardTrendsResponse, error)
+
 	// GetHomepageHealthWithResponse Check a GetHomepage key
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11635,6 +13253,81 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesUserPermissionsResponse, error)
 
+	// GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+	GetServerSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetServerSettingsResponse, error)
+
+	// UpdateServerSettingsWithBodyWithResponse Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error)
+
+	// UpdateServerSettingsWithResponse Change server settings
+	//
+	// Changes the fields given. The server URL (protocol, host, port) is what install
+	// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+	// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+	// connected agent as `settings_update`; `agentsNotified` says how that went (null
+	// when the interval did not change). Other fields of upstream's settings form are
+	// accepted and ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+	UpdateServerSettingsWithResponse(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error)
+
+	// GetBrandingWithResponse Where the logos and the favicon are served, and whether they are custom
+	//
+	// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+	GetBrandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetBrandingResponse, error)
+
+	// UploadBrandingAssetWithBodyWithResponse Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAssetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error)
+
+	// UploadBrandingAssetWithResponse Upload a logo (dark or light) or the favicon
+	//
+	// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+	// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+	// is read from the content, not the name. SVG files with scripts, event handlers,
+	// `javascript:` links or embedded HTML are refused.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+	UploadBrandingAssetWithResponse(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error)
+
+	// DeleteBrandingAssetWithResponse Remove an uploaded logo or favicon, reverting to the default
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+	DeleteBrandingAssetWithResponse(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*DeleteBrandingAssetResponse, error)
+
 	// GetAgentUpdateIntervalWithResponse How often agents report (minutes)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11751,6 +13444,39 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/ws/status/{apiId} (the `WsStatus` operationId).
 	WsStatusWithResponse(ctx context.Context, apiId string, reqEditors ...RequestEditorFn) (*WsStatusResponse, error)
+
+	// GetBrandingFaviconWithResponse The favicon (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+	GetBrandingFaviconWithResponse(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*GetBrandingFaviconResponse, error)
+
+	// GetBrandingLogoDarkWithResponse The logo for dark backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+	GetBrandingLogoDarkWithResponse(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoDarkResponse, error)
+
+	// GetBrandingLogoLightWithResponse The logo for light backgrounds (uploaded or default)
+	//
+	// Served with the uploaded file's own Content-Type (whatever the name's extension),
+	// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+	// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+	GetBrandingLogoLightWithResponse(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoLightResponse, error)
 
 	// GetHealthWithResponse Liveness and dependency health
 	//
@@ -15237,6 +16963,357 @@ func (r UpdateEnrollmentTokenResponse) ContentType() string {
 	return ""
 }
 
+type GetDashboardPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardPreferences
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDashboardPreferencesResponse) GetJSON200() *DashboardPreferences {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDashboardPreferencesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDashboardPreferencesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDashboardPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDashboardPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDashboardPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDashboardPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateDashboardPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardPreferencesSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON200() *DashboardPreferencesSaved {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateDashboardPreferencesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateDashboardPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateDashboardPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateDashboardPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateDashboardPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDashboardPreferenceDefaultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]DashboardCardDefault
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDashboardPreferenceDefaultsResponse) GetJSON200() *[]DashboardCardDefault {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDashboardPreferenceDefaultsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDashboardPreferenceDefaultsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDashboardPreferenceDefaultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDashboardPreferenceDefaultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDashboardPreferenceDefaultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDashboardPreferenceDefaultsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DashboardRecentActivityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardActivity
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON200() *DashboardActivity {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DashboardRecentActivityResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardRecentActivityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardRecentActivityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardRecentActivityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardRecentActivityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DashboardStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DashboardStatsResponse) GetJSON200() *DashboardStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DashboardStatsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DashboardStatsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DashboardTrendsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DashboardTrends
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DashboardTrendsResponse) GetJSON200() *DashboardTrends {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DashboardTrendsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DashboardTrendsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DashboardTrendsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardTrendsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardTrendsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardTrendsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardTrendsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHomepageHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17662,6 +19739,281 @@ func (r RolesUserPermissionsResponse) ContentType() string {
 	return ""
 }
 
+type GetServerSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServerSettings
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetServerSettingsResponse) GetJSON200() *ServerSettings {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetServerSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetServerSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetServerSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetServerSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetServerSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetServerSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateServerSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServerSettingsUpdateResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON200() *ServerSettingsUpdateResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateServerSettingsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateServerSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateServerSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateServerSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateServerSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Branding
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBrandingResponse) GetJSON200() *Branding {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UploadBrandingAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BrandingChanged
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON200() *BrandingChanged {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadBrandingAssetResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadBrandingAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadBrandingAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadBrandingAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadBrandingAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteBrandingAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BrandingChanged
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteBrandingAssetResponse) GetJSON200() *BrandingChanged {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteBrandingAssetResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteBrandingAssetResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBrandingAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBrandingAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBrandingAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBrandingAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAgentUpdateIntervalResponse429Headers the declared response headers of an HTTP 429 response for GetAgentUpdateInterval
 type GetAgentUpdateIntervalResponse429Headers struct {
 	RateLimitLimit     *int
@@ -18318,6 +20670,108 @@ func (r WsStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r WsStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingFaviconResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingFaviconResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingFaviconResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingFaviconResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingFaviconResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingLogoDarkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingLogoDarkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingLogoDarkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingLogoDarkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingLogoDarkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBrandingLogoLightResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBrandingLogoLightResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBrandingLogoLightResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBrandingLogoLightResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBrandingLogoLightResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19435,6 +21889,115 @@ func (c *ClientWithResponses) UpdateEnrollmentTokenWithResponse(ctx context.Cont
 	return ParseUpdateEnrollmentTokenResponse(rsp)
 }
 
+// GetDashboardPreferencesWithResponse The signed-in user's dashboard layout
+//
+// Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard-preferences (the `GetDashboardPreferences` operationId).
+func (c *ClientWithResponses) GetDashboardPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferencesResponse, error) {
+	rsp, err := c.GetDashboardPreferences(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDashboardPreferencesResponse(rsp)
+}
+
+// UpdateDashboardPreferencesWithBodyWithResponse Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *ClientWithResponses) UpdateDashboardPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error) {
+	rsp, err := c.UpdateDashboardPreferencesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDashboardPreferencesResponse(rsp)
+}
+
+// UpdateDashboardPreferencesWithResponse Save the signed-in user's dashboard layout
+//
+// Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+// order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+// refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/dashboard-preferences (the `UpdateDashboardPreferences` operationId).
+func (c *ClientWithResponses) UpdateDashboardPreferencesWithResponse(ctx context.Context, body UpdateDashboardPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDashboardPreferencesResponse, error) {
+	rsp, err := c.UpdateDashboardPreferences(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDashboardPreferencesResponse(rsp)
+}
+
+// GetDashboardPreferenceDefaultsWithResponse The card catalogue with titles and the default layout
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard-preferences/defaults (the `GetDashboardPreferenceDefaults` operationId).
+func (c *ClientWithResponses) GetDashboardPreferenceDefaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardPreferenceDefaultsResponse, error) {
+	rsp, err := c.GetDashboardPreferenceDefaults(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDashboardPreferenceDefaultsResponse(rsp)
+}
+
+// DashboardRecentActivityWithResponse The newest agent reports across the fleet
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard/recent-activity (the `DashboardRecentActivity` operationId).
+func (c *ClientWithResponses) DashboardRecentActivityWithResponse(ctx context.Context, params *DashboardRecentActivityParams, reqEditors ...RequestEditorFn) (*DashboardRecentActivityResponse, error) {
+	rsp, err := c.DashboardRecentActivity(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardRecentActivityResponse(rsp)
+}
+
+// DashboardStatsWithResponse Fleet totals and the OS distribution for the dashboard cards
+//
+// Counts over every host. `upToDateHosts` counts hosts that have reported and have
+// no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+// packages with an update on at least one host.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard/stats (the `DashboardStats` operationId).
+func (c *ClientWithResponses) DashboardStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DashboardStatsResponse, error) {
+	rsp, err := c.DashboardStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardStatsResponse(rsp)
+}
+
+// DashboardTrendsWithResponse Fleet counters over time, from the periodic statistics snapshots
+//
+// One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+// 24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+// are left out. Snapshots are taken every 30 minutes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/dashboard/trends (the `DashboardTrends` operationId).
+func (c *ClientWithResponses) DashboardTrendsWithResponse(ctx context.Context, params *DashboardTrendsParams, reqEditors ...RequestEditorFn) (*DashboardTrendsResponse, error) {
+	rsp, err := c.DashboardTrends(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardTrendsResponse(rsp)
+}
+
 // GetHomepageHealthWithResponse Check a GetHomepage key
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20140,6 +22703,123 @@ func (c *ClientWithResponses) RolesUserPermissionsWithResponse(ctx context.Conte
 	return ParseRolesUserPermissionsResponse(rsp)
 }
 
+// GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings (the `GetServerSettings` operationId).
+func (c *ClientWithResponses) GetServerSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetServerSettingsResponse, error) {
+	rsp, err := c.GetServerSettings(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetServerSettingsResponse(rsp)
+}
+
+// UpdateServerSettingsWithBodyWithResponse Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *ClientWithResponses) UpdateServerSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error) {
+	rsp, err := c.UpdateServerSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateServerSettingsResponse(rsp)
+}
+
+// UpdateServerSettingsWithResponse Change server settings
+//
+// Changes the fields given. The server URL (protocol, host, port) is what install
+// and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+// SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+// connected agent as `settings_update`; `agentsNotified` says how that went (null
+// when the interval did not change). Other fields of upstream's settings form are
+// accepted and ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/settings (the `UpdateServerSettings` operationId).
+func (c *ClientWithResponses) UpdateServerSettingsWithResponse(ctx context.Context, body UpdateServerSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateServerSettingsResponse, error) {
+	rsp, err := c.UpdateServerSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateServerSettingsResponse(rsp)
+}
+
+// GetBrandingWithResponse Where the logos and the favicon are served, and whether they are custom
+//
+// For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings/branding (the `GetBranding` operationId).
+func (c *ClientWithResponses) GetBrandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetBrandingResponse, error) {
+	rsp, err := c.GetBranding(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingResponse(rsp)
+}
+
+// UploadBrandingAssetWithBodyWithResponse Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *ClientWithResponses) UploadBrandingAssetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error) {
+	rsp, err := c.UploadBrandingAssetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBrandingAssetResponse(rsp)
+}
+
+// UploadBrandingAssetWithResponse Upload a logo (dark or light) or the favicon
+//
+// `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+// SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+// is read from the content, not the name. SVG files with scripts, event handlers,
+// `javascript:` links or embedded HTML are refused.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/logos/upload (the `UploadBrandingAsset` operationId).
+func (c *ClientWithResponses) UploadBrandingAssetWithResponse(ctx context.Context, body UploadBrandingAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadBrandingAssetResponse, error) {
+	rsp, err := c.UploadBrandingAsset(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBrandingAssetResponse(rsp)
+}
+
+// DeleteBrandingAssetWithResponse Remove an uploaded logo or favicon, reverting to the default
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/settings/logos/{logoType} (the `DeleteBrandingAsset` operationId).
+func (c *ClientWithResponses) DeleteBrandingAssetWithResponse(ctx context.Context, logoType DeleteBrandingAssetParamsLogoType, reqEditors ...RequestEditorFn) (*DeleteBrandingAssetResponse, error) {
+	rsp, err := c.DeleteBrandingAsset(ctx, logoType, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBrandingAssetResponse(rsp)
+}
+
 // GetAgentUpdateIntervalWithResponse How often agents report (minutes)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20345,6 +23025,57 @@ func (c *ClientWithResponses) WsStatusWithResponse(ctx context.Context, apiId st
 		return nil, err
 	}
 	return ParseWsStatusResponse(rsp)
+}
+
+// GetBrandingFaviconWithResponse The favicon (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/favicon.svg (the `GetBrandingFavicon` operationId).
+func (c *ClientWithResponses) GetBrandingFaviconWithResponse(ctx context.Context, params *GetBrandingFaviconParams, reqEditors ...RequestEditorFn) (*GetBrandingFaviconResponse, error) {
+	rsp, err := c.GetBrandingFavicon(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingFaviconResponse(rsp)
+}
+
+// GetBrandingLogoDarkWithResponse The logo for dark backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/logo_dark.png (the `GetBrandingLogoDark` operationId).
+func (c *ClientWithResponses) GetBrandingLogoDarkWithResponse(ctx context.Context, params *GetBrandingLogoDarkParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoDarkResponse, error) {
+	rsp, err := c.GetBrandingLogoDark(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingLogoDarkResponse(rsp)
+}
+
+// GetBrandingLogoLightWithResponse The logo for light backgrounds (uploaded or default)
+//
+// Served with the uploaded file's own Content-Type (whatever the name's extension),
+// an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+// version the answer is cacheable for a year. A matching If-None-Match gets 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/logo_light.png (the `GetBrandingLogoLight` operationId).
+func (c *ClientWithResponses) GetBrandingLogoLightWithResponse(ctx context.Context, params *GetBrandingLogoLightParams, reqEditors ...RequestEditorFn) (*GetBrandingLogoLightResponse, error) {
+	rsp, err := c.GetBrandingLogoLight(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBrandingLogoLightResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness and dependency health
@@ -23219,6 +25950,267 @@ func ParseUpdateEnrollmentTokenResponse(rsp *http.Response) (*UpdateEnrollmentTo
 	return response, nil
 }
 
+// ParseGetDashboardPreferencesResponse parses an HTTP response from a GetDashboardPreferencesWithResponse call
+func ParseGetDashboardPreferencesResponse(rsp *http.Response) (*GetDashboardPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDashboardPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardPreferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateDashboardPreferencesResponse parses an HTTP response from a UpdateDashboardPreferencesWithResponse call
+func ParseUpdateDashboardPreferencesResponse(rsp *http.Response) (*UpdateDashboardPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateDashboardPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardPreferencesSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDashboardPreferenceDefaultsResponse parses an HTTP response from a GetDashboardPreferenceDefaultsWithResponse call
+func ParseGetDashboardPreferenceDefaultsResponse(rsp *http.Response) (*GetDashboardPreferenceDefaultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDashboardPreferenceDefaultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []DashboardCardDefault
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDashboardRecentActivityResponse parses an HTTP response from a DashboardRecentActivityWithResponse call
+func ParseDashboardRecentActivityResponse(rsp *http.Response) (*DashboardRecentActivityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardRecentActivityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardActivity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDashboardStatsResponse parses an HTTP response from a DashboardStatsWithResponse call
+func ParseDashboardStatsResponse(rsp *http.Response) (*DashboardStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDashboardTrendsResponse parses an HTTP response from a DashboardTrendsWithResponse call
+func ParseDashboardTrendsResponse(rsp *http.Response) (*DashboardTrendsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardTrendsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DashboardTrends
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetHomepageHealthResponse parses an HTTP response from a GetHomepageHealthWithResponse call
 func ParseGetHomepageHealthResponse(rsp *http.Response) (*GetHomepageHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25257,6 +28249,206 @@ func ParseRolesUserPermissionsResponse(rsp *http.Response) (*RolesUserPermission
 	return response, nil
 }
 
+// ParseGetServerSettingsResponse parses an HTTP response from a GetServerSettingsWithResponse call
+func ParseGetServerSettingsResponse(rsp *http.Response) (*GetServerSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetServerSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServerSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateServerSettingsResponse parses an HTTP response from a UpdateServerSettingsWithResponse call
+func ParseUpdateServerSettingsResponse(rsp *http.Response) (*UpdateServerSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateServerSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServerSettingsUpdateResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBrandingResponse parses an HTTP response from a GetBrandingWithResponse call
+func ParseGetBrandingResponse(rsp *http.Response) (*GetBrandingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Branding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadBrandingAssetResponse parses an HTTP response from a UploadBrandingAssetWithResponse call
+func ParseUploadBrandingAssetResponse(rsp *http.Response) (*UploadBrandingAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadBrandingAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BrandingChanged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBrandingAssetResponse parses an HTTP response from a DeleteBrandingAssetWithResponse call
+func ParseDeleteBrandingAssetResponse(rsp *http.Response) (*DeleteBrandingAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBrandingAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BrandingChanged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetAgentUpdateIntervalResponse parses an HTTP response from a GetAgentUpdateIntervalWithResponse call
 func ParseGetAgentUpdateIntervalResponse(rsp *http.Response) (*GetAgentUpdateIntervalResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25760,6 +28952,54 @@ func ParseWsStatusResponse(rsp *http.Response) (*WsStatusResponse, error) {
 	return response, nil
 }
 
+// ParseGetBrandingFaviconResponse parses an HTTP response from a GetBrandingFaviconWithResponse call
+func ParseGetBrandingFaviconResponse(rsp *http.Response) (*GetBrandingFaviconResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingFaviconResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetBrandingLogoDarkResponse parses an HTTP response from a GetBrandingLogoDarkWithResponse call
+func ParseGetBrandingLogoDarkResponse(rsp *http.Response) (*GetBrandingLogoDarkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingLogoDarkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetBrandingLogoLightResponse parses an HTTP response from a GetBrandingLogoLightWithResponse call
+func ParseGetBrandingLogoLightResponse(rsp *http.Response) (*GetBrandingLogoLightResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBrandingLogoLightResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25970,6 +29210,24 @@ type ServerInterface interface {
 	// UpdateEnrollmentToken Change a token
 	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
 	UpdateEnrollmentToken(w http.ResponseWriter, r *http.Request, tokenId openapi_types.UUID)
+	// GetDashboardPreferences The signed-in user's dashboard layout
+	// (GET /api/v1/dashboard-preferences)
+	GetDashboardPreferences(w http.ResponseWriter, r *http.Request)
+	// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+	// (PUT /api/v1/dashboard-preferences)
+	UpdateDashboardPreferences(w http.ResponseWriter, r *http.Request)
+	// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+	// (GET /api/v1/dashboard-preferences/defaults)
+	GetDashboardPreferenceDefaults(w http.ResponseWriter, r *http.Request)
+	// DashboardRecentActivity The newest agent reports across the fleet
+	// (GET /api/v1/dashboard/recent-activity)
+	DashboardRecentActivity(w http.ResponseWriter, r *http.Request, params DashboardRecentActivityParams)
+	// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+	// (GET /api/v1/dashboard/stats)
+	DashboardStats(w http.ResponseWriter, r *http.Request)
+	// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+	// (GET /api/v1/dashboard/trends)
+	DashboardTrends(w http.ResponseWriter, r *http.Request, params DashboardTrendsParams)
 	// GetHomepageHealth Check a GetHomepage key
 	// (GET /api/v1/gethomepage/health)
 	GetHomepageHealth(w http.ResponseWriter, r *http.Request)
@@ -26084,6 +29342,21 @@ type ServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(w http.ResponseWriter, r *http.Request)
+	// GetServerSettings Server settings (server URL, agent update policy, branding)
+	// (GET /api/v1/settings)
+	GetServerSettings(w http.ResponseWriter, r *http.Request)
+	// UpdateServerSettings Change server settings
+	// (PUT /api/v1/settings)
+	UpdateServerSettings(w http.ResponseWriter, r *http.Request)
+	// GetBranding Where the logos and the favicon are served, and whether they are custom
+	// (GET /api/v1/settings/branding)
+	GetBranding(w http.ResponseWriter, r *http.Request)
+	// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+	// (POST /api/v1/settings/logos/upload)
+	UploadBrandingAsset(w http.ResponseWriter, r *http.Request)
+	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+	// (DELETE /api/v1/settings/logos/{logoType})
+	DeleteBrandingAsset(w http.ResponseWriter, r *http.Request, logoType DeleteBrandingAssetParamsLogoType)
 	// GetAgentUpdateInterval How often agents report (minutes)
 	// (GET /api/v1/settings/update-interval)
 	GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request)
@@ -26120,6 +29393,15 @@ type ServerInterface interface {
 	// WsStatus A host's agent connection
 	// (GET /api/v1/ws/status/{apiId})
 	WsStatus(w http.ResponseWriter, r *http.Request, apiId string)
+	// GetBrandingFavicon The favicon (uploaded or default)
+	// (GET /assets/favicon.svg)
+	GetBrandingFavicon(w http.ResponseWriter, r *http.Request, params GetBrandingFaviconParams)
+	// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+	// (GET /assets/logo_dark.png)
+	GetBrandingLogoDark(w http.ResponseWriter, r *http.Request, params GetBrandingLogoDarkParams)
+	// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+	// (GET /assets/logo_light.png)
+	GetBrandingLogoLight(w http.ResponseWriter, r *http.Request, params GetBrandingLogoLightParams)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(w http.ResponseWriter, r *http.Request, params GetHealthParams)
@@ -27598,6 +30880,128 @@ func (siw *ServerInterfaceWrapper) UpdateEnrollmentToken(w http.ResponseWriter, 
 	handler.ServeHTTP(w, r)
 }
 
+// GetDashboardPreferences operation middleware
+func (siw *ServerInterfaceWrapper) GetDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDashboardPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateDashboardPreferences operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateDashboardPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDashboardPreferenceDefaults operation middleware
+func (siw *ServerInterfaceWrapper) GetDashboardPreferenceDefaults(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDashboardPreferenceDefaults(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardRecentActivity operation middleware
+func (siw *ServerInterfaceWrapper) DashboardRecentActivity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DashboardRecentActivityParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardRecentActivity(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardStats operation middleware
+func (siw *ServerInterfaceWrapper) DashboardStats(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardStats(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DashboardTrends operation middleware
+func (siw *ServerInterfaceWrapper) DashboardTrends(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DashboardTrendsParams
+
+	// ------------- Optional query parameter "range" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "range", r.URL.Query(), &params.Range, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "range"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "range", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DashboardTrends(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetHomepageHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHomepageHealth(w http.ResponseWriter, r *http.Request) {
 
@@ -28730,6 +32134,88 @@ func (siw *ServerInterfaceWrapper) RolesUserPermissions(w http.ResponseWriter, r
 	handler.ServeHTTP(w, r)
 }
 
+// GetServerSettings operation middleware
+func (siw *ServerInterfaceWrapper) GetServerSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetServerSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateServerSettings operation middleware
+func (siw *ServerInterfaceWrapper) UpdateServerSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateServerSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBranding operation middleware
+func (siw *ServerInterfaceWrapper) GetBranding(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBranding(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UploadBrandingAsset operation middleware
+func (siw *ServerInterfaceWrapper) UploadBrandingAsset(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadBrandingAsset(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteBrandingAsset operation middleware
+func (siw *ServerInterfaceWrapper) DeleteBrandingAsset(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "logoType" -------------
+	var logoType DeleteBrandingAssetParamsLogoType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "logoType", r.PathValue("logoType"), &logoType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "logoType", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteBrandingAsset(w, r, logoType)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetAgentUpdateInterval operation middleware
 func (siw *ServerInterfaceWrapper) GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request) {
 
@@ -28913,6 +32399,168 @@ func (siw *ServerInterfaceWrapper) WsStatus(w http.ResponseWriter, r *http.Reque
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.WsStatus(w, r, apiId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBrandingFavicon operation middleware
+func (siw *ServerInterfaceWrapper) GetBrandingFavicon(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandingFaviconParams
+
+	// ------------- Optional query parameter "v" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "v", r.URL.Query(), &params.V, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "v"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "v", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBrandingFavicon(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBrandingLogoDark operation middleware
+func (siw *ServerInterfaceWrapper) GetBrandingLogoDark(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandingLogoDarkParams
+
+	// ------------- Optional query parameter "v" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "v", r.URL.Query(), &params.V, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "v"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "v", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBrandingLogoDark(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBrandingLogoLight operation middleware
+func (siw *ServerInterfaceWrapper) GetBrandingLogoLight(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandingLogoLightParams
+
+	// ------------- Optional query parameter "v" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "v", r.URL.Query(), &params.V, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "v"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "v", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBrandingLogoLight(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -29180,6 +32828,20 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/gethomepage/health", wrapper.GetHomepageHealth)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/scopes", wrapper.ListIntegrationScopes)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/integrations/host-groups", wrapper.ListIntegrationHostGroups)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard/stats", wrapper.DashboardStats)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard/trends", wrapper.DashboardTrends)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard/recent-activity", wrapper.DashboardRecentActivity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard-preferences", wrapper.GetDashboardPreferences)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/dashboard-preferences", wrapper.UpdateDashboardPreferences)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/dashboard-preferences/defaults", wrapper.GetDashboardPreferenceDefaults)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings", wrapper.GetServerSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/settings", wrapper.UpdateServerSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/settings/branding", wrapper.GetBranding)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/settings/logos/upload", wrapper.UploadBrandingAsset)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/settings/logos/{logoType}", wrapper.DeleteBrandingAsset)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_dark.png", wrapper.GetBrandingLogoDark)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_light.png", wrapper.GetBrandingLogoLight)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/favicon.svg", wrapper.GetBrandingFavicon)
 
 	return m
 }
@@ -33027,6 +36689,345 @@ func (response UpdateEnrollmentToken404JSONResponse) VisitUpdateEnrollmentTokenR
 	return err
 }
 
+type GetDashboardPreferencesRequestObject struct {
+}
+
+type GetDashboardPreferencesResponseObject interface {
+	VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error
+}
+
+type GetDashboardPreferences200JSONResponse DashboardPreferences
+
+func (response GetDashboardPreferences200JSONResponse) VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferences401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetDashboardPreferences401JSONResponse) VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferences403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetDashboardPreferences403JSONResponse) VisitGetDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferencesRequestObject struct {
+	Body *UpdateDashboardPreferencesJSONRequestBody
+}
+
+type UpdateDashboardPreferencesResponseObject interface {
+	VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error
+}
+
+type UpdateDashboardPreferences200JSONResponse DashboardPreferencesSaved
+
+func (response UpdateDashboardPreferences200JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateDashboardPreferences400JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferences401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateDashboardPreferences401JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDashboardPreferences403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateDashboardPreferences403JSONResponse) VisitUpdateDashboardPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferenceDefaultsRequestObject struct {
+}
+
+type GetDashboardPreferenceDefaultsResponseObject interface {
+	VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error
+}
+
+type GetDashboardPreferenceDefaults200JSONResponse []DashboardCardDefault
+
+func (response GetDashboardPreferenceDefaults200JSONResponse) VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferenceDefaults401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetDashboardPreferenceDefaults401JSONResponse) VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboardPreferenceDefaults403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetDashboardPreferenceDefaults403JSONResponse) VisitGetDashboardPreferenceDefaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivityRequestObject struct {
+	Params DashboardRecentActivityParams
+}
+
+type DashboardRecentActivityResponseObject interface {
+	VisitDashboardRecentActivityResponse(w http.ResponseWriter) error
+}
+
+type DashboardRecentActivity200JSONResponse DashboardActivity
+
+func (response DashboardRecentActivity200JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivity400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DashboardRecentActivity400JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivity401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DashboardRecentActivity401JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardRecentActivity403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DashboardRecentActivity403JSONResponse) VisitDashboardRecentActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardStatsRequestObject struct {
+}
+
+type DashboardStatsResponseObject interface {
+	VisitDashboardStatsResponse(w http.ResponseWriter) error
+}
+
+type DashboardStats200JSONResponse DashboardStats
+
+func (response DashboardStats200JSONResponse) VisitDashboardStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardStats401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DashboardStats401JSONResponse) VisitDashboardStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardStats403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DashboardStats403JSONResponse) VisitDashboardStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrendsRequestObject struct {
+	Params DashboardTrendsParams
+}
+
+type DashboardTrendsResponseObject interface {
+	VisitDashboardTrendsResponse(w http.ResponseWriter) error
+}
+
+type DashboardTrends200JSONResponse DashboardTrends
+
+func (response DashboardTrends200JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrends400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DashboardTrends400JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrends401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DashboardTrends401JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DashboardTrends403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DashboardTrends403JSONResponse) VisitDashboardTrendsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHomepageHealthRequestObject struct {
 }
 
@@ -35552,6 +39553,254 @@ func (response RolesUserPermissions401JSONResponse) VisitRolesUserPermissionsRes
 	return err
 }
 
+type GetServerSettingsRequestObject struct {
+}
+
+type GetServerSettingsResponseObject interface {
+	VisitGetServerSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetServerSettings200JSONResponse ServerSettings
+
+func (response GetServerSettings200JSONResponse) VisitGetServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServerSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetServerSettings401JSONResponse) VisitGetServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServerSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetServerSettings403JSONResponse) VisitGetServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettingsRequestObject struct {
+	Body *UpdateServerSettingsJSONRequestBody
+}
+
+type UpdateServerSettingsResponseObject interface {
+	VisitUpdateServerSettingsResponse(w http.ResponseWriter) error
+}
+
+type UpdateServerSettings200JSONResponse ServerSettingsUpdateResult
+
+func (response UpdateServerSettings200JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettings400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateServerSettings400JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettings401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateServerSettings401JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateServerSettings403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateServerSettings403JSONResponse) VisitUpdateServerSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBrandingRequestObject struct {
+}
+
+type GetBrandingResponseObject interface {
+	VisitGetBrandingResponse(w http.ResponseWriter) error
+}
+
+type GetBranding200JSONResponse Branding
+
+func (response GetBranding200JSONResponse) VisitGetBrandingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAssetRequestObject struct {
+	Body *UploadBrandingAssetJSONRequestBody
+}
+
+type UploadBrandingAssetResponseObject interface {
+	VisitUploadBrandingAssetResponse(w http.ResponseWriter) error
+}
+
+type UploadBrandingAsset200JSONResponse BrandingChanged
+
+func (response UploadBrandingAsset200JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UploadBrandingAsset400JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAsset401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UploadBrandingAsset401JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBrandingAsset403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UploadBrandingAsset403JSONResponse) VisitUploadBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBrandingAssetRequestObject struct {
+	LogoType DeleteBrandingAssetParamsLogoType `json:"logoType"`
+}
+
+type DeleteBrandingAssetResponseObject interface {
+	VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error
+}
+
+type DeleteBrandingAsset200JSONResponse BrandingChanged
+
+func (response DeleteBrandingAsset200JSONResponse) VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBrandingAsset401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteBrandingAsset401JSONResponse) VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBrandingAsset403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteBrandingAsset403JSONResponse) VisitDeleteBrandingAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAgentUpdateIntervalRequestObject struct {
 }
 
@@ -36148,6 +40397,294 @@ func (response WsStatus404JSONResponse) VisitWsStatusResponse(w http.ResponseWri
 	return err
 }
 
+type GetBrandingFaviconRequestObject struct {
+	Params GetBrandingFaviconParams
+}
+
+type GetBrandingFaviconResponseObject interface {
+	VisitGetBrandingFaviconResponse(w http.ResponseWriter) error
+}
+
+type GetBrandingFavicon200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagejpegResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagepngResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagesvgXmlResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon200ImagexIconResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingFavicon200ImagexIconResponse) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-icon")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingFavicon304Response struct {
+}
+
+func (response GetBrandingFavicon304Response) VisitGetBrandingFaviconResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBrandingLogoDarkRequestObject struct {
+	Params GetBrandingLogoDarkParams
+}
+
+type GetBrandingLogoDarkResponseObject interface {
+	VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error
+}
+
+type GetBrandingLogoDark200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagejpegResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagepngResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagesvgXmlResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark200ImagexIconResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoDark200ImagexIconResponse) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-icon")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoDark304Response struct {
+}
+
+func (response GetBrandingLogoDark304Response) VisitGetBrandingLogoDarkResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBrandingLogoLightRequestObject struct {
+	Params GetBrandingLogoLightParams
+}
+
+type GetBrandingLogoLightResponseObject interface {
+	VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error
+}
+
+type GetBrandingLogoLight200ImagejpegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagejpegResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagepngResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagesvgXmlResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight200ImagexIconResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetBrandingLogoLight200ImagexIconResponse) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-icon")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBrandingLogoLight304Response struct {
+}
+
+func (response GetBrandingLogoLight304Response) VisitGetBrandingLogoLightResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
 type GetHealthRequestObject struct {
 	Params GetHealthParams
 }
@@ -36384,6 +40921,24 @@ type StrictServerInterface interface {
 	// UpdateEnrollmentToken Change a token
 	// (PATCH /api/v1/auto-enrollment/tokens/{tokenId})
 	UpdateEnrollmentToken(ctx context.Context, request UpdateEnrollmentTokenRequestObject) (UpdateEnrollmentTokenResponseObject, error)
+	// GetDashboardPreferences The signed-in user's dashboard layout
+	// (GET /api/v1/dashboard-preferences)
+	GetDashboardPreferences(ctx context.Context, request GetDashboardPreferencesRequestObject) (GetDashboardPreferencesResponseObject, error)
+	// UpdateDashboardPreferences Save the signed-in user's dashboard layout
+	// (PUT /api/v1/dashboard-preferences)
+	UpdateDashboardPreferences(ctx context.Context, request UpdateDashboardPreferencesRequestObject) (UpdateDashboardPreferencesResponseObject, error)
+	// GetDashboardPreferenceDefaults The card catalogue with titles and the default layout
+	// (GET /api/v1/dashboard-preferences/defaults)
+	GetDashboardPreferenceDefaults(ctx context.Context, request GetDashboardPreferenceDefaultsRequestObject) (GetDashboardPreferenceDefaultsResponseObject, error)
+	// DashboardRecentActivity The newest agent reports across the fleet
+	// (GET /api/v1/dashboard/recent-activity)
+	DashboardRecentActivity(ctx context.Context, request DashboardRecentActivityRequestObject) (DashboardRecentActivityResponseObject, error)
+	// DashboardStats Fleet totals and the OS distribution for the dashboard cards
+	// (GET /api/v1/dashboard/stats)
+	DashboardStats(ctx context.Context, request DashboardStatsRequestObject) (DashboardStatsResponseObject, error)
+	// DashboardTrends Fleet counters over time, from the periodic statistics snapshots
+	// (GET /api/v1/dashboard/trends)
+	DashboardTrends(ctx context.Context, request DashboardTrendsRequestObject) (DashboardTrendsResponseObject, error)
 	// GetHomepageHealth Check a GetHomepage key
 	// (GET /api/v1/gethomepage/health)
 	GetHomepageHealth(ctx context.Context, request GetHomepageHealthRequestObject) (GetHomepageHealthResponseObject, error)
@@ -36498,6 +41053,21 @@ type StrictServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(ctx context.Context, request RolesUserPermissionsRequestObject) (RolesUserPermissionsResponseObject, error)
+	// GetServerSettings Server settings (server URL, agent update policy, branding)
+	// (GET /api/v1/settings)
+	GetServerSettings(ctx context.Context, request GetServerSettingsRequestObject) (GetServerSettingsResponseObject, error)
+	// UpdateServerSettings Change server settings
+	// (PUT /api/v1/settings)
+	UpdateServerSettings(ctx context.Context, request UpdateServerSettingsRequestObject) (UpdateServerSettingsResponseObject, error)
+	// GetBranding Where the logos and the favicon are served, and whether they are custom
+	// (GET /api/v1/settings/branding)
+	GetBranding(ctx context.Context, request GetBrandingRequestObject) (GetBrandingResponseObject, error)
+	// UploadBrandingAsset Upload a logo (dark or light) or the favicon
+	// (POST /api/v1/settings/logos/upload)
+	UploadBrandingAsset(ctx context.Context, request UploadBrandingAssetRequestObject) (UploadBrandingAssetResponseObject, error)
+	// DeleteBrandingAsset Remove an uploaded logo or favicon, reverting to the default
+	// (DELETE /api/v1/settings/logos/{logoType})
+	DeleteBrandingAsset(ctx context.Context, request DeleteBrandingAssetRequestObject) (DeleteBrandingAssetResponseObject, error)
 	// GetAgentUpdateInterval How often agents report (minutes)
 	// (GET /api/v1/settings/update-interval)
 	GetAgentUpdateInterval(ctx context.Context, request GetAgentUpdateIntervalRequestObject) (GetAgentUpdateIntervalResponseObject, error)
@@ -36534,6 +41104,15 @@ type StrictServerInterface interface {
 	// WsStatus A host's agent connection
 	// (GET /api/v1/ws/status/{apiId})
 	WsStatus(ctx context.Context, request WsStatusRequestObject) (WsStatusResponseObject, error)
+	// GetBrandingFavicon The favicon (uploaded or default)
+	// (GET /assets/favicon.svg)
+	GetBrandingFavicon(ctx context.Context, request GetBrandingFaviconRequestObject) (GetBrandingFaviconResponseObject, error)
+	// GetBrandingLogoDark The logo for dark backgrounds (uploaded or default)
+	// (GET /assets/logo_dark.png)
+	GetBrandingLogoDark(ctx context.Context, request GetBrandingLogoDarkRequestObject) (GetBrandingLogoDarkResponseObject, error)
+	// GetBrandingLogoLight The logo for light backgrounds (uploaded or default)
+	// (GET /assets/logo_light.png)
+	GetBrandingLogoLight(ctx context.Context, request GetBrandingLogoLightRequestObject) (GetBrandingLogoLightResponseObject, error)
 	// GetHealth Liveness and dependency health
 	// (GET /health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -38051,6 +42630,161 @@ func (sh *strictHandler) UpdateEnrollmentToken(w http.ResponseWriter, r *http.Re
 	}
 }
 
+// GetDashboardPreferences operation middleware
+func (sh *strictHandler) GetDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+	var request GetDashboardPreferencesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDashboardPreferences(ctx, request.(GetDashboardPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDashboardPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDashboardPreferencesResponseObject); ok {
+		if err := validResponse.VisitGetDashboardPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDashboardPreferences operation middleware
+func (sh *strictHandler) UpdateDashboardPreferences(w http.ResponseWriter, r *http.Request) {
+	var request UpdateDashboardPreferencesRequestObject
+
+	var body UpdateDashboardPreferencesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDashboardPreferences(ctx, request.(UpdateDashboardPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDashboardPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateDashboardPreferencesResponseObject); ok {
+		if err := validResponse.VisitUpdateDashboardPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDashboardPreferenceDefaults operation middleware
+func (sh *strictHandler) GetDashboardPreferenceDefaults(w http.ResponseWriter, r *http.Request) {
+	var request GetDashboardPreferenceDefaultsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDashboardPreferenceDefaults(ctx, request.(GetDashboardPreferenceDefaultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDashboardPreferenceDefaults")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDashboardPreferenceDefaultsResponseObject); ok {
+		if err := validResponse.VisitGetDashboardPreferenceDefaultsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DashboardRecentActivity operation middleware
+func (sh *strictHandler) DashboardRecentActivity(w http.ResponseWriter, r *http.Request, params DashboardRecentActivityParams) {
+	var request DashboardRecentActivityRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardRecentActivity(ctx, request.(DashboardRecentActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardRecentActivity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardRecentActivityResponseObject); ok {
+		if err := validResponse.VisitDashboardRecentActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DashboardStats operation middleware
+func (sh *strictHandler) DashboardStats(w http.ResponseWriter, r *http.Request) {
+	var request DashboardStatsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardStats(ctx, request.(DashboardStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardStatsResponseObject); ok {
+		if err := validResponse.VisitDashboardStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DashboardTrends operation middleware
+func (sh *strictHandler) DashboardTrends(w http.ResponseWriter, r *http.Request, params DashboardTrendsParams) {
+	var request DashboardTrendsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DashboardTrends(ctx, request.(DashboardTrendsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DashboardTrends")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DashboardTrendsResponseObject); ok {
+		if err := validResponse.VisitDashboardTrendsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHomepageHealth operation middleware
 func (sh *strictHandler) GetHomepageHealth(w http.ResponseWriter, r *http.Request) {
 	var request GetHomepageHealthRequestObject
@@ -39081,6 +43815,142 @@ func (sh *strictHandler) RolesUserPermissions(w http.ResponseWriter, r *http.Req
 	}
 }
 
+// GetServerSettings operation middleware
+func (sh *strictHandler) GetServerSettings(w http.ResponseWriter, r *http.Request) {
+	var request GetServerSettingsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetServerSettings(ctx, request.(GetServerSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetServerSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetServerSettingsResponseObject); ok {
+		if err := validResponse.VisitGetServerSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateServerSettings operation middleware
+func (sh *strictHandler) UpdateServerSettings(w http.ResponseWriter, r *http.Request) {
+	var request UpdateServerSettingsRequestObject
+
+	var body UpdateServerSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateServerSettings(ctx, request.(UpdateServerSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateServerSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateServerSettingsResponseObject); ok {
+		if err := validResponse.VisitUpdateServerSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBranding operation middleware
+func (sh *strictHandler) GetBranding(w http.ResponseWriter, r *http.Request) {
+	var request GetBrandingRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBranding(ctx, request.(GetBrandingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBranding")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingResponseObject); ok {
+		if err := validResponse.VisitGetBrandingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadBrandingAsset operation middleware
+func (sh *strictHandler) UploadBrandingAsset(w http.ResponseWriter, r *http.Request) {
+	var request UploadBrandingAssetRequestObject
+
+	var body UploadBrandingAssetJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBrandingAsset(ctx, request.(UploadBrandingAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBrandingAsset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadBrandingAssetResponseObject); ok {
+		if err := validResponse.VisitUploadBrandingAssetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteBrandingAsset operation middleware
+func (sh *strictHandler) DeleteBrandingAsset(w http.ResponseWriter, r *http.Request, logoType DeleteBrandingAssetParamsLogoType) {
+	var request DeleteBrandingAssetRequestObject
+
+	request.LogoType = logoType
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBrandingAsset(ctx, request.(DeleteBrandingAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBrandingAsset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteBrandingAssetResponseObject); ok {
+		if err := validResponse.VisitDeleteBrandingAssetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetAgentUpdateInterval operation middleware
 func (sh *strictHandler) GetAgentUpdateInterval(w http.ResponseWriter, r *http.Request) {
 	var request GetAgentUpdateIntervalRequestObject
@@ -39387,6 +44257,84 @@ func (sh *strictHandler) WsStatus(w http.ResponseWriter, r *http.Request, apiId 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(WsStatusResponseObject); ok {
 		if err := validResponse.VisitWsStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBrandingFavicon operation middleware
+func (sh *strictHandler) GetBrandingFavicon(w http.ResponseWriter, r *http.Request, params GetBrandingFaviconParams) {
+	var request GetBrandingFaviconRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBrandingFavicon(ctx, request.(GetBrandingFaviconRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBrandingFavicon")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingFaviconResponseObject); ok {
+		if err := validResponse.VisitGetBrandingFaviconResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBrandingLogoDark operation middleware
+func (sh *strictHandler) GetBrandingLogoDark(w http.ResponseWriter, r *http.Request, params GetBrandingLogoDarkParams) {
+	var request GetBrandingLogoDarkRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBrandingLogoDark(ctx, request.(GetBrandingLogoDarkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBrandingLogoDark")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingLogoDarkResponseObject); ok {
+		if err := validResponse.VisitGetBrandingLogoDarkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBrandingLogoLight operation middleware
+func (sh *strictHandler) GetBrandingLogoLight(w http.ResponseWriter, r *http.Request, params GetBrandingLogoLightParams) {
+	var request GetBrandingLogoLightRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBrandingLogoLight(ctx, request.(GetBrandingLogoLightRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBrandingLogoLight")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBrandingLogoLightResponseObject); ok {
+		if err := validResponse.VisitGetBrandingLogoLightResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

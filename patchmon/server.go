@@ -30,6 +30,7 @@ import (
 	"github.com/patchmon-go/patchmon/openapi"
 	"github.com/patchmon-go/patchmon/pkg/agenthub"
 	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/dashboard"
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/dbmigrate"
 	"github.com/patchmon-go/patchmon/pkg/enrollment"
@@ -39,6 +40,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/kv"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
+	"github.com/patchmon-go/patchmon/pkg/settings"
 	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
 )
@@ -69,6 +71,11 @@ type Server struct {
 	enrollment *enrollment.EnrollAPI
 	// integrations serves the scoped Integration API and GetHomepage; bound at Start.
 	integrations *integrationapi.API
+	// dashboard and settings serve the dashboard data and the server settings; bound at
+	// Start (dashboard.go).
+	dashboard *dashboard.API
+	settings  *settings.API
+	dash      dashboardState
 	// realtime serves the agent WebSocket, agent commands and the dashboard stream; it
 	// is bound to the hub at Start.
 	realtime *agenthub.Endpoints
@@ -115,7 +122,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints()}
+	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
+		dashboard: dashboard.NewAPI(), settings: settings.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -241,6 +249,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startIntegrations(); err != nil {
+		return err
+	}
+	if err := s.startDashboard(); err != nil {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
@@ -541,6 +552,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	s.stopDashboard()
 	s.enrollment.Bind(nil)
 	s.integrations.Bind(nil)
 	s.inventory.Bind(nil)
@@ -621,7 +633,7 @@ func (s *Server) buildHandler() error {
 	}
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
-		EnrollAPI: s.enrollment, integrationHandlers: s.integrations}
+		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, dashboardHandlers: s.dashboard, settingsHandlers: s.settings}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

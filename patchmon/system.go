@@ -31,6 +31,8 @@ type api struct {
 	*agenthub.Endpoints
 	*enrollment.EnrollAPI
 	*integrationHandlers
+	*dashboardHandlers
+	*settingsHandlers
 }
 
 // integrationHandlers names integrationapi.API for embedding next to inventory.API.

@@ -13,6 +13,8 @@ export default defineConfig({
     proxy: {
       '/api': { target: devServer, ws: true, changeOrigin: true },
       '/health': { target: devServer, changeOrigin: true },
+      // Branding served by the API server (uploaded logos and favicon, or the defaults).
+      '^/assets/(logo_dark\\.png|logo_light\\.png|favicon\\.svg)': { target: devServer, changeOrigin: true },
     },
   },
   build: {

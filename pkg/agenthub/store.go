@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/patchmon-go/patchmon/pkg/db"
 )
@@ -35,17 +38,25 @@ type presenceResult struct {
 	previous Status // status before the op
 }
 
+// Lock order. Deleting a host locks its hosts row and then, through ON DELETE
+// CASCADE, its presence and event rows. Every presence write therefore locks the
+// hosts row first (FOR KEY SHARE, which does not block reports updating the host)
+// and only then its presence row, and each write is its own transaction, so a
+// presence write never holds one host while waiting for another. Statements that
+// touch several hosts take the hosts rows in id order.
+
 // The online write only moves a row forward: a connection older than the one
 // recorded (a late write from another replica) is ignored while the recorded
 // one is online. A transition is logged only when the status changes.
 const sqlPresenceOnline = `
-WITH prev AS (
+WITH h AS (
+    SELECT id FROM hosts WHERE id = $1 FOR KEY SHARE
+), prev AS (
     SELECT status FROM agent_presence WHERE host_id = $1
 ), up AS (
     INSERT INTO agent_presence AS p (host_id, status, replica_id, connection_id, connected_at,
                                      secure, remote_addr, user_agent, updated_at)
-    SELECT $1, 'online', $2, $3, $4, $5, $6, $7, now()
-    WHERE EXISTS (SELECT 1 FROM hosts WHERE id = $1)
+    SELECT h.id, 'online', $2, $3, $4, $5, $6, $7, now() FROM h
     ON CONFLICT (host_id) DO UPDATE SET
         status = 'online', replica_id = EXCLUDED.replica_id, connection_id = EXCLUDED.connection_id,
         connected_at = EXCLUDED.connected_at, secure = EXCLUDED.secure,
@@ -62,9 +73,11 @@ SELECT COALESCE((SELECT status FROM prev), 'offline'), EXISTS (SELECT 1 FROM up)
 
 // The offline write applies only to the connection it is about.
 const sqlPresenceOffline = `
-WITH up AS (
+WITH h AS (
+    SELECT id FROM hosts WHERE id = $1 FOR KEY SHARE
+), up AS (
     UPDATE agent_presence SET status = 'offline', disconnected_at = $3, disconnect_reason = $4, updated_at = now()
-    WHERE host_id = $1 AND connection_id = $2 AND status = 'online'
+    WHERE host_id = (SELECT id FROM h) AND connection_id = $2 AND status = 'online'
     RETURNING host_id, replica_id
 ), ev AS (
     INSERT INTO agent_status_events (host_id, status, reason, replica_id, occurred_at)
@@ -72,9 +85,17 @@ WITH up AS (
 )
 SELECT CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'online' ELSE 'offline' END, EXISTS (SELECT 1 FROM up)`
 
-// applyPresence writes ops in order, in one round trip. It falls back to one
-// statement at a time when the batch fails, so that one bad op (a host deleted
-// at the wrong moment) cannot lose the others.
+// Parameter types of the two statements, sent with them so that nothing is
+// inferred.
+var (
+	onlineParamOIDs  = []uint32{pgtype.UUIDOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.BoolOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID}
+	offlineParamOIDs = []uint32{pgtype.UUIDOID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.TextOID}
+)
+
+// applyPresence writes ops in order in one round trip, each op in a transaction
+// of its own (a pipeline with a sync point after every statement): one failing
+// op (a host deleted at the wrong moment) loses nothing else, and no
+// transaction ever holds locks on two hosts.
 func (s *store) applyPresence(ctx context.Context, replica string, ops []presenceOp) ([]presenceResult, error) {
 	out := make([]presenceResult, len(ops))
 	conn, err := s.db.Acquire(ctx)
@@ -82,48 +103,74 @@ func (s *store) applyPresence(ctx context.Context, replica string, ops []presenc
 		return nil, err
 	}
 	defer conn.Release()
-	batch := &pgx.Batch{}
+	pl := conn.Conn().PgConn().StartPipeline(ctx)
 	for _, op := range ops {
-		queueOp(batch, replica, op)
+		sql, oids, params := opStatement(replica, op)
+		pl.SendQueryParams(sql, params, oids, nil, nil)
+		pl.SendPipelineSync()
 	}
-	br := conn.SendBatch(ctx, batch)
-	for i := range ops {
-		var prev string
-		if err = br.QueryRow().Scan(&prev, &out[i].applied); err != nil {
-			break
-		}
-		out[i].previous = Status(prev)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		return out, nil
-	}
-	if ctx.Err() != nil {
+	if err := pl.Flush(); err != nil {
+		_ = pl.Close()
 		return nil, err
 	}
 	var errs []error
 	for i, op := range ops {
-		b := &pgx.Batch{}
-		queueOp(b, replica, op)
-		var prev string
-		if err := conn.SendBatch(ctx, b).QueryRow().Scan(&prev, &out[i].applied); err != nil {
+		res, err := pl.GetResults()
+		if err == nil {
+			rr, ok := res.(*pgconn.ResultReader)
+			if !ok {
+				err = fmt.Errorf("unexpected pipeline result %T", res)
+			} else {
+				out[i], err = readPresence(rr)
+			}
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("host %s: %w", op.host.ID, err))
 			out[i] = presenceResult{}
-			continue
 		}
-		out[i].previous = Status(prev)
+		if _, err := pl.GetResults(); err != nil { // the op's sync point
+			errs = append(errs, err)
+			break
+		}
+	}
+	if err := pl.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
 }
 
-func queueOp(b *pgx.Batch, replica string, op presenceOp) {
+// opStatement is the statement, parameter types and text-format parameters of op.
+func opStatement(replica string, op presenceOp) (string, []uint32, [][]byte) {
+	at := []byte(op.at.UTC().Format(time.RFC3339Nano))
 	if op.online {
-		b.Queue(sqlPresenceOnline, op.host.ID, replica, op.connID, op.at, op.secure, op.remoteAddr, op.userAgent, op.reason)
-		return
+		return sqlPresenceOnline, onlineParamOIDs, [][]byte{
+			[]byte(op.host.ID.String()), []byte(replica), []byte(op.connID), at,
+			[]byte(strconv.FormatBool(op.secure)), []byte(op.remoteAddr), []byte(op.userAgent), []byte(op.reason),
+		}
 	}
-	b.Queue(sqlPresenceOffline, op.host.ID, op.connID, op.at, op.reason)
+	return sqlPresenceOffline, offlineParamOIDs, [][]byte{[]byte(op.host.ID.String()), []byte(op.connID), at, []byte(op.reason)}
+}
+
+// readPresence reads the one row a presence statement returns.
+func readPresence(rr *pgconn.ResultReader) (presenceResult, error) {
+	var r presenceResult
+	rows := 0
+	for rr.NextRow() {
+		v := rr.Values()
+		if len(v) != 2 {
+			continue
+		}
+		rows++
+		r.previous = Status(v[0])
+		r.applied = string(v[1]) == "t"
+	}
+	if _, err := rr.Close(); err != nil {
+		return presenceResult{}, err
+	}
+	if rows != 1 {
+		return presenceResult{}, fmt.Errorf("presence statement returned %d rows", rows)
+	}
+	return r, nil
 }
 
 // onlineRow is a host the database records as online.
@@ -153,9 +200,13 @@ func (s *store) online(ctx context.Context) ([]onlineRow, error) {
 }
 
 const sqlExpireReplica = `
-WITH up AS (
+WITH h AS (
+    SELECT h.id FROM hosts h JOIN agent_presence p ON p.host_id = h.id
+    WHERE p.replica_id = $1 AND p.status = 'online'
+    ORDER BY h.id FOR KEY SHARE OF h
+), up AS (
     UPDATE agent_presence SET status = 'offline', disconnected_at = now(), disconnect_reason = $2, updated_at = now()
-    WHERE replica_id = $1 AND status = 'online'
+    WHERE host_id IN (SELECT id FROM h) AND replica_id = $1 AND status = 'online'
     RETURNING host_id, connection_id, disconnected_at
 ), ev AS (
     INSERT INTO agent_status_events (host_id, status, reason, replica_id, occurred_at)
@@ -312,7 +363,10 @@ func dedupe(ids []uuid.UUID) []uuid.UUID {
 	return out
 }
 
-const sqlPruneEvents = `DELETE FROM agent_status_events WHERE occurred_at < $1`
+// Rows a host deletion is removing at the same moment are skipped, not waited for.
+const sqlPruneEvents = `
+DELETE FROM agent_status_events WHERE id IN (
+    SELECT id FROM agent_status_events WHERE occurred_at < $1 FOR UPDATE SKIP LOCKED)`
 
 // prune deletes status history older than cutoff.
 func (s *store) prune(ctx context.Context, cutoff time.Time) (int64, error) {

@@ -55,7 +55,11 @@ func (s *Service) Script(ctx context.Context, typ, key, secret string, force boo
 	if err != nil {
 		return "", err
 	}
-	base := s.inv.PublicURL()
+	st, err := s.inv.ServerSettings(ctx)
+	if err != nil {
+		return "", err
+	}
+	base := st.ServerURL
 	if strings.ContainsAny(base, "\"\\$`}' \t\r\n") {
 		return "", errors.New("enrollment: the public URL contains characters that cannot be written into a script")
 	}
@@ -65,10 +69,6 @@ func (s *Service) Script(ctx context.Context, typ, key, secret string, force boo
 		}
 	}
 	flags := "-s"
-	st, err := s.inv.ServerSettings(ctx)
-	if err != nil {
-		return "", err
-	}
 	if st.IgnoreSSLSelfSigned {
 		flags = "-sk"
 	}

@@ -485,8 +485,11 @@ type Example struct {
 func (s *Service) UsageFor(ctx context.Context, t CreatedToken) Usage {
 	base := s.inv.PublicURL()
 	flags := "-s"
-	if st, err := s.inv.ServerSettings(ctx); err == nil && st.IgnoreSSLSelfSigned {
-		flags = "-sk"
+	if st, err := s.inv.ServerSettings(ctx); err == nil {
+		base = st.ServerURL
+		if st.IgnoreSSLSelfSigned {
+			flags = "-sk"
+		}
 	}
 	u := Usage{IntegrationType: t.IntegrationType, ServerURL: base}
 	switch t.IntegrationType {

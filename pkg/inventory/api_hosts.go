@@ -165,13 +165,21 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 		return nil, httpError(errorf(ErrInvalidInput, "The body must be a JSON object"))
 	}
 	err = s.UpdateHost(ctx, req.HostId, HostUpdate{FriendlyName: b.FriendlyName, GroupIDs: b.GroupIds, Notes: b.Notes,
-		AutoUpdate: b.AutoUpdate, HostDownAlerts: b.HostDownAlerts})
+		AutoUpdate: b.AutoUpdate, HostDownAlerts: b.HostDownAlerts, UpdateInterval: b.UpdateInterval})
 	if err != nil {
 		return nil, httpError(err)
 	}
 	h, err := s.Host(ctx, req.HostId)
 	if err != nil {
 		return nil, httpError(err)
+	}
+	if b.UpdateInterval != nil {
+		// The agent applies the new interval now rather than at its next settings sync.
+		if c := api.agentControl(); c != nil {
+			if _, err := c.Send(ctx, req.HostId, wsproto.SettingsUpdate{UpdateInterval: h.UpdateInterval}); err != nil {
+				s.log.WarnContext(ctx, "pushing the host's update interval failed", "host_id", req.HostId, "err", err)
+			}
+		}
 	}
 	changed := map[string]any{}
 	if b.FriendlyName != nil {
@@ -188,6 +196,9 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 	}
 	if b.HostDownAlerts != nil {
 		changed["hostDownAlerts"] = *b.HostDownAlerts
+	}
+	if b.UpdateInterval != nil {
+		changed["updateInterval"] = *b.UpdateInterval
 	}
 	s.audit(ctx, EventHostUpdated, h.Id.String(), h.FriendlyName, changed)
 	return openapi.UpdateHost200JSONResponse(h), nil

@@ -170,7 +170,7 @@ func (s *Service) InstallScript(ctx context.Context, a Agent, opts InstallOption
 		return nil, err
 	}
 	d := installData{
-		URL:            shellQuote(s.cfg.PublicURL),
+		URL:            shellQuote(st.ServerURL),
 		Token:          token,
 		Arch:           shellQuote(arch),
 		Force:          strconv.FormatBool(opts.Force),
@@ -200,14 +200,14 @@ func (s *Service) InstallCommand(ctx context.Context, c Credentials) (string, er
 	if err != nil {
 		return "", err
 	}
-	return s.installCommand(c, false, st.IgnoreSSLSelfSigned), nil
+	return installCommand(st.ServerURL, c, false, st.IgnoreSSLSelfSigned), nil
 }
 
-// installCommand renders the one-liner. force asks the script to tolerate broken
+// installCommand renders the one-liner for the server at serverURL. force asks the script to tolerate broken
 // package-manager state; insecure makes curl, the script and the installed agent accept
 // a self-signed server certificate.
-func (s *Service) installCommand(c Credentials, force, insecure bool) string {
-	flags, u, sep := "-s", s.cfg.PublicURL+"/api/v1/hosts/install", "?"
+func installCommand(serverURL string, c Credentials, force, insecure bool) string {
+	flags, u, sep := "-s", serverURL+"/api/v1/hosts/install", "?"
 	if force {
 		u += sep + "force=true"
 		sep = "&"

@@ -77,6 +77,11 @@ type Config struct {
 	// Audit records what users do to hosts through the API (created, changed, deleted,
 	// re-keyed) in the security audit log. Default: nothing is recorded.
 	Audit func(context.Context, users.AuditEntry)
+	// CatalogueCacheSize bounds the in-process cache of package names already resolved
+	// to their catalogue rows, which spares every report the lookup of names the server
+	// has seen before. Zero means 100,000 names (a few megabytes); negative turns the
+	// cache off.
+	CatalogueCacheSize int
 }
 
 // Service is the inventory: it authenticates agents, ingests their reports and check-ins
@@ -90,6 +95,8 @@ type Service struct {
 	macKey []byte
 	// reportSlots holds a token per report being decoded and ingested.
 	reportSlots chan struct{}
+	// catalogue caches resolved package names; nil when turned off.
+	catalogue *catalogueCache
 }
 
 // New validates cfg and returns a Service. It does no I/O.
@@ -142,6 +149,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Audit == nil {
 		cfg.Audit = func(context.Context, users.AuditEntry) {}
 	}
+	if cfg.CatalogueCacheSize == 0 {
+		cfg.CatalogueCacheSize = 100_000
+	}
 	s := &Service{
 		cfg:    cfg,
 		db:     cfg.DB,
@@ -150,6 +160,9 @@ func New(cfg Config) (*Service, error) {
 		macKey: deriveKey(cfg.Secret, "patchmon agent credential cache v1"),
 
 		reportSlots: make(chan struct{}, cfg.MaxConcurrentReports),
+	}
+	if cfg.CatalogueCacheSize > 0 {
+		s.catalogue = newCatalogueCache(cfg.CatalogueCacheSize)
 	}
 	return s, nil
 }
@@ -166,5 +179,6 @@ func (s *Service) acquireReportSlot(ctx context.Context) error {
 
 func (s *Service) releaseReportSlot() { <-s.reportSlots }
 
-// PublicURL is the base URL written into install scripts.
+// PublicURL is the configured base URL (Config.PublicURL). Scripts use
+// ServerSettings(ctx).ServerURL, which an administrator may have changed in the settings.
 func (s *Service) PublicURL() string { return s.cfg.PublicURL }

@@ -71,13 +71,14 @@ INSERT INTO update_history (host_id, report_type, sections, agent_execution_ms, 
 VALUES ($1, 'ping', $2, $3, $4)`
 
 	sqlAgentSettings = `
-SELECT s.agent_update_interval, s.agent_auto_update, s.ignore_ssl_self_signed,
+SELECT COALESCE(h.update_interval, s.agent_update_interval), s.agent_auto_update, s.ignore_ssl_self_signed, COALESCE(s.server_url, ''),
        h.auto_update, COALESCE(h.agent_version, '')
 FROM settings s, hosts h
 WHERE s.id = 1 AND h.id = $1 AND h.credentials_generation = $2`
 
 	sqlServerSettings = `
-SELECT agent_update_interval, agent_auto_update, ignore_ssl_self_signed FROM settings WHERE id = 1`
+SELECT agent_update_interval, agent_auto_update, ignore_ssl_self_signed, COALESCE(server_url, '')
+FROM settings WHERE id = 1`
 
 	sqlHostIntegrations = `
 SELECT docker_enabled, compliance_enabled, compliance_mode, compliance_openscap_enabled,
@@ -331,13 +332,25 @@ type Settings struct {
 	// IgnoreSSLSelfSigned makes served scripts and installed agents accept self-signed
 	// certificates (curl -k, skip_ssl_verify).
 	IgnoreSSLSelfSigned bool
+	// ServerURL is the base URL written into install and enrollment scripts: the one
+	// saved in the settings (pkg/settings), else Config.PublicURL.
+	ServerURL string
 }
 
 // ServerSettings reads the agent settings.
 func (s *Service) ServerSettings(ctx context.Context) (Settings, error) {
 	var st Settings
-	err := s.db.Pool.QueryRow(ctx, sqlServerSettings).Scan(&st.UpdateInterval, &st.AutoUpdate, &st.IgnoreSSLSelfSigned)
+	err := s.db.Pool.QueryRow(ctx, sqlServerSettings).Scan(&st.UpdateInterval, &st.AutoUpdate, &st.IgnoreSSLSelfSigned, &st.ServerURL)
+	st.ServerURL = s.serverURL(st.ServerURL)
 	return st, err
+}
+
+// serverURL returns saved, the URL saved in the settings, or the configured one.
+func (s *Service) serverURL(saved string) string {
+	if saved == "" {
+		return s.cfg.PublicURL
+	}
+	return strings.TrimRight(saved, "/")
 }
 
 // agentSettings is what agent-facing endpoints need beyond the server settings.
@@ -350,7 +363,8 @@ type agentSettings struct {
 func (s *Service) agentSettings(ctx context.Context, a Agent) (agentSettings, error) {
 	var st agentSettings
 	err := s.db.Pool.QueryRow(ctx, sqlAgentSettings, a.HostID, a.Generation).Scan(
-		&st.UpdateInterval, &st.AutoUpdate, &st.IgnoreSSLSelfSigned, &st.HostAutoUpdate, &st.AgentVersion)
+		&st.UpdateInterval, &st.AutoUpdate, &st.IgnoreSSLSelfSigned, &st.ServerURL, &st.HostAutoUpdate, &st.AgentVersion)
+	st.ServerURL = s.serverURL(st.ServerURL)
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.forget(ctx, a)
 		return agentSettings{}, ErrInvalidCredentials

@@ -35,6 +35,9 @@ type HostUpdate struct {
 	Notes          *string
 	AutoUpdate     *bool
 	HostDownAlerts *bool
+	// UpdateInterval, when not nil, is the host's own minutes between reports (5–1440);
+	// 0 makes it follow the server's interval again.
+	UpdateInterval *int
 }
 
 const (
@@ -46,6 +49,7 @@ UPDATE hosts SET
     notes            = COALESCE($3, notes),
     auto_update      = COALESCE($4, auto_update),
     host_down_alerts = COALESCE($5, host_down_alerts),
+    update_interval  = CASE WHEN $6::int IS NULL THEN update_interval ELSE NULLIF($6::int, 0) END,
     updated_at       = now()
 WHERE id = $1`
 
@@ -70,6 +74,9 @@ func (s *Service) UpdateHost(ctx context.Context, id uuid.UUID, in HostUpdate) e
 	if in.Notes != nil && utf8.RuneCountInString(*in.Notes) > maxNotes {
 		return fieldError("notes", "Notes must be at most 10000 characters")
 	}
+	if v := in.UpdateInterval; v != nil && *v != 0 && (*v < 5 || *v > 1440) {
+		return fieldError("updateInterval", "Update interval must be between 5 and 1440 minutes, or 0 to follow the server's interval")
+	}
 	var groups []uuid.UUID
 	if in.GroupIDs != nil {
 		groups = dedupeUUIDs(*in.GroupIDs)
@@ -86,7 +93,7 @@ func (s *Service) UpdateHost(ctx context.Context, id uuid.UUID, in HostUpdate) e
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, sqlUpdateHost, id, in.FriendlyName, in.Notes, in.AutoUpdate, in.HostDownAlerts); err != nil {
+		if _, err := tx.Exec(ctx, sqlUpdateHost, id, in.FriendlyName, in.Notes, in.AutoUpdate, in.HostDownAlerts, in.UpdateInterval); err != nil {
 			return err
 		}
 		if in.GroupIDs != nil {
@@ -325,10 +332,29 @@ func (s *Service) installVariants(ctx context.Context, c Credentials) (openapi.H
 		return openapi.HostInstallCommands{}, err
 	}
 	return openapi.HostInstallCommands{
-		Standard:          s.installCommand(c, false, false),
-		Force:             s.installCommand(c, true, false),
-		SelfSigned:        s.installCommand(c, false, true),
-		ForceSelfSigned:   s.installCommand(c, true, true),
+		Standard:          installCommand(st.ServerURL, c, false, false),
+		Force:             installCommand(st.ServerURL, c, true, false),
+		SelfSigned:        installCommand(st.ServerURL, c, false, true),
+		ForceSelfSigned:   installCommand(st.ServerURL, c, true, true),
 		SelfSignedDefault: st.IgnoreSSLSelfSigned,
 	}, nil
+}
+
+// HostsFollowingServerInterval says which hosts take the server's update interval:
+// every host (all is true, ids nil) unless some have their own, in which case ids
+// lists the others. A change of the server's interval is pushed to those only.
+func (s *Service) HostsFollowingServerInterval(ctx context.Context) (ids []uuid.UUID, all bool, err error) {
+	var overrides bool
+	if err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM hosts WHERE update_interval IS NOT NULL)`).Scan(&overrides); err != nil {
+		return nil, false, err
+	}
+	if !overrides {
+		return nil, true, nil
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT id FROM hosts WHERE update_interval IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, false, err
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, false, err
 }

@@ -171,6 +171,9 @@ type ingestTx struct {
 	a    Agent
 	p    *preparedReport
 	meta ReportMeta
+	// catalogue is every catalogue row this transaction resolved or wrote, by name,
+	// for the name cache once it has committed.
+	catalogue map[string]*catalogueRow
 }
 
 func (s *Service) ingest(ctx context.Context, a Agent, p *preparedReport, meta ReportMeta, start time.Time) (IngestResult, autoFlags, error) {
@@ -178,12 +181,24 @@ func (s *Service) ingest(ctx context.Context, a Agent, p *preparedReport, meta R
 		res   IngestResult
 		flags autoFlags
 	)
-	err := s.db.LongTx(ctx, func(tx pgx.Tx) error {
-		it := &ingestTx{s: s, tx: tx, a: a, p: p, meta: meta}
-		var err error
-		res, flags, err = it.run(ctx, start)
-		return err
-	})
+	var it *ingestTx
+	attempt := func() error {
+		return s.db.LongTx(ctx, func(tx pgx.Tx) error {
+			it = &ingestTx{s: s, tx: tx, a: a, p: p, meta: meta}
+			var err error
+			res, flags, err = it.run(ctx, start)
+			return err
+		})
+	}
+	err := attempt()
+	if err != nil && s.catalogue != nil && isForeignKeyViolation(err) {
+		// A cached package id whose row was deleted since: forget them all and go again.
+		s.catalogue.purge()
+		err = attempt()
+	}
+	if err == nil && s.catalogue != nil && it.catalogue != nil {
+		s.catalogue.add(it.catalogue)
+	}
 	if err != nil {
 		if !errors.Is(err, ErrInvalidCredentials) && ctx.Err() == nil {
 			s.recordFailure(ctx, a, p, meta, err)
@@ -256,9 +271,16 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 		names[i] = it.p.packages[i].name
 	}
 	catalogue := make(map[string]*catalogueRow, len(names))
+	it.catalogue = catalogue
+	lookup := names
+	if it.s.catalogue != nil {
+		lookup = it.s.catalogue.resolve(names, catalogue)
+	}
 	stored := make(map[pgID]*storedPackage, len(names))
 	batch := &pgx.Batch{}
-	batch.Queue(sqlPackagesByName, names).Query(func(rows pgx.Rows) error { return scanCatalogue(rows, catalogue) })
+	if len(lookup) > 0 {
+		batch.Queue(sqlPackagesByName, lookup).Query(func(rows pgx.Rows) error { return scanCatalogue(rows, catalogue) })
+	}
 	batch.Queue(sqlHostPackages, it.hostID()).Query(func(rows pgx.Rows) error {
 		var sp storedPackage
 		_, err := pgx.ForEachRow(rows, []any{&sp.id, &sp.row.current, &sp.row.available,
@@ -332,7 +354,7 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 		removed = append(removed, id)
 	}
 	if len(metaRows) > 0 {
-		if err := it.updateCatalogue(ctx, metaIDs, metaRows); err != nil {
+		if err := it.updateCatalogue(ctx, metaIDs, metaRows, catalogue); err != nil {
 			return 0, err
 		}
 	}
@@ -408,8 +430,8 @@ func catalogueUpdate(desc, cat, latest string, r *pkgRow) bool {
 
 // updateCatalogue locks the candidate package rows in name order, re-checks them
 // against what they hold now (another report may have got there first) and updates
-// those that still need it.
-func (it *ingestTx) updateCatalogue(ctx context.Context, ids []pgID, rows []*pkgRow) error {
+// those that still need it. catalogue gets the rows as they are now.
+func (it *ingestTx) updateCatalogue(ctx context.Context, ids []pgID, rows []*pkgRow, catalogue map[string]*catalogueRow) error {
 	byID := make(map[pgID]*pkgRow, len(ids))
 	for i, id := range ids {
 		byID[id] = rows[i]
@@ -426,7 +448,11 @@ func (it *ingestTx) updateCatalogue(ctx context.Context, ids []pgID, rows []*pkg
 	)
 	_, err = pgx.ForEachRow(lrows, []any{&id, &d, &c, &l}, func() error {
 		r := byID[id]
-		if r == nil || !catalogueUpdate(d, c, l, r) {
+		if r == nil {
+			return nil
+		}
+		if !catalogueUpdate(d, c, l, r) {
+			catalogue[r.name] = &catalogueRow{id: id, description: d, category: c, latest: l}
 			return nil
 		}
 		if d == "" {
@@ -438,6 +464,7 @@ func (it *ingestTx) updateCatalogue(ctx context.Context, ids []pgID, rows []*pkg
 		if v := r.newestVersion(); v != "" && (l == "" || CompareVersions(v, l) > 0) {
 			l = v
 		}
+		catalogue[r.name] = &catalogueRow{id: id, description: d, category: c, latest: l}
 		upIDs, upD, upC, upL = append(upIDs, id), append(upD, d), append(upC, c), append(upL, l)
 		return nil
 	})

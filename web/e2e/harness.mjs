@@ -72,10 +72,11 @@ process.once('exit', () => {
 /**
  * Starts bin/patchmon-server on a free port with a fresh embedded PostgreSQL data directory
  * and waits until /health answers.
- * @param {{ name: string, env?: Record<string, string> }} options name labels the log file
+ * @param {{ name: string, env?: Record<string, string>, port?: number }} options name labels
+ *   the log file; port is chosen free when absent
  * @returns {Promise<RunningServer>}
  */
-export async function startServer({ name, env = {} }) {
+export async function startServer({ name, env = {}, port: wantPort }) {
   if (!existsSync(serverBinary)) {
     throw new Error(`${serverBinary} does not exist: build it first (go build -o bin/patchmon-server ./cmd/patchmon-server)`);
   }
@@ -98,7 +99,7 @@ export async function startServer({ name, env = {} }) {
   const logPath = join(screenshotDir, `${name}.server.log`);
   const log = createWriteStream(logPath);
 
-  const port = await freePort();
+  const port = wantPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(serverBinary, [], {
     // The working directory is the throwaway one so that no stray .env is read.
@@ -266,11 +267,12 @@ function slug(name) {
  * Registers before/after hooks in the calling describe() block: a server and a browser for the
  * file's tests, stopped afterwards whatever happened. The returned object is filled in
  * by the time the first test runs.
- * @param {{ name: string, env?: Record<string, string> }} options name labels the server
- *   log (screenshots/NAME.server.log); env adds to the server's environment
+ * @param {{ name: string, env?: Record<string, string>, port?: number }} options name labels
+ *   the server log (screenshots/NAME.server.log); env adds to the server's environment; port
+ *   fixes the server's port (for settings that must name it in advance)
  * @returns {Harness}
  */
-export function useHarness({ name, env }) {
+export function useHarness({ name, env, port }) {
   const h = /** @type {Harness} */ ({});
   /** @type {(() => Promise<void>)[]} */
   const closers = [];
@@ -298,7 +300,7 @@ export function useHarness({ name, env }) {
     for (const file of readdirSync(screenshotDir)) {
       if (file.startsWith(`FAILED-${name}-`)) rmSync(join(screenshotDir, file), { force: true });
     }
-    h.server = await startServer({ name, env });
+    h.server = await startServer({ name, env, port });
     const server = h.server;
     closers.push(async () => {
       // A graceful shutdown is part of what is tested: SIGTERM must end the server cleanly.

@@ -137,6 +137,15 @@ describe('hosts', () => {
     await page.getByText('Running kernel').waitFor();
     await screenshot(page, 'hosts-detail-system');
 
+    // An update interval of the host's own, shown on the agent tab.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByLabel('Own update interval').check();
+    await page.getByLabel('Update interval (minutes)').fill('30');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('e2e-web-01 was saved.').waitFor();
+    await page.getByRole('tab', { name: 'Agent' }).click();
+    await page.getByText('30 minutes (this host’s own)').waitFor();
+
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).__sameDocument), true, 'the page was never reloaded');
     assert.deepEqual(page.scriptErrors, []);
   });

@@ -32,7 +32,7 @@ export const sections: readonly Section[] = [
     permission: 'can_view_dashboard',
     label: 'Dashboard',
     icon: DashboardIcon,
-    summary: 'Server health at a glance.',
+    summary: 'Fleet totals, update trends and recent activity at a glance.',
   },
   {
     path: '/hosts',
@@ -95,7 +95,7 @@ export const sections: readonly Section[] = [
     group: 'Administration',
     label: 'Settings',
     icon: SettingsIcon,
-    summary: 'Server settings changed at run time, such as self sign-up.',
+    summary: 'Server settings changed at run time: server URL, agent updates, branding and self sign-up.',
   },
 ];
 

@@ -65,7 +65,13 @@ func Unseed(ctx context.Context, dbURL string) (int64, error) {
 		return 0, err
 	}
 	defer conn.Close(ctx)
-	tag, err := conn.Exec(ctx, `DELETE FROM hosts WHERE friendly_name LIKE $1`, SeedPrefix+"%")
+	// Hosts are locked in id order first, as every multi-host deletion must be, so
+	// that unseeding while agents are still connected cannot deadlock.
+	tag, err := conn.Exec(ctx, `
+WITH locked AS MATERIALIZED (
+    SELECT id FROM hosts WHERE friendly_name LIKE $1 ORDER BY id FOR UPDATE
+)
+DELETE FROM hosts WHERE id IN (SELECT id FROM locked)`, SeedPrefix+"%")
 	return tag.RowsAffected(), err
 }
 

@@ -1794,6 +1794,262 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fleet totals and the OS distribution for the dashboard cards
+         * @description Counts over every host. `upToDateHosts` counts hosts that have reported and have
+         *     no outdated package; `securityUpdates` and `totalOutdatedPackages` count distinct
+         *     packages with an update on at least one host.
+         */
+        get: operations["dashboardStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fleet counters over time, from the periodic statistics snapshots
+         * @description One point per bucket of the range (the last snapshot taken in it): 30 minutes for
+         *     24h, 2 hours for 7d, 6 hours for 30d and a day for 90d. Buckets without a snapshot
+         *     are left out. Snapshots are taken every 30 minutes.
+         */
+        get: operations["dashboardTrends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/recent-activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest agent reports across the fleet */
+        get: operations["dashboardRecentActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user's dashboard layout
+         * @description Every known card, in display order, with whether it is shown. Users who never saved a layout get the default.
+         */
+        get: operations["getDashboardPreferences"];
+        /**
+         * Save the signed-in user's dashboard layout
+         * @description Replaces the layout. Cards are shown in ascending `order` (ties keep the list
+         *     order); known cards left out are saved hidden. An unknown or repeated `cardId` is
+         *     refused with 400 (`Unknown dashboard card: …`, `Dashboard card listed twice: …`).
+         */
+        put: operations["updateDashboardPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard-preferences/defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card catalogue with titles and the default layout */
+        get: operations["getDashboardPreferenceDefaults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server settings (server URL, agent update policy, branding) */
+        get: operations["getServerSettings"];
+        /**
+         * Change server settings
+         * @description Changes the fields given. The server URL (protocol, host, port) is what install
+         *     and enrollment scripts point agents at; once saved it replaces SERVER_PROTOCOL,
+         *     SERVER_HOST and SERVER_PORT. A changed `updateInterval` is pushed at once to every
+         *     connected agent as `settings_update`; `agentsNotified` says how that went (null
+         *     when the interval did not change). Other fields of upstream's settings form are
+         *     accepted and ignored.
+         */
+        put: operations["updateServerSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the logos and the favicon are served, and whether they are custom
+         * @description For the sign-in page and the dashboard header. URLs carry a version parameter that changes with the file.
+         */
+        get: operations["getBranding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/logos/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a logo (dark or light) or the favicon
+         * @description `fileContent` is the file, base64-encoded, optionally as a data URL. PNG, JPEG,
+         *     SVG and ICO files up to 512 KiB are accepted (favicons: PNG, SVG or ICO); the type
+         *     is read from the content, not the name. SVG files with scripts, event handlers,
+         *     `javascript:` links or embedded HTML are refused.
+         */
+        post: operations["uploadBrandingAsset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/logos/{logoType}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an uploaded logo or favicon, reverting to the default */
+        delete: operations["deleteBrandingAsset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/logo_dark.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The logo for dark backgrounds (uploaded or default)
+         * @description Served with the uploaded file's own Content-Type (whatever the name's extension),
+         *     an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+         *     version the answer is cacheable for a year. A matching If-None-Match gets 304.
+         */
+        get: operations["getBrandingLogoDark"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/logo_light.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The logo for light backgrounds (uploaded or default)
+         * @description Served with the uploaded file's own Content-Type (whatever the name's extension),
+         *     an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+         *     version the answer is cacheable for a year. A matching If-None-Match gets 304.
+         */
+        get: operations["getBrandingLogoLight"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/favicon.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The favicon (uploaded or default)
+         * @description Served with the uploaded file's own Content-Type (whatever the name's extension),
+         *     an ETag and `Cache-Control: public, max-age=300`; with `?v=` equal to the current
+         *     version the answer is cacheable for a year. A matching If-None-Match gets 304.
+         */
+        get: operations["getBrandingFavicon"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2080,6 +2336,10 @@ export interface components {
             apiId: string;
             notes: string;
             hostDownAlerts: boolean;
+            /** @description Minutes between this host's reports, its own or the server's. */
+            updateInterval: number;
+            /** @description The host has its own update interval instead of following the server's. */
+            updateIntervalOverride: boolean;
             machineId?: string;
             kernelVersion?: string;
             installedKernelVersion?: string;
@@ -2117,6 +2377,8 @@ export interface components {
             notes?: string;
             autoUpdate?: boolean;
             hostDownAlerts?: boolean;
+            /** @description Minutes between this host's reports (5–1440), pushed to its agent at once as settings_update; 0 makes the host follow the server's interval again. */
+            updateInterval?: number;
         };
         HostBulkDeleteRequest: {
             hostIds: string[];
@@ -3128,6 +3390,178 @@ export interface components {
             timestamp: string;
             /** @description The token's name. */
             api_key: string;
+        };
+        DashboardStats: {
+            totalHosts: number;
+            activeHosts: number;
+            /** @description Enrolled hosts that have not reported yet. */
+            pendingHosts: number;
+            /** @description Hosts that stopped checking in. */
+            offlineHosts: number;
+            /** @description Hosts with at least one outdated package. */
+            hostsNeedingUpdates: number;
+            hostsWithSecurityUpdates: number;
+            /** @description Hosts that have reported and have no outdated package. */
+            upToDateHosts: number;
+            hostsNeedingReboot: number;
+            /** @description Distinct packages with an update on some host. */
+            totalOutdatedPackages: number;
+            /** @description Distinct packages with a security update on some host. */
+            securityUpdates: number;
+            /** @description Hosts per operating system and version, largest first; hosts that never reported are "Unknown". */
+            osDistribution: components["schemas"]["DashboardOSCount"][];
+            /** Format: date-time */
+            lastUpdated: string;
+        };
+        DashboardOSCount: {
+            /** @example Ubuntu 24.04 */
+            name: string;
+            count: number;
+        };
+        DashboardTrends: {
+            /** @enum {string} */
+            range: "24h" | "7d" | "30d" | "90d";
+            bucketSeconds: number;
+            points: components["schemas"]["DashboardTrendPoint"][];
+        };
+        DashboardTrendPoint: {
+            /** Format: date-time */
+            capturedAt: string;
+            totalHosts: number;
+            hostsNeedingUpdates: number;
+            hostsWithSecurityUpdates: number;
+            hostsNeedingReboot: number;
+            offlineHosts: number;
+            /** @description Distinct packages with an update somewhere. */
+            outdatedPackages: number;
+            /** @description Distinct packages with a security update somewhere. */
+            securityPackages: number;
+        };
+        DashboardActivity: {
+            items: components["schemas"]["DashboardActivityItem"][];
+        };
+        DashboardActivityItem: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hostId: string;
+            /** @description The host's friendly name. */
+            hostName: string;
+            /** @enum {string} */
+            reportType: "full" | "partial";
+            /** @enum {string} */
+            status: "success" | "error";
+            /** @description Packages needing an update after the report. */
+            packagesCount: number;
+            securityCount: number;
+            totalPackages: number;
+            errorMessage: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        DashboardCardPreference: {
+            /** @example totalHosts */
+            cardId: string;
+            enabled: boolean;
+            order: number;
+        };
+        DashboardPreferences: {
+            preferences: components["schemas"]["DashboardCardPreference"][];
+            /** @description False while the user has the default layout. */
+            customised: boolean;
+        };
+        DashboardPreferencesUpdate: {
+            preferences: components["schemas"]["DashboardCardPreference"][];
+        };
+        DashboardPreferencesSaved: {
+            /** @example Dashboard preferences updated successfully */
+            message: string;
+            preferences: components["schemas"]["DashboardCardPreference"][];
+        };
+        DashboardCardDefault: {
+            cardId: string;
+            title: string;
+            description: string;
+            /** @description Whether the default layout shows it. */
+            enabled: boolean;
+            order: number;
+        };
+        ServerSettings: {
+            /** @enum {string} */
+            server_protocol: "http" | "https";
+            server_host: string;
+            server_port: number;
+            /** @description The three above composed; the port is left out when it is the protocol's default. */
+            server_url: string;
+            /**
+             * @description environment until an administrator saves the server URL here.
+             * @enum {string}
+             */
+            server_url_source: "environment" | "settings";
+            /** @description Minutes between agent reports (5-1440). */
+            update_interval: number;
+            /** @description Agents may update themselves (hosts can still opt out). */
+            auto_update: boolean;
+            /** @description Install and enrollment scripts use curl -k and agents skip certificate checks. */
+            ignore_ssl_self_signed: boolean;
+            /** @description URL of the logo for dark backgrounds. */
+            logo_dark: string;
+            logo_light: string;
+            favicon: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ServerSettingsUpdate: {
+            /** @enum {string} */
+            serverProtocol?: "http" | "https";
+            serverHost?: string;
+            serverPort?: number;
+            updateInterval?: number;
+            autoUpdate?: boolean;
+            ignoreSslSelfSigned?: boolean;
+        };
+        ServerSettingsUpdateResult: {
+            /** @example Settings updated successfully */
+            message: string;
+            settings: components["schemas"]["ServerSettings"];
+            agentsNotified: components["schemas"]["AgentsNotified"] | null;
+        };
+        AgentsNotified: {
+            /** @description Agents that received the new interval. */
+            delivered: number;
+            /** @description Hosts without a connected agent; they read the interval when they next start. */
+            offline: number;
+            failed: number;
+            /** @description Why nothing could be pushed (the settings were saved regardless). */
+            error?: string;
+        };
+        Branding: {
+            logoDark: components["schemas"]["BrandingAsset"];
+            logoLight: components["schemas"]["BrandingAsset"];
+            favicon: components["schemas"]["BrandingAsset"];
+        };
+        BrandingAsset: {
+            /** @example /assets/logo_dark.png?v=3f2a9c01 */
+            url: string;
+            /** @description False when the built-in default is served. */
+            custom: boolean;
+            /** @example image/png */
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+            /** Format: date-time */
+            updatedAt: string | null;
+        };
+        BrandingUpload: {
+            /** @enum {string} */
+            logoType: "dark" | "light" | "favicon";
+            /** @description Base64 or a data URL. */
+            fileContent: string;
+            fileName?: string;
+        };
+        BrandingChanged: {
+            message: string;
+            branding: components["schemas"]["Branding"];
         };
     };
     responses: {
@@ -6112,6 +6546,371 @@ export interface operations {
             };
             401: components["responses"]["AuthUnauthorized"];
             403: components["responses"]["AuthForbidden"];
+        };
+    };
+    dashboardStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardStats"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    dashboardTrends: {
+        parameters: {
+            query?: {
+                range?: "24h" | "7d" | "30d" | "90d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The points, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardTrends"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    dashboardRecentActivity: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reports, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardActivity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getDashboardPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The layout. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardPreferences"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateDashboardPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DashboardPreferencesUpdate"];
+            };
+        };
+        responses: {
+            /** @description The layout now saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardPreferencesSaved"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getDashboardPreferenceDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every card, in default order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardCardDefault"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getServerSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerSettings"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateServerSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServerSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerSettingsUpdateResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getBranding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Branding"];
+                };
+            };
+        };
+    };
+    uploadBrandingAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrandingUpload"];
+            };
+        };
+        responses: {
+            /** @description The branding now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingChanged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    deleteBrandingAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                logoType: "dark" | "light" | "favicon";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingChanged"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getBrandingLogoDark: {
+        parameters: {
+            query?: {
+                v?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/jpeg": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getBrandingLogoLight: {
+        parameters: {
+            query?: {
+                v?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/jpeg": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getBrandingFavicon: {
+        parameters: {
+            query?: {
+                v?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/jpeg": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

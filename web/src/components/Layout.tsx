@@ -6,7 +6,8 @@ import { profileQueryKey, useAuth, type Profile } from '../auth/AuthProvider';
 import { visibleSections, type Section } from '../nav';
 import type { Theme } from '../theme';
 import { ErrorBoundary } from './ErrorBoundary';
-import { CloseIcon, MenuIcon, ShieldIcon } from './icons';
+import { BrandLogo } from './Brand';
+import { CloseIcon, MenuIcon } from './icons';
 import { ThemeToggle } from './ThemeToggle';
 import { useToast } from './Toasts';
 import { UserMenu } from './UserMenu';
@@ -105,8 +106,7 @@ export function Layout() {
           to="/"
           className="flex items-center gap-2 rounded-md px-1 text-lg font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500"
         >
-          <ShieldIcon className="h-6 w-6 text-blue-600 dark:text-blue-400" />
-          PatchMon
+          <BrandLogo />
         </Link>
         <div className="flex-1" />
         <ThemeToggle onChange={saveTheme} />

@@ -52,6 +52,54 @@ export const healthyDocument: Schemas['Health'] = {
   redis: { status: 'up' },
 };
 
+const defaultAsset = (path: string): Schemas['BrandingAsset'] => ({
+  url: `${path}?v=default-test`,
+  custom: false,
+  contentType: 'image/svg+xml',
+  size: 300,
+  updatedAt: null,
+});
+
+export const defaultBranding: Schemas['Branding'] = {
+  logoDark: defaultAsset('/assets/logo_dark.png'),
+  logoLight: defaultAsset('/assets/logo_light.png'),
+  favicon: defaultAsset('/assets/favicon.svg'),
+};
+
+/** A small fleet for the dashboard: 12 hosts, 5 needing updates. */
+export const dashboardStats: Schemas['DashboardStats'] = {
+  totalHosts: 12,
+  activeHosts: 9,
+  pendingHosts: 1,
+  offlineHosts: 2,
+  hostsNeedingUpdates: 5,
+  hostsWithSecurityUpdates: 3,
+  upToDateHosts: 6,
+  hostsNeedingReboot: 1,
+  totalOutdatedPackages: 40,
+  securityUpdates: 7,
+  osDistribution: [
+    { name: 'Ubuntu 24.04', count: 8 },
+    { name: 'Debian 12', count: 4 },
+  ],
+  lastUpdated: '2025-01-02T03:04:05Z',
+};
+
+export const serverSettings: Schemas['ServerSettings'] = {
+  server_protocol: 'http',
+  server_host: 'localhost',
+  server_port: 3000,
+  server_url: 'http://localhost:3000',
+  server_url_source: 'environment',
+  update_interval: 60,
+  auto_update: false,
+  ignore_ssl_self_signed: false,
+  logo_dark: '/assets/logo_dark.png?v=default-test',
+  logo_light: '/assets/logo_light.png?v=default-test',
+  favicon: '/assets/favicon.svg?v=default-test',
+  updated_at: '2025-01-01T00:00:00Z',
+};
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -81,6 +129,12 @@ export function mockApi(routes: Record<string, Handler | Reply> = {}, { signedIn
     'GET /auth/signup-enabled': { body: { enabled: false } },
     'POST /auth/logout': { body: { message: 'Signed out' } },
     'GET /health': { body: healthyDocument },
+    'GET /settings/branding': { body: defaultBranding },
+    'GET /settings': { body: serverSettings },
+    'GET /dashboard/stats': { body: dashboardStats },
+    'GET /dashboard/trends': { body: { range: '7d', bucketSeconds: 7200, points: [] } },
+    'GET /dashboard/recent-activity': { body: { items: [] } },
+    'GET /dashboard-preferences': { body: { preferences: [], customised: false } },
   };
   const table = { ...defaults, ...routes };
 

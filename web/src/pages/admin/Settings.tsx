@@ -6,6 +6,7 @@ import { Card, Checkbox, FormError } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
 import { useToast } from '../../components/Toasts';
 import { usePageTitle } from '../../usePageTitle';
+import { BrandingCard, ServerSettingsCard } from './GeneralSettings';
 import { SettingsTabs } from './SettingsTabs';
 
 const authSettingsKey = ['auth', 'settings'] as const;
@@ -18,6 +19,8 @@ export default function Settings() {
       <PageHeader title="Settings" description="Server settings that take effect at once, without a restart." />
       <SettingsTabs />
       <div className="grid max-w-3xl gap-6">
+        <ServerSettingsCard />
+        <BrandingCard />
         <AuthenticationCard />
       </div>
     </>

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { ShieldIcon } from '../../components/icons';
+import { BrandLogo } from '../../components/Brand';
 import { ThemeToggle } from '../../components/ThemeToggle';
 
 /** The centred card around the sign-in, sign-up and first-time setup forms. */
@@ -13,8 +13,7 @@ export function AuthFrame({ title, subtitle, children, wide }: { title: string; 
         <div className={`w-full ${wide ? 'max-w-lg' : 'max-w-sm'}`}>
           <div className="mb-6 flex flex-col items-center text-center">
             <span className="flex items-center gap-2 text-xl font-semibold tracking-tight">
-              <ShieldIcon className="h-7 w-7 text-blue-600 dark:text-blue-400" />
-              PatchMon
+              <BrandLogo size="lg" />
             </span>
             <h1 className="mt-6 text-2xl font-semibold tracking-tight">{title}</h1>
             {subtitle && <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">{subtitle}</p>}

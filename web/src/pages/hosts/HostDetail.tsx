@@ -152,6 +152,8 @@ function EditHostDialog({ host, onClose }: { host: Host; onClose: () => void }) 
   const [groupIds, setGroupIds] = useState(host.groups.map((g) => g.id));
   const [autoUpdate, setAutoUpdate] = useState(host.autoUpdate);
   const [alerts, setAlerts] = useState(host.hostDownAlerts);
+  const [ownInterval, setOwnInterval] = useState(host.updateIntervalOverride);
+  const [intervalText, setIntervalText] = useState(String(host.updateInterval));
   const groups = useHostGroups();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -160,7 +162,14 @@ function EditHostDialog({ host, onClose }: { host: Host; onClose: () => void }) 
       unwrap(
         await api.PATCH('/hosts/{hostId}', {
           params: { path: { hostId: host.id } },
-          body: { friendlyName: name, groupIds, autoUpdate, hostDownAlerts: alerts },
+          body: {
+            friendlyName: name,
+            groupIds,
+            autoUpdate,
+            hostDownAlerts: alerts,
+            // 0 returns the host to the server's interval.
+            ...(ownInterval ? { updateInterval: Number(intervalText) } : host.updateIntervalOverride ? { updateInterval: 0 } : {}),
+          },
         }),
       ),
     onSuccess: (h) => {
@@ -170,7 +179,7 @@ function EditHostDialog({ host, onClose }: { host: Host; onClose: () => void }) 
       onClose();
     },
   });
-  const errors = splitErrors(save.error, ['friendlyName', 'groupIds'] as const);
+  const errors = splitErrors(save.error, ['friendlyName', 'groupIds', 'updateInterval'] as const);
   return (
     <Dialog
       title={`Edit ${host.friendlyName}`}
@@ -218,6 +227,25 @@ function EditHostDialog({ host, onClose }: { host: Host; onClose: () => void }) 
           checked={alerts}
           onChange={(e) => setAlerts(e.target.checked)}
         />
+        <Checkbox
+          label="Own update interval"
+          hint="When off, the host reports at the interval set in the server settings."
+          checked={ownInterval}
+          onChange={(e) => setOwnInterval(e.target.checked)}
+        />
+        {ownInterval && (
+          <TextField
+            label="Update interval (minutes)"
+            type="number"
+            min={5}
+            max={1440}
+            required
+            value={intervalText}
+            onChange={(e) => setIntervalText(e.target.value)}
+            error={errors.fields.updateInterval}
+            hint="Between 5 and 1440. The agent is told at once if it is connected."
+          />
+        )}
       </div>
     </Dialog>
   );

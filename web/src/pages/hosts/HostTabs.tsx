@@ -478,6 +478,7 @@ export function AgentTab({ host, manage }: Props & { manage: boolean }) {
             ['Connection', host.presence.connected ? 'Connected' : 'Not connected'],
             ['Auto-update', host.autoUpdate ? 'On (if enabled in settings)' : 'Off for this host'],
             ['Host-down alerts', host.hostDownAlerts ? 'On' : 'Off'],
+            ['Update interval', `${host.updateInterval} minutes${host.updateIntervalOverride ? ' (this host’s own)' : ' (server setting)'}`],
           ]}
         />
       </Card>

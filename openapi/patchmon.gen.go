@@ -256,6 +256,27 @@ func (e EnrollmentIntegrationType) Valid() bool {
 	}
 }
 
+// Defines values for FleetHostStatus.
+const (
+	FleetHostStatusActive  FleetHostStatus = "active"
+	FleetHostStatusOffline FleetHostStatus = "offline"
+	FleetHostStatusPending FleetHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the FleetHostStatus enum.
+func (e FleetHostStatus) Valid() bool {
+	switch e {
+	case FleetHostStatusActive:
+		return true
+	case FleetHostStatusOffline:
+		return true
+	case FleetHostStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	HealthStatusHealthy   HealthStatus = "healthy"
@@ -532,6 +553,27 @@ func (e IntegrationPackageReportsReportsStatus) Valid() bool {
 	}
 }
 
+// Defines values for PackageHostStatus.
+const (
+	PackageHostStatusActive  PackageHostStatus = "active"
+	PackageHostStatusOffline PackageHostStatus = "offline"
+	PackageHostStatusPending PackageHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the PackageHostStatus enum.
+func (e PackageHostStatus) Valid() bool {
+	switch e {
+	case PackageHostStatusActive:
+		return true
+	case PackageHostStatusOffline:
+		return true
+	case PackageHostStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RealtimeAgentEventType.
 const (
 	RealtimeAgentEventTypeComplianceScanProgress RealtimeAgentEventType = "compliance_scan_progress"
@@ -598,6 +640,27 @@ func (e RealtimeReportKind) Valid() bool {
 	case RealtimeReportKindFull:
 		return true
 	case RealtimeReportKindPartial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RepositoryHostStatus.
+const (
+	RepositoryHostStatusActive  RepositoryHostStatus = "active"
+	RepositoryHostStatusOffline RepositoryHostStatus = "offline"
+	RepositoryHostStatusPending RepositoryHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the RepositoryHostStatus enum.
+func (e RepositoryHostStatus) Valid() bool {
+	switch e {
+	case RepositoryHostStatusActive:
+		return true
+	case RepositoryHostStatusOffline:
+		return true
+	case RepositoryHostStatusPending:
 		return true
 	default:
 		return false
@@ -766,6 +829,126 @@ func (e ListHostsParamsOrder) Valid() bool {
 	case ListHostsParamsOrderAsc:
 		return true
 	case ListHostsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackagesParamsSort.
+const (
+	ListPackagesParamsSortCategory ListPackagesParamsSort = "category"
+	ListPackagesParamsSortHosts    ListPackagesParamsSort = "hosts"
+	ListPackagesParamsSortName     ListPackagesParamsSort = "name"
+	ListPackagesParamsSortSecurity ListPackagesParamsSort = "security"
+	ListPackagesParamsSortUpdates  ListPackagesParamsSort = "updates"
+)
+
+// Valid indicates whether the value is a known member of the ListPackagesParamsSort enum.
+func (e ListPackagesParamsSort) Valid() bool {
+	switch e {
+	case ListPackagesParamsSortCategory:
+		return true
+	case ListPackagesParamsSortHosts:
+		return true
+	case ListPackagesParamsSortName:
+		return true
+	case ListPackagesParamsSortSecurity:
+		return true
+	case ListPackagesParamsSortUpdates:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackagesParamsOrder.
+const (
+	ListPackagesParamsOrderAsc  ListPackagesParamsOrder = "asc"
+	ListPackagesParamsOrderDesc ListPackagesParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListPackagesParamsOrder enum.
+func (e ListPackagesParamsOrder) Valid() bool {
+	switch e {
+	case ListPackagesParamsOrderAsc:
+		return true
+	case ListPackagesParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportPackagesParamsFormat.
+const (
+	ExportPackagesParamsFormatCsv  ExportPackagesParamsFormat = "csv"
+	ExportPackagesParamsFormatJson ExportPackagesParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportPackagesParamsFormat enum.
+func (e ExportPackagesParamsFormat) Valid() bool {
+	switch e {
+	case ExportPackagesParamsFormatCsv:
+		return true
+	case ExportPackagesParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackageHostsParamsSort.
+const (
+	ListPackageHostsParamsSortName   ListPackageHostsParamsSort = "name"
+	ListPackageHostsParamsSortStatus ListPackageHostsParamsSort = "status"
+)
+
+// Valid indicates whether the value is a known member of the ListPackageHostsParamsSort enum.
+func (e ListPackageHostsParamsSort) Valid() bool {
+	switch e {
+	case ListPackageHostsParamsSortName:
+		return true
+	case ListPackageHostsParamsSortStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRepositoriesParamsSort.
+const (
+	ListRepositoriesParamsSortHosts ListRepositoriesParamsSort = "hosts"
+	ListRepositoriesParamsSortName  ListRepositoriesParamsSort = "name"
+	ListRepositoriesParamsSortUrl   ListRepositoriesParamsSort = "url"
+)
+
+// Valid indicates whether the value is a known member of the ListRepositoriesParamsSort enum.
+func (e ListRepositoriesParamsSort) Valid() bool {
+	switch e {
+	case ListRepositoriesParamsSortHosts:
+		return true
+	case ListRepositoriesParamsSortName:
+		return true
+	case ListRepositoriesParamsSortUrl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRepositoriesParamsOrder.
+const (
+	ListRepositoriesParamsOrderAsc  ListRepositoriesParamsOrder = "asc"
+	ListRepositoriesParamsOrderDesc ListRepositoriesParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListRepositoriesParamsOrder enum.
+func (e ListRepositoriesParamsOrder) Valid() bool {
+	switch e {
+	case ListRepositoriesParamsOrderAsc:
+		return true
+	case ListRepositoriesParamsOrderDesc:
 		return true
 	default:
 		return false
@@ -1688,6 +1871,94 @@ type Error struct {
 	Field *string `json:"field,omitempty"`
 }
 
+// FleetHost A host as fleet lists show it; the host detail page is /hosts/{id}.
+type FleetHost struct {
+	FriendlyName string             `json:"friendly_name"`
+	Hostname     *string            `json:"hostname"`
+	Id           openapi_types.UUID `json:"id"`
+	Ip           *string            `json:"ip"`
+
+	// LastUpdate The last accepted report.
+	LastUpdate       *time.Time      `json:"last_update"`
+	NeedsReboot      bool            `json:"needs_reboot"`
+	OsType           *string         `json:"os_type"`
+	OsVersion        *string         `json:"os_version"`
+	OutdatedPackages int             `json:"outdated_packages"`
+	SecurityUpdates  int             `json:"security_updates"`
+	Status           FleetHostStatus `json:"status"`
+}
+
+// FleetHostStatus defines model for FleetHost.Status.
+type FleetHostStatus string
+
+// FleetHostList defines model for FleetHostList.
+type FleetHostList struct {
+	Hosts  []FleetHost `json:"hosts"`
+	Limit  int         `json:"limit"`
+	Offset int         `json:"offset"`
+	Total  int         `json:"total"`
+}
+
+// FleetHostRef defines model for FleetHostRef.
+type FleetHostRef struct {
+	FriendlyName string             `json:"friendly_name"`
+	Id           openapi_types.UUID `json:"id"`
+}
+
+// FleetPackage defines model for FleetPackage.
+type FleetPackage struct {
+	Category    string `json:"category"`
+	Description string `json:"description"`
+
+	// HostsCount Hosts that have the package installed.
+	HostsCount    int                `json:"hosts_count"`
+	Id            openapi_types.UUID `json:"id"`
+	LatestVersion string             `json:"latest_version"`
+	Name          string             `json:"name"`
+
+	// OutdatedHostsCount Of those, hosts with an update available.
+	OutdatedHostsCount int `json:"outdated_hosts_count"`
+
+	// SecurityHostsCount Of those, hosts whose update is a security update.
+	SecurityHostsCount int `json:"security_hosts_count"`
+}
+
+// FleetPackageDetail defines model for FleetPackageDetail.
+type FleetPackageDetail struct {
+	Category    string    `json:"category"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// HostsCount Hosts that have the package installed.
+	HostsCount    int                `json:"hosts_count"`
+	Id            openapi_types.UUID `json:"id"`
+	LatestVersion string             `json:"latest_version"`
+	Name          string             `json:"name"`
+
+	// OutdatedHostsCount Of those, hosts with an update available.
+	OutdatedHostsCount int `json:"outdated_hosts_count"`
+
+	// SecurityHostsCount Of those, hosts whose update is a security update.
+	SecurityHostsCount int       `json:"security_hosts_count"`
+	UpToDateHostsCount int       `json:"up_to_date_hosts_count"`
+	UpdatedAt          time.Time `json:"updated_at"`
+
+	// Versions Installed versions, most common first (at most 20).
+	Versions []struct {
+		Count   int    `json:"count"`
+		Version string `json:"version"`
+	} `json:"versions"`
+}
+
+// FleetPackageList defines model for FleetPackageList.
+type FleetPackageList struct {
+	Categories []string       `json:"categories"`
+	Limit      int            `json:"limit"`
+	Offset     int            `json:"offset"`
+	Packages   []FleetPackage `json:"packages"`
+	Total      int            `json:"total"`
+}
+
 // GetHomepageHealth defines model for GetHomepageHealth.
 type GetHomepageHealth struct {
 	// ApiKey The token's name.
@@ -1882,6 +2153,30 @@ type HostDisk struct {
 	Size       string `json:"size"`
 }
 
+// HostGroup defines model for HostGroup.
+type HostGroup struct {
+	// Color #rrggbb
+	//
+	// Example: #3B82F6
+	Color       string             `json:"color"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Description string             `json:"description"`
+	HostsCount  int                `json:"hosts_count"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+}
+
+// HostGroupDeleted defines model for HostGroupDeleted.
+type HostGroupDeleted struct {
+	// AffectedHosts The hosts that were in the group (they are not deleted).
+	AffectedHosts []FleetHostRef `json:"affected_hosts"`
+	Group         HostGroup      `json:"group"`
+
+	// Message Example: Host group deleted
+	Message string `json:"message"`
+}
+
 // HostGroupFacet defines model for HostGroupFacet.
 type HostGroupFacet struct {
 	Color string             `json:"color"`
@@ -1890,11 +2185,31 @@ type HostGroupFacet struct {
 	Name  string             `json:"name"`
 }
 
+// HostGroupInput defines model for HostGroupInput.
+type HostGroupInput struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+}
+
+// HostGroupList defines model for HostGroupList.
+type HostGroupList struct {
+	HostGroups []HostGroup `json:"host_groups"`
+	Total      int         `json:"total"`
+}
+
 // HostGroupRef defines model for HostGroupRef.
 type HostGroupRef struct {
 	Color string             `json:"color"`
 	Id    openapi_types.UUID `json:"id"`
 	Name  string             `json:"name"`
+}
+
+// HostGroupUpdate defines model for HostGroupUpdate.
+type HostGroupUpdate struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
 }
 
 // HostHistoryEntry defines model for HostHistoryEntry.
@@ -2415,6 +2730,56 @@ type IntegrationScopeResource struct {
 	Name string `json:"name"`
 }
 
+// PackageExportRow defines model for PackageExportRow.
+type PackageExportRow struct {
+	AvailableVersion string `json:"available_version"`
+	Category         string `json:"category"`
+	CurrentVersion   string `json:"current_version"`
+
+	// Host The friendly name.
+	Host             string             `json:"host"`
+	HostId           openapi_types.UUID `json:"host_id"`
+	Hostname         string             `json:"hostname"`
+	Ip               string             `json:"ip"`
+	IsSecurityUpdate bool               `json:"is_security_update"`
+	NeedsUpdate      bool               `json:"needs_update"`
+	OsType           string             `json:"os_type"`
+	OsVersion        string             `json:"os_version"`
+	Package          string             `json:"package"`
+	SourceRepository string             `json:"source_repository"`
+}
+
+// PackageHost defines model for PackageHost.
+type PackageHost struct {
+	AvailableVersion *string `json:"available_version"`
+	CurrentVersion   string  `json:"current_version"`
+	FriendlyName     string  `json:"friendly_name"`
+	Hostname         *string `json:"hostname"`
+
+	// Id The host id.
+	Id               openapi_types.UUID `json:"id"`
+	Ip               *string            `json:"ip"`
+	IsSecurityUpdate bool               `json:"is_security_update"`
+
+	// LastChecked When the host last reported this package's state.
+	LastChecked time.Time         `json:"last_checked"`
+	NeedsUpdate bool              `json:"needs_update"`
+	OsType      *string           `json:"os_type"`
+	OsVersion   *string           `json:"os_version"`
+	Status      PackageHostStatus `json:"status"`
+}
+
+// PackageHostStatus defines model for PackageHost.Status.
+type PackageHostStatus string
+
+// PackageHostList defines model for PackageHostList.
+type PackageHostList struct {
+	Hosts  []PackageHost `json:"hosts"`
+	Limit  int           `json:"limit"`
+	Offset int           `json:"offset"`
+	Total  int           `json:"total"`
+}
+
 // RateLimitError defines model for RateLimitError.
 type RateLimitError struct {
 	// Error Example: Too many requests, please try again later.
@@ -2470,6 +2835,84 @@ type RealtimeReport struct {
 
 // RealtimeReportKind defines model for RealtimeReport.Kind.
 type RealtimeReportKind string
+
+// Repository defines model for Repository.
+type Repository struct {
+	Components   string    `json:"components"`
+	CreatedAt    time.Time `json:"created_at"`
+	Description  string    `json:"description"`
+	Distribution string    `json:"distribution"`
+
+	// EnabledHostsCount Hosts on which the repository is enabled.
+	EnabledHostsCount int                `json:"enabled_hosts_count"`
+	HostsCount        int                `json:"hosts_count"`
+	Id                openapi_types.UUID `json:"id"`
+
+	// IsActive False when an administrator disabled it.
+	IsActive bool `json:"is_active"`
+
+	// IsSecure Served over HTTPS.
+	IsSecure bool   `json:"is_secure"`
+	Name     string `json:"name"`
+
+	// RepoType Example: deb
+	RepoType  string    `json:"repo_type"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
+// RepositoryDeleted defines model for RepositoryDeleted.
+type RepositoryDeleted struct {
+	// Message Example: Repository deleted
+	Message    string     `json:"message"`
+	Repository Repository `json:"repository"`
+}
+
+// RepositoryHost defines model for RepositoryHost.
+type RepositoryHost struct {
+	FriendlyName string             `json:"friendly_name"`
+	Hostname     *string            `json:"hostname"`
+	Id           openapi_types.UUID `json:"id"`
+	Ip           *string            `json:"ip"`
+
+	// IsEnabled Whether the repository is enabled on this host.
+	IsEnabled bool `json:"is_enabled"`
+
+	// LastUpdate The last accepted report.
+	LastUpdate       *time.Time           `json:"last_update"`
+	NeedsReboot      bool                 `json:"needs_reboot"`
+	OsType           *string              `json:"os_type"`
+	OsVersion        *string              `json:"os_version"`
+	OutdatedPackages int                  `json:"outdated_packages"`
+	SecurityUpdates  int                  `json:"security_updates"`
+	Status           RepositoryHostStatus `json:"status"`
+}
+
+// RepositoryHostStatus defines model for RepositoryHost.Status.
+type RepositoryHostStatus string
+
+// RepositoryHostList defines model for RepositoryHostList.
+type RepositoryHostList struct {
+	Hosts  []RepositoryHost `json:"hosts"`
+	Limit  int              `json:"limit"`
+	Offset int              `json:"offset"`
+	Total  int              `json:"total"`
+}
+
+// RepositoryList defines model for RepositoryList.
+type RepositoryList struct {
+	Limit        int          `json:"limit"`
+	Offset       int          `json:"offset"`
+	Repositories []Repository `json:"repositories"`
+	Total        int          `json:"total"`
+}
+
+// RepositoryUpdate defines model for RepositoryUpdate.
+type RepositoryUpdate struct {
+	Description *string `json:"description,omitempty"`
+	IsActive    *bool   `json:"is_active,omitempty"`
+	Name        *string `json:"name,omitempty"`
+}
 
 // Role defines model for Role.
 type Role struct {
@@ -2842,6 +3285,14 @@ type DashboardTrendsParams struct {
 // DashboardTrendsParamsRange defines parameters for DashboardTrends.
 type DashboardTrendsParamsRange string
 
+// ListHostGroupHostsParams defines parameters for ListHostGroupHosts.
+type ListHostGroupHostsParams struct {
+	// Search Part of the friendly name, hostname or IP (case-insensitive).
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int    `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
@@ -2910,6 +3361,70 @@ type ListHostPackagesParams struct {
 	SecurityOnly *bool   `form:"securityOnly,omitempty" json:"securityOnly,omitempty"`
 	Page         *int    `form:"page,omitempty" json:"page,omitempty"`
 	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+}
+
+// ListPackagesParams defines parameters for ListPackages.
+type ListPackagesParams struct {
+	Search       *string                  `form:"search,omitempty" json:"search,omitempty"`
+	Category     *string                  `form:"category,omitempty" json:"category,omitempty"`
+	NeedsUpdate  *bool                    `form:"needs_update,omitempty" json:"needs_update,omitempty"`
+	SecurityOnly *bool                    `form:"security_only,omitempty" json:"security_only,omitempty"`
+	Sort         *ListPackagesParamsSort  `form:"sort,omitempty" json:"sort,omitempty"`
+	Order        *ListPackagesParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Limit        *int                     `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset       *int                     `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListPackagesParamsSort defines parameters for ListPackages.
+type ListPackagesParamsSort string
+
+// ListPackagesParamsOrder defines parameters for ListPackages.
+type ListPackagesParamsOrder string
+
+// ExportPackagesParams defines parameters for ExportPackages.
+type ExportPackagesParams struct {
+	Format       *ExportPackagesParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	NeedsUpdate  *bool                       `form:"needs_update,omitempty" json:"needs_update,omitempty"`
+	SecurityOnly *bool                       `form:"security_only,omitempty" json:"security_only,omitempty"`
+}
+
+// ExportPackagesParamsFormat defines parameters for ExportPackages.
+type ExportPackagesParamsFormat string
+
+// ListPackageHostsParams defines parameters for ListPackageHosts.
+type ListPackageHostsParams struct {
+	Search      *string                     `form:"search,omitempty" json:"search,omitempty"`
+	NeedsUpdate *bool                       `form:"needs_update,omitempty" json:"needs_update,omitempty"`
+	Sort        *ListPackageHostsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+	Limit       *int                        `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset      *int                        `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListPackageHostsParamsSort defines parameters for ListPackageHosts.
+type ListPackageHostsParamsSort string
+
+// ListRepositoriesParams defines parameters for ListRepositories.
+type ListRepositoriesParams struct {
+	Search *string                      `form:"search,omitempty" json:"search,omitempty"`
+	Secure *bool                        `form:"secure,omitempty" json:"secure,omitempty"`
+	Active *bool                        `form:"active,omitempty" json:"active,omitempty"`
+	Sort   *ListRepositoriesParamsSort  `form:"sort,omitempty" json:"sort,omitempty"`
+	Order  *ListRepositoriesParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Limit  *int                         `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int                         `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListRepositoriesParamsSort defines parameters for ListRepositories.
+type ListRepositoriesParamsSort string
+
+// ListRepositoriesParamsOrder defines parameters for ListRepositories.
+type ListRepositoriesParamsOrder string
+
+// ListRepositoryHostsParams defines parameters for ListRepositoryHosts.
+type ListRepositoryHostsParams struct {
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int    `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
 // DeleteBrandingAssetParamsLogoType defines parameters for DeleteBrandingAsset.
@@ -2992,6 +3507,12 @@ type UpdateEnrollmentTokenJSONRequestBody = EnrollmentTokenUpdateRequest
 // UpdateDashboardPreferencesJSONRequestBody defines body for UpdateDashboardPreferences for application/json ContentType.
 type UpdateDashboardPreferencesJSONRequestBody = DashboardPreferencesUpdate
 
+// CreateHostGroupJSONRequestBody defines body for CreateHostGroup for application/json ContentType.
+type CreateHostGroupJSONRequestBody = HostGroupInput
+
+// UpdateHostGroupJSONRequestBody defines body for UpdateHostGroup for application/json ContentType.
+type UpdateHostGroupJSONRequestBody = HostGroupUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreateRequest
 
@@ -3021,6 +3542,9 @@ type RolesCreateJSONRequestBody = RoleCreateRequest
 
 // RolesUpdateJSONRequestBody defines body for RolesUpdate for application/json ContentType.
 type RolesUpdateJSONRequestBody = RoleUpdateRequest
+
+// UpdateRepositoryJSONRequestBody defines body for UpdateRepository for application/json ContentType.
+type UpdateRepositoryJSONRequestBody = RepositoryUpdate
 
 // UpdateServerSettingsJSONRequestBody defines body for UpdateServerSettings for application/json ContentType.
 type UpdateServerSettingsJSONRequestBody = ServerSettingsUpdate
@@ -3744,6 +4268,72 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostGroups Host groups with their host counts, by name
+	//
+	// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+	ListHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateHostGroupWithBody Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateHostGroup Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroup(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteHostGroup Delete a host group
+	//
+	// The hosts stay; only their membership in this group ends. The answer lists the
+	// hosts that were in the group. Clients show the affected hosts before asking for
+	// confirmation with GET /host-groups/{groupId}/hosts.
+	//
+	// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+	DeleteHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostGroup One host group with its host count
+	//
+	// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+	GetHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostGroupWithBody Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroupWithBody(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostGroup Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroup(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListHostGroupHosts The hosts of a group, by name
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+	ListHostGroupHosts(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListHosts List hosts with search, filters, sorting and pages
 	//
 	// `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -4043,6 +4633,46 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 	GetOpenAPIDocument(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPackages The fleet's packages with host, update and security counts
+	//
+	// Packages installed on at least one host. `search` matches part of the name or
+	// description (case-insensitive); `category` an exact category; `needs_update=true`
+	// keeps packages with an update on some host, `security_only=true` those with a
+	// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+	// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+	// category, `desc` for counts). `categories` lists every category in the catalogue,
+	// for a filter.
+	//
+	// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+	ListPackages(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportPackages Export the fleet's package status as CSV or JSON
+	//
+	// One row per package installed on a host, by host then package name, streamed as
+	// it is read (the response is not built in memory, so any fleet size works).
+	// `format` is `csv` (default; header row first) or `json` (an array of objects).
+	// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+	// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+	// package, category, current_version, available_version, needs_update,
+	// is_security_update, source_repository.
+	//
+	// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+	ExportPackages(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPackage One package with its counts and version spread
+	//
+	// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+	GetPackage(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPackageHosts The hosts that have a package, with installed and available versions
+	//
+	// Security updates first, then other updates, then by name (`sort=status`, the
+	// default), or by name alone (`sort=name`). `search` matches part of the friendly
+	// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+	//
+	// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+	ListPackageHosts(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RolesList The permission matrix
 	//
 	// Every role with its permissions, and every permission the server knows.
@@ -4092,6 +4722,57 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRepositories The package repositories hosts use, with host counts
+	//
+	// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+	// repositories served over HTTPS or the others; `active=true|false` repositories
+	// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+	// (most used first by default).
+	//
+	// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+	ListRepositories(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRepository Delete a repository no host uses any more
+	//
+	// Only repositories without hosts can be deleted: one that hosts still have
+	// configured would come back with their next report, so it is refused with 409
+	// `Repository is still used by hosts`; disable it instead.
+	//
+	// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+	DeleteRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRepository One repository with its host counts
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+	GetRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepositoryWithBody Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepositoryWithBody(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepository Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepository(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRepositoryHosts The hosts that use a repository, by name
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+	ListRepositoryHosts(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetServerSettings Server settings (server URL, agent update policy, branding)
 	//
@@ -5721,6 +6402,152 @@ func (c *Client) GetHomepageStats(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// ListHostGroups Host groups with their host counts, by name
+//
+// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+func (c *Client) ListHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostGroupsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateHostGroupWithBody Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *Client) CreateHostGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostGroupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateHostGroup Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *Client) CreateHostGroup(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostGroupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteHostGroup Delete a host group
+//
+// The hosts stay; only their membership in this group ends. The answer lists the
+// hosts that were in the group. Clients show the affected hosts before asking for
+// confirmation with GET /host-groups/{groupId}/hosts.
+//
+// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+func (c *Client) DeleteHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostGroupRequest(c.Server, groupId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostGroup One host group with its host count
+//
+// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+//
+// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+func (c *Client) GetHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostGroupRequest(c.Server, groupId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostGroupWithBody Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *Client) UpdateHostGroupWithBody(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostGroupRequestWithBody(c.Server, groupId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostGroup Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *Client) UpdateHostGroup(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostGroupRequest(c.Server, groupId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListHostGroupHosts The hosts of a group, by name
+//
+// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+func (c *Client) ListHostGroupHosts(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostGroupHostsRequest(c.Server, groupId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListHosts List hosts with search, filters, sorting and pages
 //
 // `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -6400,6 +7227,86 @@ func (c *Client) GetOpenAPIDocument(ctx context.Context, reqEditors ...RequestEd
 	return c.Client.Do(req)
 }
 
+// ListPackages The fleet's packages with host, update and security counts
+//
+// Packages installed on at least one host. `search` matches part of the name or
+// description (case-insensitive); `category` an exact category; `needs_update=true`
+// keeps packages with an update on some host, `security_only=true` those with a
+// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+// category, `desc` for counts). `categories` lists every category in the catalogue,
+// for a filter.
+//
+// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+func (c *Client) ListPackages(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPackagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportPackages Export the fleet's package status as CSV or JSON
+//
+// One row per package installed on a host, by host then package name, streamed as
+// it is read (the response is not built in memory, so any fleet size works).
+// `format` is `csv` (default; header row first) or `json` (an array of objects).
+// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+// package, category, current_version, available_version, needs_update,
+// is_security_update, source_repository.
+//
+// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+func (c *Client) ExportPackages(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportPackagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPackage One package with its counts and version spread
+//
+// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+func (c *Client) GetPackage(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPackageRequest(c.Server, packageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPackageHosts The hosts that have a package, with installed and available versions
+//
+// Security updates first, then other updates, then by name (`sort=status`, the
+// default), or by name alone (`sort=name`). `search` matches part of the friendly
+// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+//
+// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+func (c *Client) ListPackageHosts(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPackageHostsRequest(c.Server, packageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RolesList The permission matrix
 //
 // Every role with its permissions, and every permission the server knows.
@@ -6520,6 +7427,117 @@ func (c *Client) RolesUpdate(ctx context.Context, role string, body RolesUpdateJ
 // Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 func (c *Client) RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRolesUserPermissionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRepositories The package repositories hosts use, with host counts
+//
+// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+// repositories served over HTTPS or the others; `active=true|false` repositories
+// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+// (most used first by default).
+//
+// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+func (c *Client) ListRepositories(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRepositoriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRepository Delete a repository no host uses any more
+//
+// Only repositories without hosts can be deleted: one that hosts still have
+// configured would come back with their next report, so it is refused with 409
+// `Repository is still used by hosts`; disable it instead.
+//
+// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+func (c *Client) DeleteRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRepositoryRequest(c.Server, repositoryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRepository One repository with its host counts
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+func (c *Client) GetRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRepositoryRequest(c.Server, repositoryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepositoryWithBody Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *Client) UpdateRepositoryWithBody(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryRequestWithBody(c.Server, repositoryId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepository Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *Client) UpdateRepository(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryRequest(c.Server, repositoryId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRepositoryHosts The hosts that use a repository, by name
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+func (c *Client) ListRepositoryHosts(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRepositoryHostsRequest(c.Server, repositoryId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9622,6 +10640,273 @@ func NewGetHomepageStatsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListHostGroupsRequest constructs an http.Request for the ListHostGroups method
+func NewListHostGroupsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateHostGroupRequest calls the generic CreateHostGroup builder with application/json body
+func NewCreateHostGroupRequest(server string, body CreateHostGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateHostGroupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateHostGroupRequestWithBody constructs an http.Request for the CreateHostGroup method, with any body, and a specified content type
+func NewCreateHostGroupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteHostGroupRequest constructs an http.Request for the DeleteHostGroup method
+func NewDeleteHostGroupRequest(server string, groupId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostGroupRequest constructs an http.Request for the GetHostGroup method
+func NewGetHostGroupRequest(server string, groupId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateHostGroupRequest calls the generic UpdateHostGroup builder with application/json body
+func NewUpdateHostGroupRequest(server string, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateHostGroupRequestWithBody(server, groupId, "application/json", bodyReader)
+}
+
+// NewUpdateHostGroupRequestWithBody constructs an http.Request for the UpdateHostGroup method, with any body, and a specified content type
+func NewUpdateHostGroupRequestWithBody(server string, groupId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListHostGroupHostsRequest constructs an http.Request for the ListHostGroupHosts method
+func NewListHostGroupHostsRequest(server string, groupId openapi_types.UUID, params *ListHostGroupHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListHostsRequest constructs an http.Request for the ListHosts method
 func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request, error) {
 	var err error
@@ -11074,6 +12359,365 @@ func NewGetOpenAPIDocumentRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListPackagesRequest constructs an http.Request for the ListPackages method
+func NewListPackagesRequest(server string, params *ListPackagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needs_update", *params.NeedsUpdate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "security_only", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewExportPackagesRequest constructs an http.Request for the ExportPackages method
+func NewExportPackagesRequest(server string, params *ExportPackagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needs_update", *params.NeedsUpdate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "security_only", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPackageRequest constructs an http.Request for the GetPackage method
+func NewGetPackageRequest(server string, packageId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "packageId", packageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPackageHostsRequest constructs an http.Request for the ListPackageHosts method
+func NewListPackageHostsRequest(server string, packageId openapi_types.UUID, params *ListPackageHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "packageId", packageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needs_update", *params.NeedsUpdate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRolesListRequest constructs an http.Request for the RolesList method
 func NewRolesListRequest(server string) (*http.Request, error) {
 	var err error
@@ -11273,6 +12917,332 @@ func NewRolesUserPermissionsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListRepositoriesRequest constructs an http.Request for the ListRepositories method
+func NewListRepositoriesRequest(server string, params *ListRepositoriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Secure != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "secure", *params.Secure, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Active != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteRepositoryRequest constructs an http.Request for the DeleteRepository method
+func NewDeleteRepositoryRequest(server string, repositoryId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRepositoryRequest constructs an http.Request for the GetRepository method
+func NewGetRepositoryRequest(server string, repositoryId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRepositoryRequest calls the generic UpdateRepository builder with application/json body
+func NewUpdateRepositoryRequest(server string, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRepositoryRequestWithBody(server, repositoryId, "application/json", bodyReader)
+}
+
+// NewUpdateRepositoryRequestWithBody constructs an http.Request for the UpdateRepository method, with any body, and a specified content type
+func NewUpdateRepositoryRequestWithBody(server string, repositoryId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListRepositoryHostsRequest constructs an http.Request for the ListRepositoryHosts method
+func NewListRepositoryHostsRequest(server string, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12856,6 +14826,80 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageStatsResponse, error)
 
+	// ListHostGroupsWithResponse Host groups with their host counts, by name
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+	ListHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostGroupsResponse, error)
+
+	// CreateHostGroupWithBodyWithResponse Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error)
+
+	// CreateHostGroupWithResponse Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroupWithResponse(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error)
+
+	// DeleteHostGroupWithResponse Delete a host group
+	//
+	// The hosts stay; only their membership in this group ends. The answer lists the
+	// hosts that were in the group. Clients show the affected hosts before asking for
+	// confirmation with GET /host-groups/{groupId}/hosts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+	DeleteHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostGroupResponse, error)
+
+	// GetHostGroupWithResponse One host group with its host count
+	//
+	// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+	GetHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostGroupResponse, error)
+
+	// UpdateHostGroupWithBodyWithResponse Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroupWithBodyWithResponse(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error)
+
+	// UpdateHostGroupWithResponse Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error)
+
+	// ListHostGroupHostsWithResponse The hosts of a group, by name
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+	ListHostGroupHostsWithResponse(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*ListHostGroupHostsResponse, error)
+
 	// ListHostsWithResponse List hosts with search, filters, sorting and pages
 	//
 	// `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -13195,6 +15239,54 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 	GetOpenAPIDocumentWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIDocumentResponse, error)
 
+	// ListPackagesWithResponse The fleet's packages with host, update and security counts
+	//
+	// Packages installed on at least one host. `search` matches part of the name or
+	// description (case-insensitive); `category` an exact category; `needs_update=true`
+	// keeps packages with an update on some host, `security_only=true` those with a
+	// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+	// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+	// category, `desc` for counts). `categories` lists every category in the catalogue,
+	// for a filter.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+	ListPackagesWithResponse(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*ListPackagesResponse, error)
+
+	// ExportPackagesWithResponse Export the fleet's package status as CSV or JSON
+	//
+	// One row per package installed on a host, by host then package name, streamed as
+	// it is read (the response is not built in memory, so any fleet size works).
+	// `format` is `csv` (default; header row first) or `json` (an array of objects).
+	// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+	// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+	// package, category, current_version, available_version, needs_update,
+	// is_security_update, source_repository.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+	ExportPackagesWithResponse(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*ExportPackagesResponse, error)
+
+	// GetPackageWithResponse One package with its counts and version spread
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+	GetPackageWithResponse(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageResponse, error)
+
+	// ListPackageHostsWithResponse The hosts that have a package, with installed and available versions
+	//
+	// Security updates first, then other updates, then by name (`sort=status`, the
+	// default), or by name alone (`sort=name`). `search` matches part of the friendly
+	// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+	ListPackageHostsWithResponse(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*ListPackageHostsResponse, error)
+
 	// RolesListWithResponse The permission matrix
 	//
 	// Every role with its permissions, and every permission the server knows.
@@ -13252,6 +15344,65 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesUserPermissionsResponse, error)
+
+	// ListRepositoriesWithResponse The package repositories hosts use, with host counts
+	//
+	// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+	// repositories served over HTTPS or the others; `active=true|false` repositories
+	// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+	// (most used first by default).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+	ListRepositoriesWithResponse(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*ListRepositoriesResponse, error)
+
+	// DeleteRepositoryWithResponse Delete a repository no host uses any more
+	//
+	// Only repositories without hosts can be deleted: one that hosts still have
+	// configured would come back with their next report, so it is refused with 409
+	// `Repository is still used by hosts`; disable it instead.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+	DeleteRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteRepositoryResponse, error)
+
+	// GetRepositoryWithResponse One repository with its host counts
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+	GetRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetRepositoryResponse, error)
+
+	// UpdateRepositoryWithBodyWithResponse Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepositoryWithBodyWithResponse(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error)
+
+	// UpdateRepositoryWithResponse Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error)
+
+	// ListRepositoryHostsWithResponse The hosts that use a repository, by name
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+	ListRepositoryHostsWithResponse(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*ListRepositoryHostsResponse, error)
 
 	// GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
 	//
@@ -17431,6 +19582,399 @@ func (r GetHomepageStatsResponse) ContentType() string {
 	return ""
 }
 
+type ListHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroupList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostGroupsResponse) GetJSON200() *HostGroupList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostGroupsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostGroupsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *HostGroup
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateHostGroupResponse) GetJSON201() *HostGroup {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateHostGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateHostGroupResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroupDeleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON200() *HostGroupDeleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroup
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHostGroupResponse) GetJSON200() *HostGroup {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHostGroupResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroup
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON200() *HostGroup {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostGroupHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FleetHostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON200() *FleetHostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostGroupHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostGroupHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostGroupHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostGroupHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListHostsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19367,6 +21911,261 @@ func (r GetOpenAPIDocumentResponse) ContentType() string {
 	return ""
 }
 
+type ListPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FleetPackageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPackagesResponse) GetJSON200() *FleetPackageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPackagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPackagesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPackagesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ExportPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]PackageExportRow
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportPackagesResponse) GetJSON200() *[]PackageExportRow {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportPackagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportPackagesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportPackagesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FleetPackageDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPackageResponse) GetJSON200() *FleetPackageDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPackageResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPackageResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPackageResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListPackageHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PackageHostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPackageHostsResponse) GetJSON200() *PackageHostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPackageHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPackageHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPackageHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPackageHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPackageHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPackageHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPackageHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPackageHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type RolesListResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19733,6 +22532,337 @@ func (r RolesUserPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RolesUserPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRepositoriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepositoryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRepositoriesResponse) GetJSON200() *RepositoryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRepositoriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRepositoriesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRepositoriesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRepositoriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRepositoriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRepositoriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRepositoriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepositoryDeleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON200() *RepositoryDeleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Repository
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRepositoryResponse) GetJSON200() *Repository {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRepositoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRepositoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRepositoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Repository
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON200() *Repository {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRepositoryHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepositoryHostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON200() *RepositoryHostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRepositoryHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRepositoryHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRepositoryHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRepositoryHostsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22030,6 +25160,128 @@ func (c *ClientWithResponses) GetHomepageStatsWithResponse(ctx context.Context, 
 	return ParseGetHomepageStatsResponse(rsp)
 }
 
+// ListHostGroupsWithResponse Host groups with their host counts, by name
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+func (c *ClientWithResponses) ListHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostGroupsResponse, error) {
+	rsp, err := c.ListHostGroups(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostGroupsResponse(rsp)
+}
+
+// CreateHostGroupWithBodyWithResponse Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *ClientWithResponses) CreateHostGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error) {
+	rsp, err := c.CreateHostGroupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateHostGroupResponse(rsp)
+}
+
+// CreateHostGroupWithResponse Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *ClientWithResponses) CreateHostGroupWithResponse(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error) {
+	rsp, err := c.CreateHostGroup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateHostGroupResponse(rsp)
+}
+
+// DeleteHostGroupWithResponse Delete a host group
+//
+// The hosts stay; only their membership in this group ends. The answer lists the
+// hosts that were in the group. Clients show the affected hosts before asking for
+// confirmation with GET /host-groups/{groupId}/hosts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+func (c *ClientWithResponses) DeleteHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostGroupResponse, error) {
+	rsp, err := c.DeleteHostGroup(ctx, groupId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteHostGroupResponse(rsp)
+}
+
+// GetHostGroupWithResponse One host group with its host count
+//
+// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+func (c *ClientWithResponses) GetHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostGroupResponse, error) {
+	rsp, err := c.GetHostGroup(ctx, groupId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostGroupResponse(rsp)
+}
+
+// UpdateHostGroupWithBodyWithResponse Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *ClientWithResponses) UpdateHostGroupWithBodyWithResponse(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error) {
+	rsp, err := c.UpdateHostGroupWithBody(ctx, groupId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostGroupResponse(rsp)
+}
+
+// UpdateHostGroupWithResponse Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *ClientWithResponses) UpdateHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error) {
+	rsp, err := c.UpdateHostGroup(ctx, groupId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostGroupResponse(rsp)
+}
+
+// ListHostGroupHostsWithResponse The hosts of a group, by name
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+func (c *ClientWithResponses) ListHostGroupHostsWithResponse(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*ListHostGroupHostsResponse, error) {
+	rsp, err := c.ListHostGroupHosts(ctx, groupId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostGroupHostsResponse(rsp)
+}
+
 // ListHostsWithResponse List hosts with search, filters, sorting and pages
 //
 // `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -22597,6 +25849,78 @@ func (c *ClientWithResponses) GetOpenAPIDocumentWithResponse(ctx context.Context
 	return ParseGetOpenAPIDocumentResponse(rsp)
 }
 
+// ListPackagesWithResponse The fleet's packages with host, update and security counts
+//
+// Packages installed on at least one host. `search` matches part of the name or
+// description (case-insensitive); `category` an exact category; `needs_update=true`
+// keeps packages with an update on some host, `security_only=true` those with a
+// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+// category, `desc` for counts). `categories` lists every category in the catalogue,
+// for a filter.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+func (c *ClientWithResponses) ListPackagesWithResponse(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*ListPackagesResponse, error) {
+	rsp, err := c.ListPackages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPackagesResponse(rsp)
+}
+
+// ExportPackagesWithResponse Export the fleet's package status as CSV or JSON
+//
+// One row per package installed on a host, by host then package name, streamed as
+// it is read (the response is not built in memory, so any fleet size works).
+// `format` is `csv` (default; header row first) or `json` (an array of objects).
+// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+// package, category, current_version, available_version, needs_update,
+// is_security_update, source_repository.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+func (c *ClientWithResponses) ExportPackagesWithResponse(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*ExportPackagesResponse, error) {
+	rsp, err := c.ExportPackages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportPackagesResponse(rsp)
+}
+
+// GetPackageWithResponse One package with its counts and version spread
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+func (c *ClientWithResponses) GetPackageWithResponse(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageResponse, error) {
+	rsp, err := c.GetPackage(ctx, packageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPackageResponse(rsp)
+}
+
+// ListPackageHostsWithResponse The hosts that have a package, with installed and available versions
+//
+// Security updates first, then other updates, then by name (`sort=status`, the
+// default), or by name alone (`sort=name`). `search` matches part of the friendly
+// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+func (c *ClientWithResponses) ListPackageHostsWithResponse(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*ListPackageHostsResponse, error) {
+	rsp, err := c.ListPackageHosts(ctx, packageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPackageHostsResponse(rsp)
+}
+
 // RolesListWithResponse The permission matrix
 //
 // Every role with its permissions, and every permission the server knows.
@@ -22701,6 +26025,101 @@ func (c *ClientWithResponses) RolesUserPermissionsWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRolesUserPermissionsResponse(rsp)
+}
+
+// ListRepositoriesWithResponse The package repositories hosts use, with host counts
+//
+// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+// repositories served over HTTPS or the others; `active=true|false` repositories
+// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+// (most used first by default).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+func (c *ClientWithResponses) ListRepositoriesWithResponse(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*ListRepositoriesResponse, error) {
+	rsp, err := c.ListRepositories(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRepositoriesResponse(rsp)
+}
+
+// DeleteRepositoryWithResponse Delete a repository no host uses any more
+//
+// Only repositories without hosts can be deleted: one that hosts still have
+// configured would come back with their next report, so it is refused with 409
+// `Repository is still used by hosts`; disable it instead.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+func (c *ClientWithResponses) DeleteRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteRepositoryResponse, error) {
+	rsp, err := c.DeleteRepository(ctx, repositoryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRepositoryResponse(rsp)
+}
+
+// GetRepositoryWithResponse One repository with its host counts
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+func (c *ClientWithResponses) GetRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetRepositoryResponse, error) {
+	rsp, err := c.GetRepository(ctx, repositoryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRepositoryResponse(rsp)
+}
+
+// UpdateRepositoryWithBodyWithResponse Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *ClientWithResponses) UpdateRepositoryWithBodyWithResponse(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error) {
+	rsp, err := c.UpdateRepositoryWithBody(ctx, repositoryId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryResponse(rsp)
+}
+
+// UpdateRepositoryWithResponse Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *ClientWithResponses) UpdateRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error) {
+	rsp, err := c.UpdateRepository(ctx, repositoryId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryResponse(rsp)
+}
+
+// ListRepositoryHostsWithResponse The hosts that use a repository, by name
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+func (c *ClientWithResponses) ListRepositoryHostsWithResponse(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*ListRepositoryHostsResponse, error) {
+	rsp, err := c.ListRepositoryHosts(ctx, repositoryId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRepositoryHostsResponse(rsp)
 }
 
 // GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
@@ -26298,6 +29717,309 @@ func ParseGetHomepageStatsResponse(rsp *http.Response) (*GetHomepageStatsRespons
 	return response, nil
 }
 
+// ParseListHostGroupsResponse parses an HTTP response from a ListHostGroupsWithResponse call
+func ParseListHostGroupsResponse(rsp *http.Response) (*ListHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateHostGroupResponse parses an HTTP response from a CreateHostGroupWithResponse call
+func ParseCreateHostGroupResponse(rsp *http.Response) (*CreateHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest HostGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteHostGroupResponse parses an HTTP response from a DeleteHostGroupWithResponse call
+func ParseDeleteHostGroupResponse(rsp *http.Response) (*DeleteHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroupDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetHostGroupResponse parses an HTTP response from a GetHostGroupWithResponse call
+func ParseGetHostGroupResponse(rsp *http.Response) (*GetHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateHostGroupResponse parses an HTTP response from a UpdateHostGroupWithResponse call
+func ParseUpdateHostGroupResponse(rsp *http.Response) (*UpdateHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListHostGroupHostsResponse parses an HTTP response from a ListHostGroupHostsWithResponse call
+func ParseListHostGroupHostsResponse(rsp *http.Response) (*ListHostGroupHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostGroupHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FleetHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListHostsResponse parses an HTTP response from a ListHostsWithResponse call
 func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27967,6 +31689,204 @@ func ParseGetOpenAPIDocumentResponse(rsp *http.Response) (*GetOpenAPIDocumentRes
 	return response, nil
 }
 
+// ParseListPackagesResponse parses an HTTP response from a ListPackagesWithResponse call
+func ParseListPackagesResponse(rsp *http.Response) (*ListPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FleetPackageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExportPackagesResponse parses an HTTP response from a ExportPackagesWithResponse call
+func ParseExportPackagesResponse(rsp *http.Response) (*ExportPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []PackageExportRow
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPackageResponse parses an HTTP response from a GetPackageWithResponse call
+func ParseGetPackageResponse(rsp *http.Response) (*GetPackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FleetPackageDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPackageHostsResponse parses an HTTP response from a ListPackageHostsWithResponse call
+func ParseListPackageHostsResponse(rsp *http.Response) (*ListPackageHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPackageHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PackageHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseRolesListResponse parses an HTTP response from a RolesListWithResponse call
 func ParseRolesListResponse(rsp *http.Response) (*RolesListResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28243,6 +32163,262 @@ func ParseRolesUserPermissionsResponse(rsp *http.Response) (*RolesUserPermission
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRepositoriesResponse parses an HTTP response from a ListRepositoriesWithResponse call
+func ParseListRepositoriesResponse(rsp *http.Response) (*ListRepositoriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRepositoriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepositoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRepositoryResponse parses an HTTP response from a DeleteRepositoryWithResponse call
+func ParseDeleteRepositoryResponse(rsp *http.Response) (*DeleteRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepositoryDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRepositoryResponse parses an HTTP response from a GetRepositoryWithResponse call
+func ParseGetRepositoryResponse(rsp *http.Response) (*GetRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Repository
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRepositoryResponse parses an HTTP response from a UpdateRepositoryWithResponse call
+func ParseUpdateRepositoryResponse(rsp *http.Response) (*UpdateRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Repository
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRepositoryHostsResponse parses an HTTP response from a ListRepositoryHostsWithResponse call
+func ParseListRepositoryHostsResponse(rsp *http.Response) (*ListRepositoryHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRepositoryHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepositoryHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -29234,6 +33410,24 @@ type ServerInterface interface {
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(w http.ResponseWriter, r *http.Request)
+	// ListHostGroups Host groups with their host counts, by name
+	// (GET /api/v1/host-groups)
+	ListHostGroups(w http.ResponseWriter, r *http.Request)
+	// CreateHostGroup Create a host group
+	// (POST /api/v1/host-groups)
+	CreateHostGroup(w http.ResponseWriter, r *http.Request)
+	// DeleteHostGroup Delete a host group
+	// (DELETE /api/v1/host-groups/{groupId})
+	DeleteHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID)
+	// GetHostGroup One host group with its host count
+	// (GET /api/v1/host-groups/{groupId})
+	GetHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID)
+	// UpdateHostGroup Rename, recolour or describe a host group
+	// (PUT /api/v1/host-groups/{groupId})
+	UpdateHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID)
+	// ListHostGroupHosts The hosts of a group, by name
+	// (GET /api/v1/host-groups/{groupId}/hosts)
+	ListHostGroupHosts(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID, params ListHostGroupHostsParams)
 	// ListHosts List hosts with search, filters, sorting and pages
 	// (GET /api/v1/hosts)
 	ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams)
@@ -29324,6 +33518,18 @@ type ServerInterface interface {
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(w http.ResponseWriter, r *http.Request)
+	// ListPackages The fleet's packages with host, update and security counts
+	// (GET /api/v1/packages)
+	ListPackages(w http.ResponseWriter, r *http.Request, params ListPackagesParams)
+	// ExportPackages Export the fleet's package status as CSV or JSON
+	// (GET /api/v1/packages/export)
+	ExportPackages(w http.ResponseWriter, r *http.Request, params ExportPackagesParams)
+	// GetPackage One package with its counts and version spread
+	// (GET /api/v1/packages/{packageId})
+	GetPackage(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID)
+	// ListPackageHosts The hosts that have a package, with installed and available versions
+	// (GET /api/v1/packages/{packageId}/hosts)
+	ListPackageHosts(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID, params ListPackageHostsParams)
 	// RolesList The permission matrix
 	// (GET /api/v1/permissions/roles)
 	RolesList(w http.ResponseWriter, r *http.Request)
@@ -29342,6 +33548,21 @@ type ServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(w http.ResponseWriter, r *http.Request)
+	// ListRepositories The package repositories hosts use, with host counts
+	// (GET /api/v1/repositories)
+	ListRepositories(w http.ResponseWriter, r *http.Request, params ListRepositoriesParams)
+	// DeleteRepository Delete a repository no host uses any more
+	// (DELETE /api/v1/repositories/{repositoryId})
+	DeleteRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID)
+	// GetRepository One repository with its host counts
+	// (GET /api/v1/repositories/{repositoryId})
+	GetRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID)
+	// UpdateRepository Rename, describe, or enable / disable a repository
+	// (PUT /api/v1/repositories/{repositoryId})
+	UpdateRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID)
+	// ListRepositoryHosts The hosts that use a repository, by name
+	// (GET /api/v1/repositories/{repositoryId}/hosts)
+	ListRepositoryHosts(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID, params ListRepositoryHostsParams)
 	// GetServerSettings Server settings (server URL, agent update policy, branding)
 	// (GET /api/v1/settings)
 	GetServerSettings(w http.ResponseWriter, r *http.Request)
@@ -31030,6 +35251,180 @@ func (siw *ServerInterfaceWrapper) GetHomepageStats(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) CreateHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateHostGroup(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) DeleteHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteHostGroup(w, r, groupId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) GetHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHostGroup(w, r, groupId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateHostGroup(w, r, groupId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHostGroupHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListHostGroupHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostGroupHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostGroupHosts(w, r, groupId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListHosts operation middleware
 func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Request) {
 
@@ -32014,6 +36409,309 @@ func (siw *ServerInterfaceWrapper) GetOpenAPIDocument(w http.ResponseWriter, r *
 	handler.ServeHTTP(w, r)
 }
 
+// ListPackages operation middleware
+func (siw *ServerInterfaceWrapper) ListPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPackagesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needs_update" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needs_update", r.URL.Query(), &params.NeedsUpdate, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needs_update"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needs_update", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "security_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "security_only", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "security_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "security_only", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPackages(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ExportPackages operation middleware
+func (siw *ServerInterfaceWrapper) ExportPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportPackagesParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needs_update" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needs_update", r.URL.Query(), &params.NeedsUpdate, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needs_update"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needs_update", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "security_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "security_only", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "security_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "security_only", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ExportPackages(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetPackage operation middleware
+func (siw *ServerInterfaceWrapper) GetPackage(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "packageId" -------------
+	var packageId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "packageId", r.PathValue("packageId"), &packageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "packageId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPackage(w, r, packageId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListPackageHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListPackageHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "packageId" -------------
+	var packageId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "packageId", r.PathValue("packageId"), &packageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "packageId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPackageHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needs_update" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needs_update", r.URL.Query(), &params.NeedsUpdate, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needs_update"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needs_update", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPackageHosts(w, r, packageId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // RolesList operation middleware
 func (siw *ServerInterfaceWrapper) RolesList(w http.ResponseWriter, r *http.Request) {
 
@@ -32125,6 +36823,263 @@ func (siw *ServerInterfaceWrapper) RolesUserPermissions(w http.ResponseWriter, r
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RolesUserPermissions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListRepositories operation middleware
+func (siw *ServerInterfaceWrapper) ListRepositories(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRepositoriesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "secure" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "secure", r.URL.Query(), &params.Secure, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "secure"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "secure", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", r.URL.Query(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "active"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "active", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListRepositories(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteRepository operation middleware
+func (siw *ServerInterfaceWrapper) DeleteRepository(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteRepository(w, r, repositoryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetRepository operation middleware
+func (siw *ServerInterfaceWrapper) GetRepository(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRepository(w, r, repositoryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateRepository operation middleware
+func (siw *ServerInterfaceWrapper) UpdateRepository(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateRepository(w, r, repositoryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListRepositoryHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListRepositoryHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRepositoryHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListRepositoryHosts(w, r, repositoryId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -32794,6 +37749,21 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/permissions/roles/{role}", wrapper.RolesUpdate)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/user-permissions", wrapper.RolesUserPermissions)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/audit-log", wrapper.AuthAuditLog)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/host-groups", wrapper.ListHostGroups)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/host-groups", wrapper.CreateHostGroup)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/host-groups/{groupId}", wrapper.DeleteHostGroup)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/host-groups/{groupId}", wrapper.GetHostGroup)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/host-groups/{groupId}", wrapper.UpdateHostGroup)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/host-groups/{groupId}/hosts", wrapper.ListHostGroupHosts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages", wrapper.ListPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages/export", wrapper.ExportPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages/{packageId}", wrapper.GetPackage)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages/{packageId}/hosts", wrapper.ListPackageHosts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/repositories", wrapper.ListRepositories)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}", wrapper.DeleteRepository)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}", wrapper.GetRepository)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}", wrapper.UpdateRepository)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}/hosts", wrapper.ListRepositoryHosts)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/agents/ws", wrapper.AgentWebSocket)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/events", wrapper.RealtimeEvents)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/status/summary", wrapper.WsStatusSummary)
@@ -37150,6 +42120,433 @@ func (response GetHomepageStats500JSONResponse) VisitGetHomepageStatsResponse(w 
 	return err
 }
 
+type ListHostGroupsRequestObject struct {
+}
+
+type ListHostGroupsResponseObject interface {
+	VisitListHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListHostGroups200JSONResponse HostGroupList
+
+func (response ListHostGroups200JSONResponse) VisitListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroups401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostGroups401JSONResponse) VisitListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroups403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostGroups403JSONResponse) VisitListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroupRequestObject struct {
+	Body *CreateHostGroupJSONRequestBody
+}
+
+type CreateHostGroupResponseObject interface {
+	VisitCreateHostGroupResponse(w http.ResponseWriter) error
+}
+
+type CreateHostGroup201JSONResponse HostGroup
+
+func (response CreateHostGroup201JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateHostGroup400JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response CreateHostGroup401JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response CreateHostGroup403JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response CreateHostGroup409JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroupRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+}
+
+type DeleteHostGroupResponseObject interface {
+	VisitDeleteHostGroupResponse(w http.ResponseWriter) error
+}
+
+type DeleteHostGroup200JSONResponse HostGroupDeleted
+
+func (response DeleteHostGroup200JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteHostGroup401JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteHostGroup403JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroup404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteHostGroup404JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroupRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+}
+
+type GetHostGroupResponseObject interface {
+	VisitGetHostGroupResponse(w http.ResponseWriter) error
+}
+
+type GetHostGroup200JSONResponse HostGroup
+
+func (response GetHostGroup200JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetHostGroup401JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetHostGroup403JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroup404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetHostGroup404JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroupRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+	Body    *UpdateHostGroupJSONRequestBody
+}
+
+type UpdateHostGroupResponseObject interface {
+	VisitUpdateHostGroupResponse(w http.ResponseWriter) error
+}
+
+type UpdateHostGroup200JSONResponse HostGroup
+
+func (response UpdateHostGroup200JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateHostGroup400JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateHostGroup401JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateHostGroup403JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateHostGroup404JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UpdateHostGroup409JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHostsRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+	Params  ListHostGroupHostsParams
+}
+
+type ListHostGroupHostsResponseObject interface {
+	VisitListHostGroupHostsResponse(w http.ResponseWriter) error
+}
+
+type ListHostGroupHosts200JSONResponse FleetHostList
+
+func (response ListHostGroupHosts200JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHostGroupHosts400JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostGroupHosts401JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostGroupHosts403JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostGroupHosts404JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListHostsRequestObject struct {
 	Params ListHostsParams
 }
@@ -39170,6 +44567,297 @@ func (response GetOpenAPIDocument200JSONResponse) VisitGetOpenAPIDocumentRespons
 	return err
 }
 
+type ListPackagesRequestObject struct {
+	Params ListPackagesParams
+}
+
+type ListPackagesResponseObject interface {
+	VisitListPackagesResponse(w http.ResponseWriter) error
+}
+
+type ListPackages200JSONResponse FleetPackageList
+
+func (response ListPackages200JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPackages400JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackages401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListPackages401JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackages403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListPackages403JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackagesRequestObject struct {
+	Params ExportPackagesParams
+}
+
+type ExportPackagesResponseObject interface {
+	VisitExportPackagesResponse(w http.ResponseWriter) error
+}
+
+type ExportPackages200JSONResponse []PackageExportRow
+
+func (response ExportPackages200JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackages200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportPackages200TextcsvResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportPackages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportPackages400JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackages401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ExportPackages401JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackages403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ExportPackages403JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackageRequestObject struct {
+	PackageId openapi_types.UUID `json:"packageId"`
+}
+
+type GetPackageResponseObject interface {
+	VisitGetPackageResponse(w http.ResponseWriter) error
+}
+
+type GetPackage200JSONResponse FleetPackageDetail
+
+func (response GetPackage200JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackage401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetPackage401JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackage403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetPackage403JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackage404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetPackage404JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHostsRequestObject struct {
+	PackageId openapi_types.UUID `json:"packageId"`
+	Params    ListPackageHostsParams
+}
+
+type ListPackageHostsResponseObject interface {
+	VisitListPackageHostsResponse(w http.ResponseWriter) error
+}
+
+type ListPackageHosts200JSONResponse PackageHostList
+
+func (response ListPackageHosts200JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPackageHosts400JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListPackageHosts401JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListPackageHosts403JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListPackageHosts404JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RolesListRequestObject struct {
 }
 
@@ -39549,6 +45237,370 @@ func (response RolesUserPermissions401JSONResponse) VisitRolesUserPermissionsRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoriesRequestObject struct {
+	Params ListRepositoriesParams
+}
+
+type ListRepositoriesResponseObject interface {
+	VisitListRepositoriesResponse(w http.ResponseWriter) error
+}
+
+type ListRepositories200JSONResponse RepositoryList
+
+func (response ListRepositories200JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositories400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRepositories400JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositories401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListRepositories401JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositories403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListRepositories403JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepositoryRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+}
+
+type DeleteRepositoryResponseObject interface {
+	VisitDeleteRepositoryResponse(w http.ResponseWriter) error
+}
+
+type DeleteRepository200JSONResponse RepositoryDeleted
+
+func (response DeleteRepository200JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteRepository401JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteRepository403JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteRepository404JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response DeleteRepository409JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+}
+
+type GetRepositoryResponseObject interface {
+	VisitGetRepositoryResponse(w http.ResponseWriter) error
+}
+
+type GetRepository200JSONResponse Repository
+
+func (response GetRepository200JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepository401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetRepository401JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepository403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetRepository403JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepository404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetRepository404JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+	Body         *UpdateRepositoryJSONRequestBody
+}
+
+type UpdateRepositoryResponseObject interface {
+	VisitUpdateRepositoryResponse(w http.ResponseWriter) error
+}
+
+type UpdateRepository200JSONResponse Repository
+
+func (response UpdateRepository200JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRepository400JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateRepository401JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateRepository403JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateRepository404JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHostsRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+	Params       ListRepositoryHostsParams
+}
+
+type ListRepositoryHostsResponseObject interface {
+	VisitListRepositoryHostsResponse(w http.ResponseWriter) error
+}
+
+type ListRepositoryHosts200JSONResponse RepositoryHostList
+
+func (response ListRepositoryHosts200JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRepositoryHosts400JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListRepositoryHosts401JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListRepositoryHosts403JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListRepositoryHosts404JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40945,6 +46997,24 @@ type StrictServerInterface interface {
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(ctx context.Context, request GetHomepageStatsRequestObject) (GetHomepageStatsResponseObject, error)
+	// ListHostGroups Host groups with their host counts, by name
+	// (GET /api/v1/host-groups)
+	ListHostGroups(ctx context.Context, request ListHostGroupsRequestObject) (ListHostGroupsResponseObject, error)
+	// CreateHostGroup Create a host group
+	// (POST /api/v1/host-groups)
+	CreateHostGroup(ctx context.Context, request CreateHostGroupRequestObject) (CreateHostGroupResponseObject, error)
+	// DeleteHostGroup Delete a host group
+	// (DELETE /api/v1/host-groups/{groupId})
+	DeleteHostGroup(ctx context.Context, request DeleteHostGroupRequestObject) (DeleteHostGroupResponseObject, error)
+	// GetHostGroup One host group with its host count
+	// (GET /api/v1/host-groups/{groupId})
+	GetHostGroup(ctx context.Context, request GetHostGroupRequestObject) (GetHostGroupResponseObject, error)
+	// UpdateHostGroup Rename, recolour or describe a host group
+	// (PUT /api/v1/host-groups/{groupId})
+	UpdateHostGroup(ctx context.Context, request UpdateHostGroupRequestObject) (UpdateHostGroupResponseObject, error)
+	// ListHostGroupHosts The hosts of a group, by name
+	// (GET /api/v1/host-groups/{groupId}/hosts)
+	ListHostGroupHosts(ctx context.Context, request ListHostGroupHostsRequestObject) (ListHostGroupHostsResponseObject, error)
 	// ListHosts List hosts with search, filters, sorting and pages
 	// (GET /api/v1/hosts)
 	ListHosts(ctx context.Context, request ListHostsRequestObject) (ListHostsResponseObject, error)
@@ -41035,6 +47105,18 @@ type StrictServerInterface interface {
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(ctx context.Context, request GetOpenAPIDocumentRequestObject) (GetOpenAPIDocumentResponseObject, error)
+	// ListPackages The fleet's packages with host, update and security counts
+	// (GET /api/v1/packages)
+	ListPackages(ctx context.Context, request ListPackagesRequestObject) (ListPackagesResponseObject, error)
+	// ExportPackages Export the fleet's package status as CSV or JSON
+	// (GET /api/v1/packages/export)
+	ExportPackages(ctx context.Context, request ExportPackagesRequestObject) (ExportPackagesResponseObject, error)
+	// GetPackage One package with its counts and version spread
+	// (GET /api/v1/packages/{packageId})
+	GetPackage(ctx context.Context, request GetPackageRequestObject) (GetPackageResponseObject, error)
+	// ListPackageHosts The hosts that have a package, with installed and available versions
+	// (GET /api/v1/packages/{packageId}/hosts)
+	ListPackageHosts(ctx context.Context, request ListPackageHostsRequestObject) (ListPackageHostsResponseObject, error)
 	// RolesList The permission matrix
 	// (GET /api/v1/permissions/roles)
 	RolesList(ctx context.Context, request RolesListRequestObject) (RolesListResponseObject, error)
@@ -41053,6 +47135,21 @@ type StrictServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(ctx context.Context, request RolesUserPermissionsRequestObject) (RolesUserPermissionsResponseObject, error)
+	// ListRepositories The package repositories hosts use, with host counts
+	// (GET /api/v1/repositories)
+	ListRepositories(ctx context.Context, request ListRepositoriesRequestObject) (ListRepositoriesResponseObject, error)
+	// DeleteRepository Delete a repository no host uses any more
+	// (DELETE /api/v1/repositories/{repositoryId})
+	DeleteRepository(ctx context.Context, request DeleteRepositoryRequestObject) (DeleteRepositoryResponseObject, error)
+	// GetRepository One repository with its host counts
+	// (GET /api/v1/repositories/{repositoryId})
+	GetRepository(ctx context.Context, request GetRepositoryRequestObject) (GetRepositoryResponseObject, error)
+	// UpdateRepository Rename, describe, or enable / disable a repository
+	// (PUT /api/v1/repositories/{repositoryId})
+	UpdateRepository(ctx context.Context, request UpdateRepositoryRequestObject) (UpdateRepositoryResponseObject, error)
+	// ListRepositoryHosts The hosts that use a repository, by name
+	// (GET /api/v1/repositories/{repositoryId}/hosts)
+	ListRepositoryHosts(ctx context.Context, request ListRepositoryHostsRequestObject) (ListRepositoryHostsResponseObject, error)
 	// GetServerSettings Server settings (server URL, agent update policy, branding)
 	// (GET /api/v1/settings)
 	GetServerSettings(ctx context.Context, request GetServerSettingsRequestObject) (GetServerSettingsResponseObject, error)
@@ -42833,6 +48930,173 @@ func (sh *strictHandler) GetHomepageStats(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListHostGroups operation middleware
+func (sh *strictHandler) ListHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request ListHostGroupsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostGroups(ctx, request.(ListHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostGroupsResponseObject); ok {
+		if err := validResponse.VisitListHostGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateHostGroup operation middleware
+func (sh *strictHandler) CreateHostGroup(w http.ResponseWriter, r *http.Request) {
+	var request CreateHostGroupRequestObject
+
+	var body CreateHostGroupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateHostGroup(ctx, request.(CreateHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateHostGroupResponseObject); ok {
+		if err := validResponse.VisitCreateHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteHostGroup operation middleware
+func (sh *strictHandler) DeleteHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID) {
+	var request DeleteHostGroupRequestObject
+
+	request.GroupId = groupId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHostGroup(ctx, request.(DeleteHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteHostGroupResponseObject); ok {
+		if err := validResponse.VisitDeleteHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHostGroup operation middleware
+func (sh *strictHandler) GetHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID) {
+	var request GetHostGroupRequestObject
+
+	request.GroupId = groupId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHostGroup(ctx, request.(GetHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHostGroupResponseObject); ok {
+		if err := validResponse.VisitGetHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHostGroup operation middleware
+func (sh *strictHandler) UpdateHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID) {
+	var request UpdateHostGroupRequestObject
+
+	request.GroupId = groupId
+
+	var body UpdateHostGroupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHostGroup(ctx, request.(UpdateHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateHostGroupResponseObject); ok {
+		if err := validResponse.VisitUpdateHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHostGroupHosts operation middleware
+func (sh *strictHandler) ListHostGroupHosts(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID, params ListHostGroupHostsParams) {
+	var request ListHostGroupHostsRequestObject
+
+	request.GroupId = groupId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostGroupHosts(ctx, request.(ListHostGroupHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostGroupHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostGroupHostsResponseObject); ok {
+		if err := validResponse.VisitListHostGroupHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListHosts operation middleware
 func (sh *strictHandler) ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams) {
 	var request ListHostsRequestObject
@@ -43651,6 +49915,111 @@ func (sh *strictHandler) GetOpenAPIDocument(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// ListPackages operation middleware
+func (sh *strictHandler) ListPackages(w http.ResponseWriter, r *http.Request, params ListPackagesParams) {
+	var request ListPackagesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPackages(ctx, request.(ListPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPackagesResponseObject); ok {
+		if err := validResponse.VisitListPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExportPackages operation middleware
+func (sh *strictHandler) ExportPackages(w http.ResponseWriter, r *http.Request, params ExportPackagesParams) {
+	var request ExportPackagesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportPackages(ctx, request.(ExportPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ExportPackagesResponseObject); ok {
+		if err := validResponse.VisitExportPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPackage operation middleware
+func (sh *strictHandler) GetPackage(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID) {
+	var request GetPackageRequestObject
+
+	request.PackageId = packageId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPackage(ctx, request.(GetPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPackage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPackageResponseObject); ok {
+		if err := validResponse.VisitGetPackageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListPackageHosts operation middleware
+func (sh *strictHandler) ListPackageHosts(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID, params ListPackageHostsParams) {
+	var request ListPackageHostsRequestObject
+
+	request.PackageId = packageId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPackageHosts(ctx, request.(ListPackageHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPackageHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPackageHostsResponseObject); ok {
+		if err := validResponse.VisitListPackageHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // RolesList operation middleware
 func (sh *strictHandler) RolesList(w http.ResponseWriter, r *http.Request) {
 	var request RolesListRequestObject
@@ -43808,6 +50177,144 @@ func (sh *strictHandler) RolesUserPermissions(w http.ResponseWriter, r *http.Req
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RolesUserPermissionsResponseObject); ok {
 		if err := validResponse.VisitRolesUserPermissionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListRepositories operation middleware
+func (sh *strictHandler) ListRepositories(w http.ResponseWriter, r *http.Request, params ListRepositoriesParams) {
+	var request ListRepositoriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRepositories(ctx, request.(ListRepositoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRepositories")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListRepositoriesResponseObject); ok {
+		if err := validResponse.VisitListRepositoriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteRepository operation middleware
+func (sh *strictHandler) DeleteRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID) {
+	var request DeleteRepositoryRequestObject
+
+	request.RepositoryId = repositoryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRepository(ctx, request.(DeleteRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRepository")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteRepositoryResponseObject); ok {
+		if err := validResponse.VisitDeleteRepositoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRepository operation middleware
+func (sh *strictHandler) GetRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID) {
+	var request GetRepositoryRequestObject
+
+	request.RepositoryId = repositoryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRepository(ctx, request.(GetRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRepository")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRepositoryResponseObject); ok {
+		if err := validResponse.VisitGetRepositoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateRepository operation middleware
+func (sh *strictHandler) UpdateRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID) {
+	var request UpdateRepositoryRequestObject
+
+	request.RepositoryId = repositoryId
+
+	var body UpdateRepositoryJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRepository(ctx, request.(UpdateRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRepository")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateRepositoryResponseObject); ok {
+		if err := validResponse.VisitUpdateRepositoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListRepositoryHosts operation middleware
+func (sh *strictHandler) ListRepositoryHosts(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID, params ListRepositoryHostsParams) {
+	var request ListRepositoryHostsRequestObject
+
+	request.RepositoryId = repositoryId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRepositoryHosts(ctx, request.(ListRepositoryHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRepositoryHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListRepositoryHostsResponseObject); ok {
+		if err := validResponse.VisitListRepositoryHostsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

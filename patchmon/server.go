@@ -436,8 +436,7 @@ func (s *Server) startInventory() error {
 		Secret:      secret[:],
 		PublicURL:   s.cfg.publicURL(),
 		Logger:      s.log.With("component", "inventory"),
-		// The user service starts after the inventory; host management needs it only
-		// once requests arrive.
+		// The user service starts after the inventory, so the audit log is found per call.
 		Audit: func(ctx context.Context, e users.AuditEntry) {
 			if us := s.authn.users.Load(); us != nil {
 				us.Audit(ctx, e)

@@ -136,9 +136,9 @@ const (
 	EventHostsBulkGrouped = "hosts.bulk_groups_updated"
 )
 
-func (s *Service) audit(ctx context.Context, event, hostID, name string, details map[string]any) {
-	s.cfg.Audit(ctx, users.AuditEntry{Event: event, Success: true, TargetType: "host", TargetID: hostID,
-		TargetName: name, Details: details})
+// auditHost records a change to a host.
+func (s *Service) auditHost(ctx context.Context, event, hostID, name string, details map[string]any) {
+	s.audit(ctx, event, "host", hostID, name, details)
 }
 
 // GetHost implements GET /api/v1/hosts/{hostId}.
@@ -173,14 +173,6 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 	if err != nil {
 		return nil, httpError(err)
 	}
-	if b.UpdateInterval != nil {
-		// The agent applies the new interval now rather than at its next settings sync.
-		if c := api.agentControl(); c != nil {
-			if _, err := c.Send(ctx, req.HostId, wsproto.SettingsUpdate{UpdateInterval: h.UpdateInterval}); err != nil {
-				s.log.WarnContext(ctx, "pushing the host's update interval failed", "host_id", req.HostId, "err", err)
-			}
-		}
-	}
 	changed := map[string]any{}
 	if b.FriendlyName != nil {
 		changed["friendlyName"] = h.FriendlyName
@@ -200,7 +192,15 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 	if b.UpdateInterval != nil {
 		changed["updateInterval"] = *b.UpdateInterval
 	}
-	s.audit(ctx, EventHostUpdated, h.Id.String(), h.FriendlyName, changed)
+	s.auditHost(ctx, EventHostUpdated, h.Id.String(), h.FriendlyName, changed)
+	if b.UpdateInterval != nil {
+		// The agent applies the new interval now rather than at its next settings sync.
+		if c := api.agentControl(); c != nil {
+			if _, err := c.Send(ctx, req.HostId, wsproto.SettingsUpdate{UpdateInterval: h.UpdateInterval}); err != nil {
+				s.log.WarnContext(ctx, "pushing the host's update interval failed", "host_id", req.HostId, "err", err)
+			}
+		}
+	}
 	return openapi.UpdateHost200JSONResponse(h), nil
 }
 
@@ -214,7 +214,7 @@ func (api *API) DeleteHost(ctx context.Context, req openapi.DeleteHostRequestObj
 		return nil, httpError(err)
 	}
 	api.disconnect(ctx, s, req.HostId)
-	s.audit(ctx, EventHostDeleted, req.HostId.String(), "", nil)
+	s.auditHost(ctx, EventHostDeleted, req.HostId.String(), "", nil)
 	return openapi.DeleteHost200JSONResponse{Message: "Host deleted"}, nil
 }
 
@@ -240,7 +240,7 @@ func (api *API) RegenerateHostCredentials(ctx context.Context, req openapi.Regen
 	// The agent's open WebSocket was authenticated with the old key: close it. It
 	// reconnects with whatever credentials it has, and the old ones are refused.
 	api.disconnect(ctx, s, req.HostId)
-	s.audit(ctx, EventHostRekeyed, req.HostId.String(), "", map[string]any{"apiId": creds.APIID})
+	s.auditHost(ctx, EventHostRekeyed, req.HostId.String(), "", map[string]any{"apiId": creds.APIID})
 	cmd, err := s.InstallCommand(ctx, creds)
 	if err != nil {
 		return nil, err
@@ -321,7 +321,7 @@ func (api *API) UpdateHostIntegrations(ctx context.Context, req openapi.UpdateHo
 	if err != nil {
 		return nil, httpError(err)
 	}
-	s.audit(ctx, EventHostIntegrations, req.HostId.String(), "", map[string]any{"docker": st.Docker, "compliance": st.Compliance})
+	s.auditHost(ctx, EventHostIntegrations, req.HostId.String(), "", map[string]any{"docker": st.Docker, "compliance": st.Compliance})
 	if c := api.agentControl(); c != nil {
 		var cfg wsproto.AgentConfig
 		if b.Docker != nil {
@@ -359,7 +359,7 @@ func (api *API) BulkDeleteHosts(ctx context.Context, req openapi.BulkDeleteHosts
 		return nil, httpError(err)
 	}
 	api.disconnect(ctx, s, dedupeUUIDs(req.Body.HostIds)...)
-	s.audit(ctx, EventHostsBulkDeleted, "", "", map[string]any{"hostIds": dedupeUUIDs(req.Body.HostIds)})
+	s.auditHost(ctx, EventHostsBulkDeleted, "", "", map[string]any{"hostIds": dedupeUUIDs(req.Body.HostIds)})
 	return openapi.BulkDeleteHosts200JSONResponse{Message: plural(n, "host") + " deleted", Count: n}, nil
 }
 
@@ -381,7 +381,7 @@ func (api *API) BulkAssignHostGroups(ctx context.Context, req openapi.BulkAssign
 	if err != nil {
 		return nil, httpError(err)
 	}
-	s.audit(ctx, EventHostsBulkGrouped, "", "", map[string]any{"hostIds": dedupeUUIDs(b.HostIds), "groupIds": b.GroupIds, "mode": mode})
+	s.auditHost(ctx, EventHostsBulkGrouped, "", "", map[string]any{"hostIds": dedupeUUIDs(b.HostIds), "groupIds": b.GroupIds, "mode": mode})
 	return openapi.BulkAssignHostGroups200JSONResponse{Message: plural(n, "host") + " updated", Count: n}, nil
 }
 

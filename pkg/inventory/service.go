@@ -71,12 +71,12 @@ type Config struct {
 	// only adds memory (each holds its decoded report) and lock contention. Default:
 	// 2 × GOMAXPROCS, at least 4.
 	MaxConcurrentReports int
+	// Audit records changes users make through the fleet views (host groups,
+	// repositories) in the audit log. Default: nothing is recorded.
+	Audit func(context.Context, users.AuditEntry)
 	// CopyThreshold is the number of new host_packages rows from which ingest switches
 	// from a multi-row INSERT to COPY. Default: 256.
 	CopyThreshold int
-	// Audit records what users do to hosts through the API (created, changed, deleted,
-	// re-keyed) in the security audit log. Default: nothing is recorded.
-	Audit func(context.Context, users.AuditEntry)
 	// CatalogueCacheSize bounds the in-process cache of package names already resolved
 	// to their catalogue rows, which spares every report the lookup of names the server
 	// has seen before. Zero means 100,000 names (a few megabytes); negative turns the
@@ -143,11 +143,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxConcurrentReports <= 0 {
 		cfg.MaxConcurrentReports = max(4, 2*runtime.GOMAXPROCS(0))
 	}
-	if cfg.CopyThreshold <= 0 {
-		cfg.CopyThreshold = 256
-	}
 	if cfg.Audit == nil {
 		cfg.Audit = func(context.Context, users.AuditEntry) {}
+	}
+	if cfg.CopyThreshold <= 0 {
+		cfg.CopyThreshold = 256
 	}
 	if cfg.CatalogueCacheSize == 0 {
 		cfg.CatalogueCacheSize = 100_000

@@ -23,6 +23,9 @@ const Roles = lazy(() => import('./pages/admin/Roles'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 const Settings = lazy(() => import('./pages/admin/Settings'));
 const Integrations = lazy(() => import('./pages/admin/Integrations'));
+const Packages = lazy(() => import('./pages/fleet/Packages'));
+const Repositories = lazy(() => import('./pages/fleet/Repositories'));
+const HostGroups = lazy(() => import('./pages/fleet/HostGroups'));
 const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
 
 export function createQueryClient(): QueryClient {
@@ -41,6 +44,9 @@ const pages: Record<string, ReactNode> = {
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,
   '/settings': <Settings />,
+  '/packages': <Packages />,
+  '/repositories': <Repositories />,
+  '/host-groups': <HostGroups />,
 };
 
 function PublicPage({ children }: { children: ReactNode }) {

@@ -46,7 +46,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_packages',
     label: 'Packages',
     icon: PackagesIcon,
-    arrivesWith: 'the package inventory',
     summary: 'Installed packages across the fleet, which hosts need an update and which updates fix security issues.',
   },
   {
@@ -54,7 +53,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_packages',
     label: 'Repositories',
     icon: RepositoriesIcon,
-    arrivesWith: 'the repository inventory',
     summary: 'The package repositories your hosts use, whether they are secure, and which hosts use each one.',
   },
   {
@@ -62,7 +60,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_hosts',
     label: 'Host Groups',
     icon: GroupsIcon,
-    arrivesWith: 'host groups',
     summary: 'Groups that organise hosts by environment, role or team.',
   },
   {

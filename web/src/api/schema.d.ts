@@ -1137,6 +1137,248 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/host-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host groups with their host counts, by name */
+        get: operations["listHostGroups"];
+        put?: never;
+        /**
+         * Create a host group
+         * @description `name` is required (1–100 characters after trimming) and unique: a taken name is
+         *     answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+         *     (default `#3B82F6`); `description` at most 500 characters.
+         */
+        post: operations["createHostGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host-groups/{groupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One host group with its host count
+         * @description The member hosts are listed by GET /host-groups/{groupId}/hosts.
+         */
+        get: operations["getHostGroup"];
+        /**
+         * Rename, recolour or describe a host group
+         * @description Same rules as creation; fields left out keep their value.
+         */
+        put: operations["updateHostGroup"];
+        post?: never;
+        /**
+         * Delete a host group
+         * @description The hosts stay; only their membership in this group ends. The answer lists the
+         *     hosts that were in the group. Clients show the affected hosts before asking for
+         *     confirmation with GET /host-groups/{groupId}/hosts.
+         */
+        delete: operations["deleteHostGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host-groups/{groupId}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        /** The hosts of a group, by name */
+        get: operations["listHostGroupHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet's packages with host, update and security counts
+         * @description Packages installed on at least one host. `search` matches part of the name or
+         *     description (case-insensitive); `category` an exact category; `needs_update=true`
+         *     keeps packages with an update on some host, `security_only=true` those with a
+         *     security update on some host. `sort` is one of `name`, `category`, `hosts`,
+         *     `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+         *     category, `desc` for counts). `categories` lists every category in the catalogue,
+         *     for a filter.
+         */
+        get: operations["listPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the fleet's package status as CSV or JSON
+         * @description One row per package installed on a host, by host then package name, streamed as
+         *     it is read (the response is not built in memory, so any fleet size works).
+         *     `format` is `csv` (default; header row first) or `json` (an array of objects).
+         *     `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+         *     security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+         *     package, category, current_version, available_version, needs_update,
+         *     is_security_update, source_repository.
+         */
+        get: operations["exportPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/{packageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        /** One package with its counts and version spread */
+        get: operations["getPackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/{packageId}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The hosts that have a package, with installed and available versions
+         * @description Security updates first, then other updates, then by name (`sort=status`, the
+         *     default), or by name alone (`sort=name`). `search` matches part of the friendly
+         *     name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+         */
+        get: operations["listPackageHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The package repositories hosts use, with host counts
+         * @description `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+         *     repositories served over HTTPS or the others; `active=true|false` repositories
+         *     enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+         *     (most used first by default).
+         */
+        get: operations["listRepositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories/{repositoryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        /** One repository with its host counts */
+        get: operations["getRepository"];
+        /**
+         * Rename, describe, or enable / disable a repository
+         * @description Fields left out keep their value. A disabled repository (`is_active: false`) stays
+         *     in the inventory but is left out of the fleet's repository count (GetHomepage
+         *     `total_repos`); agents' reports do not re-enable it.
+         */
+        put: operations["updateRepository"];
+        post?: never;
+        /**
+         * Delete a repository no host uses any more
+         * @description Only repositories without hosts can be deleted: one that hosts still have
+         *     configured would come back with their next report, so it is refused with 409
+         *     `Repository is still used by hosts`; disable it instead.
+         */
+        delete: operations["deleteRepository"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories/{repositoryId}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        /** The hosts that use a repository, by name */
+        get: operations["listRepositoryHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents/ws": {
         parameters: {
             query?: never;
@@ -2067,6 +2309,201 @@ export interface components {
             error: string;
             /** @description Seconds until a request is allowed again. */
             retryAfter: number;
+        };
+        HostGroup: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            /**
+             * @description #rrggbb
+             * @example #3B82F6
+             */
+            color: string;
+            hosts_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        HostGroupList: {
+            host_groups: components["schemas"]["HostGroup"][];
+            total: number;
+        };
+        HostGroupInput: {
+            name: string;
+            description?: string;
+            color?: string;
+        };
+        HostGroupUpdate: {
+            name?: string;
+            description?: string;
+            color?: string;
+        };
+        HostGroupDeleted: {
+            /** @example Host group deleted */
+            message: string;
+            group: components["schemas"]["HostGroup"];
+            /** @description The hosts that were in the group (they are not deleted). */
+            affected_hosts: components["schemas"]["FleetHostRef"][];
+        };
+        FleetHostRef: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+        };
+        /** @description A host as fleet lists show it; the host detail page is /hosts/{id}. */
+        FleetHost: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+            hostname: string | null;
+            ip: string | null;
+            os_type: string | null;
+            os_version: string | null;
+            /** @enum {string} */
+            status: "pending" | "active" | "offline";
+            needs_reboot: boolean;
+            outdated_packages: number;
+            security_updates: number;
+            /**
+             * Format: date-time
+             * @description The last accepted report.
+             */
+            last_update: string | null;
+        };
+        FleetHostList: {
+            hosts: components["schemas"]["FleetHost"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        FleetPackage: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            category: string;
+            latest_version: string;
+            /** @description Hosts that have the package installed. */
+            hosts_count: number;
+            /** @description Of those, hosts with an update available. */
+            outdated_hosts_count: number;
+            /** @description Of those, hosts whose update is a security update. */
+            security_hosts_count: number;
+        };
+        FleetPackageList: {
+            packages: components["schemas"]["FleetPackage"][];
+            total: number;
+            limit: number;
+            offset: number;
+            categories: string[];
+        };
+        FleetPackageDetail: components["schemas"]["FleetPackage"] & {
+            up_to_date_hosts_count: number;
+            /** @description Installed versions, most common first (at most 20). */
+            versions: {
+                version: string;
+                count: number;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PackageHost: {
+            /**
+             * Format: uuid
+             * @description The host id.
+             */
+            id: string;
+            friendly_name: string;
+            hostname: string | null;
+            ip: string | null;
+            os_type: string | null;
+            os_version: string | null;
+            /** @enum {string} */
+            status: "pending" | "active" | "offline";
+            current_version: string;
+            available_version: string | null;
+            needs_update: boolean;
+            is_security_update: boolean;
+            /**
+             * Format: date-time
+             * @description When the host last reported this package's state.
+             */
+            last_checked: string;
+        };
+        PackageHostList: {
+            hosts: components["schemas"]["PackageHost"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        PackageExportRow: {
+            /** Format: uuid */
+            host_id: string;
+            /** @description The friendly name. */
+            host: string;
+            hostname: string;
+            ip: string;
+            os_type: string;
+            os_version: string;
+            package: string;
+            category: string;
+            current_version: string;
+            available_version: string;
+            needs_update: boolean;
+            is_security_update: boolean;
+            source_repository: string;
+        };
+        Repository: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            url: string;
+            distribution: string;
+            components: string;
+            /** @example deb */
+            repo_type: string;
+            /** @description Served over HTTPS. */
+            is_secure: boolean;
+            /** @description False when an administrator disabled it. */
+            is_active: boolean;
+            description: string;
+            hosts_count: number;
+            /** @description Hosts on which the repository is enabled. */
+            enabled_hosts_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        RepositoryList: {
+            repositories: components["schemas"]["Repository"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        RepositoryUpdate: {
+            name?: string;
+            description?: string;
+            is_active?: boolean;
+        };
+        RepositoryDeleted: {
+            /** @example Repository deleted */
+            message: string;
+            repository: components["schemas"]["Repository"];
+        };
+        RepositoryHost: components["schemas"]["FleetHost"] & {
+            /** @description Whether the repository is enabled on this host. */
+            is_enabled: boolean;
+        };
+        RepositoryHostList: {
+            hosts: components["schemas"]["RepositoryHost"][];
+            total: number;
+            limit: number;
+            offset: number;
         };
         DependencyHealth: {
             /** @enum {string} */
@@ -5633,6 +6070,427 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["AuthUnauthorized"];
             403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listHostGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroupList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostGroupInput"];
+            };
+        };
+        responses: {
+            /** @description The new group. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    getHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroup"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostGroupUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    deleteHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the hosts that were members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroupDeleted"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostGroupHosts: {
+        parameters: {
+            query?: {
+                /** @description Part of the friendly name, hostname or IP (case-insensitive). */
+                search?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetHostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listPackages: {
+        parameters: {
+            query?: {
+                search?: string;
+                category?: string;
+                needs_update?: boolean;
+                security_only?: boolean;
+                sort?: "name" | "category" | "hosts" | "updates" | "security";
+                order?: "asc" | "desc";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of packages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetPackageList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    exportPackages: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+                needs_update?: boolean;
+                security_only?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows, as an attachment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["PackageExportRow"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getPackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The package. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetPackageDetail"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listPackageHosts: {
+        parameters: {
+            query?: {
+                search?: string;
+                needs_update?: boolean;
+                sort?: "status" | "name";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageHostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listRepositories: {
+        parameters: {
+            query?: {
+                search?: string;
+                secure?: boolean;
+                active?: boolean;
+                sort?: "name" | "url" | "hosts";
+                order?: "asc" | "desc";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of repositories. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The repository. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Repository"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed repository. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Repository"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    deleteRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryDeleted"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    listRepositoryHosts: {
+        parameters: {
+            query?: {
+                search?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts, each with whether the repository is enabled on it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryHostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
         };
     };
     agentWebSocket: {

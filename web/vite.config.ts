@@ -45,5 +45,8 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
     unstubGlobals: true,
+    // Component tests render whole pages; on a busy two-core machine the default 5 s is not
+    // always enough, and a timeout there says nothing about the code.
+    testTimeout: 30_000,
   },
 });

@@ -58,6 +58,11 @@ describe('sign-in flows', () => {
     await page.getByRole('button', { name: 'Account menu for Ada Admin' }).click();
     await page.getByText(ADMIN.email).waitFor();
     await page.getByText('Role: superadmin').waitFor();
+    // The API reference and, for administrators, River's queue dashboard are one click away.
+    const reference = page.getByRole('link', { name: 'API reference' });
+    assert.equal(await reference.getAttribute('href'), '/api/v1/api-docs');
+    assert.equal((await fetch(`${h.url}/api/v1/api-docs`)).status, 200);
+    assert.equal(await page.getByRole('link', { name: 'Job queue dashboard' }).getAttribute('href'), '/admin/queues/');
     await screenshot(page, 'user-menu');
     await page.keyboard.press('Escape');
     assert.equal(await page.getByText('Role: superadmin').count(), 0);

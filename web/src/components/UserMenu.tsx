@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { displayName, initials, useAuth, useUser } from '../auth/AuthProvider';
-import { ChevronDownIcon, LogoutIcon, UserIcon } from './icons';
+import { AuditIcon, ChevronDownIcon, LogoutIcon, QueueIcon, UserIcon } from './icons';
 import { useToast } from './Toasts';
 import { useDismiss } from './useDismiss';
 
@@ -11,7 +11,7 @@ const itemClass =
 /** The signed-in user in the header, opening their profile and sign-out (a disclosure menu). */
 export function UserMenu() {
   const user = useUser();
-  const { signOut } = useAuth();
+  const { signOut, can } = useAuth();
   const toast = useToast();
   const [open, setOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
@@ -81,6 +81,20 @@ export function UserMenu() {
                 Profile
               </Link>
             </li>
+            <li>
+              <a href="/api/v1/api-docs" target="_blank" rel="noreferrer" className={itemClass}>
+                <AuditIcon className="h-4 w-4" />
+                API reference
+              </a>
+            </li>
+            {can('can_manage_settings') && (
+              <li>
+                <a href="/admin/queues/" target="_blank" rel="noreferrer" className={itemClass}>
+                  <QueueIcon className="h-4 w-4" />
+                  Job queue dashboard
+                </a>
+              </li>
+            )}
             <li>
               <button type="button" className={itemClass} onClick={() => void doSignOut()} disabled={signingOut}>
                 <LogoutIcon className="h-4 w-4" />

@@ -26,9 +26,11 @@ describe('dashboard shell', () => {
       'Packages',
       'Repositories',
       'Host Groups',
+      'Alerts',
       'Users',
       'Roles',
       'Audit Log',
+      'Jobs',
       'Settings',
     ]);
     assert.deepEqual(page.scriptErrors, []);

@@ -337,6 +337,27 @@ func (e EnrollmentIntegrationType) Valid() bool {
 	}
 }
 
+// Defines values for FleetHostStatus.
+const (
+	FleetHostStatusActive  FleetHostStatus = "active"
+	FleetHostStatusOffline FleetHostStatus = "offline"
+	FleetHostStatusPending FleetHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the FleetHostStatus enum.
+func (e FleetHostStatus) Valid() bool {
+	switch e {
+	case FleetHostStatusActive:
+		return true
+	case FleetHostStatusOffline:
+		return true
+	case FleetHostStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	HealthStatusHealthy   HealthStatus = "healthy"
@@ -652,6 +673,126 @@ func (e JobRunStatus) Valid() bool {
 	}
 }
 
+// Defines values for NotificationDeliveryStatus.
+const (
+	NotificationDeliveryStatusFailed    NotificationDeliveryStatus = "failed"
+	NotificationDeliveryStatusPending   NotificationDeliveryStatus = "pending"
+	NotificationDeliveryStatusSucceeded NotificationDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the NotificationDeliveryStatus enum.
+func (e NotificationDeliveryStatus) Valid() bool {
+	switch e {
+	case NotificationDeliveryStatusFailed:
+		return true
+	case NotificationDeliveryStatusPending:
+		return true
+	case NotificationDeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationDestinationConfigSecurity.
+const (
+	NotificationDestinationConfigSecurityNone     NotificationDestinationConfigSecurity = "none"
+	NotificationDestinationConfigSecurityStarttls NotificationDestinationConfigSecurity = "starttls"
+	NotificationDestinationConfigSecurityTls      NotificationDestinationConfigSecurity = "tls"
+)
+
+// Valid indicates whether the value is a known member of the NotificationDestinationConfigSecurity enum.
+func (e NotificationDestinationConfigSecurity) Valid() bool {
+	switch e {
+	case NotificationDestinationConfigSecurityNone:
+		return true
+	case NotificationDestinationConfigSecurityStarttls:
+		return true
+	case NotificationDestinationConfigSecurityTls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationDestinationType.
+const (
+	NotificationDestinationTypeDiscord NotificationDestinationType = "discord"
+	NotificationDestinationTypeEmail   NotificationDestinationType = "email"
+	NotificationDestinationTypeGotify  NotificationDestinationType = "gotify"
+	NotificationDestinationTypeNtfy    NotificationDestinationType = "ntfy"
+	NotificationDestinationTypeSlack   NotificationDestinationType = "slack"
+	NotificationDestinationTypeTeams   NotificationDestinationType = "teams"
+	NotificationDestinationTypeWebhook NotificationDestinationType = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the NotificationDestinationType enum.
+func (e NotificationDestinationType) Valid() bool {
+	switch e {
+	case NotificationDestinationTypeDiscord:
+		return true
+	case NotificationDestinationTypeEmail:
+		return true
+	case NotificationDestinationTypeGotify:
+		return true
+	case NotificationDestinationTypeNtfy:
+		return true
+	case NotificationDestinationTypeSlack:
+		return true
+	case NotificationDestinationTypeTeams:
+		return true
+	case NotificationDestinationTypeWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationSeverity.
+const (
+	NotificationSeverityCritical      NotificationSeverity = "critical"
+	NotificationSeverityError         NotificationSeverity = "error"
+	NotificationSeverityInformational NotificationSeverity = "informational"
+	NotificationSeverityWarning       NotificationSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the NotificationSeverity enum.
+func (e NotificationSeverity) Valid() bool {
+	switch e {
+	case NotificationSeverityCritical:
+		return true
+	case NotificationSeverityError:
+		return true
+	case NotificationSeverityInformational:
+		return true
+	case NotificationSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PackageHostStatus.
+const (
+	PackageHostStatusActive  PackageHostStatus = "active"
+	PackageHostStatusOffline PackageHostStatus = "offline"
+	PackageHostStatusPending PackageHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the PackageHostStatus enum.
+func (e PackageHostStatus) Valid() bool {
+	switch e {
+	case PackageHostStatusActive:
+		return true
+	case PackageHostStatusOffline:
+		return true
+	case PackageHostStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RealtimeAgentEventType.
 const (
 	RealtimeAgentEventTypeComplianceScanProgress RealtimeAgentEventType = "compliance_scan_progress"
@@ -718,6 +859,87 @@ func (e RealtimeReportKind) Valid() bool {
 	case RealtimeReportKindFull:
 		return true
 	case RealtimeReportKindPartial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportFormat.
+const (
+	ReportFormatCsv  ReportFormat = "csv"
+	ReportFormatHtml ReportFormat = "html"
+	ReportFormatJson ReportFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ReportFormat enum.
+func (e ReportFormat) Valid() bool {
+	switch e {
+	case ReportFormatCsv:
+		return true
+	case ReportFormatHtml:
+		return true
+	case ReportFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportRunStatus.
+const (
+	ReportRunStatusFailed    ReportRunStatus = "failed"
+	ReportRunStatusRunning   ReportRunStatus = "running"
+	ReportRunStatusSucceeded ReportRunStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ReportRunStatus enum.
+func (e ReportRunStatus) Valid() bool {
+	switch e {
+	case ReportRunStatusFailed:
+		return true
+	case ReportRunStatusRunning:
+		return true
+	case ReportRunStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportRunTrigger.
+const (
+	ReportRunTriggerManual   ReportRunTrigger = "manual"
+	ReportRunTriggerSchedule ReportRunTrigger = "schedule"
+)
+
+// Valid indicates whether the value is a known member of the ReportRunTrigger enum.
+func (e ReportRunTrigger) Valid() bool {
+	switch e {
+	case ReportRunTriggerManual:
+		return true
+	case ReportRunTriggerSchedule:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RepositoryHostStatus.
+const (
+	RepositoryHostStatusActive  RepositoryHostStatus = "active"
+	RepositoryHostStatusOffline RepositoryHostStatus = "offline"
+	RepositoryHostStatusPending RepositoryHostStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the RepositoryHostStatus enum.
+func (e RepositoryHostStatus) Valid() bool {
+	switch e {
+	case RepositoryHostStatusActive:
+		return true
+	case RepositoryHostStatusOffline:
+		return true
+	case RepositoryHostStatusPending:
 		return true
 	default:
 		return false
@@ -913,6 +1135,147 @@ func (e ListHostsParamsOrder) Valid() bool {
 	case ListHostsParamsOrderAsc:
 		return true
 	case ListHostsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNotificationDeliveriesParamsStatus.
+const (
+	ListNotificationDeliveriesParamsStatusFailed    ListNotificationDeliveriesParamsStatus = "failed"
+	ListNotificationDeliveriesParamsStatusPending   ListNotificationDeliveriesParamsStatus = "pending"
+	ListNotificationDeliveriesParamsStatusSucceeded ListNotificationDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ListNotificationDeliveriesParamsStatus enum.
+func (e ListNotificationDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case ListNotificationDeliveriesParamsStatusFailed:
+		return true
+	case ListNotificationDeliveriesParamsStatusPending:
+		return true
+	case ListNotificationDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackagesParamsSort.
+const (
+	ListPackagesParamsSortCategory ListPackagesParamsSort = "category"
+	ListPackagesParamsSortHosts    ListPackagesParamsSort = "hosts"
+	ListPackagesParamsSortName     ListPackagesParamsSort = "name"
+	ListPackagesParamsSortSecurity ListPackagesParamsSort = "security"
+	ListPackagesParamsSortUpdates  ListPackagesParamsSort = "updates"
+)
+
+// Valid indicates whether the value is a known member of the ListPackagesParamsSort enum.
+func (e ListPackagesParamsSort) Valid() bool {
+	switch e {
+	case ListPackagesParamsSortCategory:
+		return true
+	case ListPackagesParamsSortHosts:
+		return true
+	case ListPackagesParamsSortName:
+		return true
+	case ListPackagesParamsSortSecurity:
+		return true
+	case ListPackagesParamsSortUpdates:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackagesParamsOrder.
+const (
+	ListPackagesParamsOrderAsc  ListPackagesParamsOrder = "asc"
+	ListPackagesParamsOrderDesc ListPackagesParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListPackagesParamsOrder enum.
+func (e ListPackagesParamsOrder) Valid() bool {
+	switch e {
+	case ListPackagesParamsOrderAsc:
+		return true
+	case ListPackagesParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportPackagesParamsFormat.
+const (
+	ExportPackagesParamsFormatCsv  ExportPackagesParamsFormat = "csv"
+	ExportPackagesParamsFormatJson ExportPackagesParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportPackagesParamsFormat enum.
+func (e ExportPackagesParamsFormat) Valid() bool {
+	switch e {
+	case ExportPackagesParamsFormatCsv:
+		return true
+	case ExportPackagesParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackageHostsParamsSort.
+const (
+	ListPackageHostsParamsSortName   ListPackageHostsParamsSort = "name"
+	ListPackageHostsParamsSortStatus ListPackageHostsParamsSort = "status"
+)
+
+// Valid indicates whether the value is a known member of the ListPackageHostsParamsSort enum.
+func (e ListPackageHostsParamsSort) Valid() bool {
+	switch e {
+	case ListPackageHostsParamsSortName:
+		return true
+	case ListPackageHostsParamsSortStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRepositoriesParamsSort.
+const (
+	ListRepositoriesParamsSortHosts ListRepositoriesParamsSort = "hosts"
+	ListRepositoriesParamsSortName  ListRepositoriesParamsSort = "name"
+	ListRepositoriesParamsSortUrl   ListRepositoriesParamsSort = "url"
+)
+
+// Valid indicates whether the value is a known member of the ListRepositoriesParamsSort enum.
+func (e ListRepositoriesParamsSort) Valid() bool {
+	switch e {
+	case ListRepositoriesParamsSortHosts:
+		return true
+	case ListRepositoriesParamsSortName:
+		return true
+	case ListRepositoriesParamsSortUrl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRepositoriesParamsOrder.
+const (
+	ListRepositoriesParamsOrderAsc  ListRepositoriesParamsOrder = "asc"
+	ListRepositoriesParamsOrderDesc ListRepositoriesParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListRepositoriesParamsOrder enum.
+func (e ListRepositoriesParamsOrder) Valid() bool {
+	switch e {
+	case ListRepositoriesParamsOrderAsc:
+		return true
+	case ListRepositoriesParamsOrderDesc:
 		return true
 	default:
 		return false
@@ -1960,6 +2323,94 @@ type Error struct {
 	Field *string `json:"field,omitempty"`
 }
 
+// FleetHost A host as fleet lists show it; the host detail page is /hosts/{id}.
+type FleetHost struct {
+	FriendlyName string             `json:"friendly_name"`
+	Hostname     *string            `json:"hostname"`
+	Id           openapi_types.UUID `json:"id"`
+	Ip           *string            `json:"ip"`
+
+	// LastUpdate The last accepted report.
+	LastUpdate       *time.Time      `json:"last_update"`
+	NeedsReboot      bool            `json:"needs_reboot"`
+	OsType           *string         `json:"os_type"`
+	OsVersion        *string         `json:"os_version"`
+	OutdatedPackages int             `json:"outdated_packages"`
+	SecurityUpdates  int             `json:"security_updates"`
+	Status           FleetHostStatus `json:"status"`
+}
+
+// FleetHostStatus defines model for FleetHost.Status.
+type FleetHostStatus string
+
+// FleetHostList defines model for FleetHostList.
+type FleetHostList struct {
+	Hosts  []FleetHost `json:"hosts"`
+	Limit  int         `json:"limit"`
+	Offset int         `json:"offset"`
+	Total  int         `json:"total"`
+}
+
+// FleetHostRef defines model for FleetHostRef.
+type FleetHostRef struct {
+	FriendlyName string             `json:"friendly_name"`
+	Id           openapi_types.UUID `json:"id"`
+}
+
+// FleetPackage defines model for FleetPackage.
+type FleetPackage struct {
+	Category    string `json:"category"`
+	Description string `json:"description"`
+
+	// HostsCount Hosts that have the package installed.
+	HostsCount    int                `json:"hosts_count"`
+	Id            openapi_types.UUID `json:"id"`
+	LatestVersion string             `json:"latest_version"`
+	Name          string             `json:"name"`
+
+	// OutdatedHostsCount Of those, hosts with an update available.
+	OutdatedHostsCount int `json:"outdated_hosts_count"`
+
+	// SecurityHostsCount Of those, hosts whose update is a security update.
+	SecurityHostsCount int `json:"security_hosts_count"`
+}
+
+// FleetPackageDetail defines model for FleetPackageDetail.
+type FleetPackageDetail struct {
+	Category    string    `json:"category"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// HostsCount Hosts that have the package installed.
+	HostsCount    int                `json:"hosts_count"`
+	Id            openapi_types.UUID `json:"id"`
+	LatestVersion string             `json:"latest_version"`
+	Name          string             `json:"name"`
+
+	// OutdatedHostsCount Of those, hosts with an update available.
+	OutdatedHostsCount int `json:"outdated_hosts_count"`
+
+	// SecurityHostsCount Of those, hosts whose update is a security update.
+	SecurityHostsCount int       `json:"security_hosts_count"`
+	UpToDateHostsCount int       `json:"up_to_date_hosts_count"`
+	UpdatedAt          time.Time `json:"updated_at"`
+
+	// Versions Installed versions, most common first (at most 20).
+	Versions []struct {
+		Count   int    `json:"count"`
+		Version string `json:"version"`
+	} `json:"versions"`
+}
+
+// FleetPackageList defines model for FleetPackageList.
+type FleetPackageList struct {
+	Categories []string       `json:"categories"`
+	Limit      int            `json:"limit"`
+	Offset     int            `json:"offset"`
+	Packages   []FleetPackage `json:"packages"`
+	Total      int            `json:"total"`
+}
+
 // GetHomepageHealth defines model for GetHomepageHealth.
 type GetHomepageHealth struct {
 	// ApiKey The token's name.
@@ -2154,6 +2605,30 @@ type HostDisk struct {
 	Size       string `json:"size"`
 }
 
+// HostGroup defines model for HostGroup.
+type HostGroup struct {
+	// Color #rrggbb
+	//
+	// Example: #3B82F6
+	Color       string             `json:"color"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Description string             `json:"description"`
+	HostsCount  int                `json:"hosts_count"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+}
+
+// HostGroupDeleted defines model for HostGroupDeleted.
+type HostGroupDeleted struct {
+	// AffectedHosts The hosts that were in the group (they are not deleted).
+	AffectedHosts []FleetHostRef `json:"affected_hosts"`
+	Group         HostGroup      `json:"group"`
+
+	// Message Example: Host group deleted
+	Message string `json:"message"`
+}
+
 // HostGroupFacet defines model for HostGroupFacet.
 type HostGroupFacet struct {
 	Color string             `json:"color"`
@@ -2162,11 +2637,31 @@ type HostGroupFacet struct {
 	Name  string             `json:"name"`
 }
 
+// HostGroupInput defines model for HostGroupInput.
+type HostGroupInput struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+}
+
+// HostGroupList defines model for HostGroupList.
+type HostGroupList struct {
+	HostGroups []HostGroup `json:"host_groups"`
+	Total      int         `json:"total"`
+}
+
 // HostGroupRef defines model for HostGroupRef.
 type HostGroupRef struct {
 	Color string             `json:"color"`
 	Id    openapi_types.UUID `json:"id"`
 	Name  string             `json:"name"`
+}
+
+// HostGroupUpdate defines model for HostGroupUpdate.
+type HostGroupUpdate struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
 }
 
 // HostHistoryEntry defines model for HostHistoryEntry.
@@ -2758,6 +3253,259 @@ type MetricsSettingsUpdate struct {
 	Enabled bool `json:"enabled"`
 }
 
+// NotificationAttempt defines model for NotificationAttempt.
+type NotificationAttempt struct {
+	At           time.Time `json:"at"`
+	Attempt      int       `json:"attempt"`
+	DurationMs   int       `json:"duration_ms"`
+	Error        string    `json:"error"`
+	ResponseCode *int      `json:"response_code,omitempty"`
+	Success      bool      `json:"success"`
+}
+
+// NotificationDelivery defines model for NotificationDelivery.
+type NotificationDelivery struct {
+	Attempts        int                         `json:"attempts"`
+	AttemptsLog     []NotificationAttempt       `json:"attempts_log"`
+	CreatedAt       time.Time                   `json:"created_at"`
+	DeliveredAt     *time.Time                  `json:"delivered_at,omitempty"`
+	DestinationId   openapi_types.UUID          `json:"destination_id"`
+	DestinationName string                      `json:"destination_name"`
+	DestinationType NotificationDestinationType `json:"destination_type"`
+	EventType       string                      `json:"event_type"`
+	Id              openapi_types.UUID          `json:"id"`
+	LastError       string                      `json:"last_error"`
+	MaxAttempts     int                         `json:"max_attempts"`
+	NextAttemptAt   *time.Time                  `json:"next_attempt_at,omitempty"`
+	ResponseCode    *int                        `json:"response_code,omitempty"`
+	RouteId         *openapi_types.UUID         `json:"route_id,omitempty"`
+	Severity        NotificationSeverity        `json:"severity"`
+	Status          NotificationDeliveryStatus  `json:"status"`
+	Title           string                      `json:"title"`
+}
+
+// NotificationDeliveryStatus defines model for NotificationDelivery.Status.
+type NotificationDeliveryStatus string
+
+// NotificationDeliveryList defines model for NotificationDeliveryList.
+type NotificationDeliveryList struct {
+	Deliveries []NotificationDelivery `json:"deliveries"`
+	Total      int                    `json:"total"`
+}
+
+// NotificationDestination defines model for NotificationDestination.
+type NotificationDestination struct {
+	// Config Non-secret settings; which fields apply depends on the destination type.
+	Config         NotificationDestinationConfig `json:"config"`
+	CreatedAt      time.Time                     `json:"created_at"`
+	Enabled        bool                          `json:"enabled"`
+	Id             openapi_types.UUID            `json:"id"`
+	LastDeliveryAt *time.Time                    `json:"last_delivery_at,omitempty"`
+
+	// LastStatus Status of the newest delivery (pending, succeeded, failed).
+	LastStatus *string `json:"last_status,omitempty"`
+	Name       string  `json:"name"`
+
+	// Secrets Which secrets are set, masked. URLs keep scheme and host; header names stay visible.
+	Secrets   NotificationMaskedSecrets   `json:"secrets"`
+	Type      NotificationDestinationType `json:"type"`
+	UpdatedAt time.Time                   `json:"updated_at"`
+}
+
+// NotificationDestinationConfig Non-secret settings; which fields apply depends on the destination type.
+type NotificationDestinationConfig struct {
+	// From email: sender address.
+	From *string `json:"from,omitempty"`
+
+	// Host email: SMTP server host.
+	Host *string `json:"host,omitempty"`
+
+	// Port email: SMTP port (default by security: 587, 465 or 25).
+	Port *int `json:"port,omitempty"`
+
+	// Security email: STARTTLS (required), implicit TLS, or none.
+	Security *NotificationDestinationConfigSecurity `json:"security,omitempty"`
+
+	// ServerUrl ntfy (default https://ntfy.sh) and gotify: server base URL.
+	ServerUrl *string `json:"server_url,omitempty"`
+
+	// TlsSkipVerify email: accept any server certificate (self-signed relays).
+	TlsSkipVerify *bool `json:"tls_skip_verify,omitempty"`
+
+	// To email: recipients.
+	To *[]string `json:"to,omitempty"`
+
+	// Topic ntfy: topic.
+	Topic *string `json:"topic,omitempty"`
+
+	// Url webhook: the endpoint (http or https).
+	Url *string `json:"url,omitempty"`
+
+	// Username email: SMTP user (AUTH PLAIN).
+	Username *string `json:"username,omitempty"`
+}
+
+// NotificationDestinationConfigSecurity email: STARTTLS (required), implicit TLS, or none.
+type NotificationDestinationConfigSecurity string
+
+// NotificationDestinationCreate defines model for NotificationDestinationCreate.
+type NotificationDestinationCreate struct {
+	// Config Non-secret settings; which fields apply depends on the destination type.
+	Config  *NotificationDestinationConfig `json:"config,omitempty"`
+	Enabled *bool                          `json:"enabled,omitempty"`
+	Name    string                         `json:"name"`
+
+	// Secrets Write-only secrets. Left out keeps the stored value; an empty string clears it.
+	Secrets *NotificationSecretsInput   `json:"secrets,omitempty"`
+	Type    NotificationDestinationType `json:"type"`
+}
+
+// NotificationDestinationType defines model for NotificationDestinationType.
+type NotificationDestinationType string
+
+// NotificationDestinationUpdate defines model for NotificationDestinationUpdate.
+type NotificationDestinationUpdate struct {
+	// Config Non-secret settings; which fields apply depends on the destination type.
+	Config  *NotificationDestinationConfig `json:"config,omitempty"`
+	Enabled *bool                          `json:"enabled,omitempty"`
+	Name    *string                        `json:"name,omitempty"`
+
+	// Secrets Write-only secrets. Left out keeps the stored value; an empty string clears it.
+	Secrets *NotificationSecretsInput    `json:"secrets,omitempty"`
+	Type    *NotificationDestinationType `json:"type,omitempty"`
+}
+
+// NotificationMaskedSecrets Which secrets are set, masked. URLs keep scheme and host; header names stay visible.
+type NotificationMaskedSecrets struct {
+	Headers       *map[string]string `json:"headers,omitempty"`
+	Password      *string            `json:"password,omitempty"`
+	SigningSecret *string            `json:"signing_secret,omitempty"`
+	Token         *string            `json:"token,omitempty"`
+	WebhookUrl    *string            `json:"webhook_url,omitempty"`
+}
+
+// NotificationNamedRef defines model for NotificationNamedRef.
+type NotificationNamedRef struct {
+	Id   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
+}
+
+// NotificationOptions defines model for NotificationOptions.
+type NotificationOptions struct {
+	DestinationTypes []NotificationDestinationType `json:"destination_types"`
+	EventTypes       []string                      `json:"event_types"`
+	HostGroups       []NotificationNamedRef        `json:"host_groups"`
+	Hosts            []NotificationNamedRef        `json:"hosts"`
+	Severities       []NotificationSeverity        `json:"severities"`
+}
+
+// NotificationRoute defines model for NotificationRoute.
+type NotificationRoute struct {
+	CreatedAt      time.Time            `json:"created_at"`
+	DestinationIds []openapi_types.UUID `json:"destination_ids"`
+	Enabled        bool                 `json:"enabled"`
+	EventTypes     []string             `json:"event_types"`
+	HostGroupIds   []openapi_types.UUID `json:"host_group_ids"`
+	HostIds        []openapi_types.UUID `json:"host_ids"`
+	Id             openapi_types.UUID   `json:"id"`
+	MinSeverity    NotificationSeverity `json:"min_severity"`
+	Name           string               `json:"name"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+}
+
+// NotificationRouteInput defines model for NotificationRouteInput.
+type NotificationRouteInput struct {
+	DestinationIds []openapi_types.UUID `json:"destination_ids"`
+	Enabled        *bool                `json:"enabled,omitempty"`
+
+	// EventTypes Empty or left out matches every event type.
+	EventTypes   *[]string             `json:"event_types,omitempty"`
+	HostGroupIds *[]openapi_types.UUID `json:"host_group_ids,omitempty"`
+	HostIds      *[]openapi_types.UUID `json:"host_ids,omitempty"`
+	MinSeverity  *NotificationSeverity `json:"min_severity,omitempty"`
+	Name         string                `json:"name"`
+}
+
+// NotificationSecretsInput Write-only secrets. Left out keeps the stored value; an empty string clears it.
+type NotificationSecretsInput struct {
+	// Headers webhook: extra request headers (replaces all stored headers).
+	Headers *map[string]string `json:"headers,omitempty"`
+
+	// Password email: SMTP password.
+	Password *string `json:"password,omitempty"`
+
+	// SigningSecret webhook: HMAC-SHA256 signing secret.
+	SigningSecret *string `json:"signing_secret,omitempty"`
+
+	// Token ntfy access token or gotify application token.
+	Token *string `json:"token,omitempty"`
+
+	// WebhookUrl slack, discord, teams: incoming-webhook URL.
+	WebhookUrl *string `json:"webhook_url,omitempty"`
+}
+
+// NotificationSeverity defines model for NotificationSeverity.
+type NotificationSeverity string
+
+// NotificationTestResult defines model for NotificationTestResult.
+type NotificationTestResult struct {
+	DeliveryId   openapi_types.UUID `json:"delivery_id"`
+	DurationMs   int                `json:"duration_ms"`
+	Error        *string            `json:"error,omitempty"`
+	ResponseCode *int               `json:"response_code,omitempty"`
+	Success      bool               `json:"success"`
+}
+
+// PackageExportRow defines model for PackageExportRow.
+type PackageExportRow struct {
+	AvailableVersion string `json:"available_version"`
+	Category         string `json:"category"`
+	CurrentVersion   string `json:"current_version"`
+
+	// Host The friendly name.
+	Host             string             `json:"host"`
+	HostId           openapi_types.UUID `json:"host_id"`
+	Hostname         string             `json:"hostname"`
+	Ip               string             `json:"ip"`
+	IsSecurityUpdate bool               `json:"is_security_update"`
+	NeedsUpdate      bool               `json:"needs_update"`
+	OsType           string             `json:"os_type"`
+	OsVersion        string             `json:"os_version"`
+	Package          string             `json:"package"`
+	SourceRepository string             `json:"source_repository"`
+}
+
+// PackageHost defines model for PackageHost.
+type PackageHost struct {
+	AvailableVersion *string `json:"available_version"`
+	CurrentVersion   string  `json:"current_version"`
+	FriendlyName     string  `json:"friendly_name"`
+	Hostname         *string `json:"hostname"`
+
+	// Id The host id.
+	Id               openapi_types.UUID `json:"id"`
+	Ip               *string            `json:"ip"`
+	IsSecurityUpdate bool               `json:"is_security_update"`
+
+	// LastChecked When the host last reported this package's state.
+	LastChecked time.Time         `json:"last_checked"`
+	NeedsUpdate bool              `json:"needs_update"`
+	OsType      *string           `json:"os_type"`
+	OsVersion   *string           `json:"os_version"`
+	Status      PackageHostStatus `json:"status"`
+}
+
+// PackageHostStatus defines model for PackageHost.Status.
+type PackageHostStatus string
+
+// PackageHostList defines model for PackageHostList.
+type PackageHostList struct {
+	Hosts  []PackageHost `json:"hosts"`
+	Limit  int           `json:"limit"`
+	Offset int           `json:"offset"`
+	Total  int           `json:"total"`
+}
+
 // RateLimitError defines model for RateLimitError.
 type RateLimitError struct {
 	// Error Example: Too many requests, please try again later.
@@ -2813,6 +3561,164 @@ type RealtimeReport struct {
 
 // RealtimeReportKind defines model for RealtimeReport.Kind.
 type RealtimeReportKind string
+
+// ReportDestinationRef defines model for ReportDestinationRef.
+type ReportDestinationRef struct {
+	Enabled bool                        `json:"enabled"`
+	Id      openapi_types.UUID          `json:"id"`
+	Name    string                      `json:"name"`
+	Type    NotificationDestinationType `json:"type"`
+}
+
+// ReportFormat defines model for ReportFormat.
+type ReportFormat string
+
+// ReportNextRuns defines model for ReportNextRuns.
+type ReportNextRuns struct {
+	Error    *string     `json:"error,omitempty"`
+	NextRuns []time.Time `json:"next_runs"`
+	Timezone *string     `json:"timezone,omitempty"`
+	Valid    bool        `json:"valid"`
+}
+
+// ReportOptions defines model for ReportOptions.
+type ReportOptions struct {
+	DefaultTimezone string                 `json:"default_timezone"`
+	Destinations    []ReportDestinationRef `json:"destinations"`
+	Formats         []ReportFormat         `json:"formats"`
+	HostGroups      []NotificationNamedRef `json:"host_groups"`
+}
+
+// ReportRun defines model for ReportRun.
+type ReportRun struct {
+	Deliveries int                `json:"deliveries"`
+	Error      string             `json:"error"`
+	FinishedAt *time.Time         `json:"finished_at,omitempty"`
+	Format     ReportFormat       `json:"format"`
+	HostCount  int                `json:"host_count"`
+	Id         openapi_types.UUID `json:"id"`
+	ScheduleId openapi_types.UUID `json:"schedule_id"`
+	SizeBytes  int                `json:"size_bytes"`
+	StartedAt  time.Time          `json:"started_at"`
+	Status     ReportRunStatus    `json:"status"`
+	Trigger    ReportRunTrigger   `json:"trigger"`
+}
+
+// ReportRunStatus defines model for ReportRun.Status.
+type ReportRunStatus string
+
+// ReportRunTrigger defines model for ReportRun.Trigger.
+type ReportRunTrigger string
+
+// ReportSchedule defines model for ReportSchedule.
+type ReportSchedule struct {
+	CreatedAt      time.Time            `json:"created_at"`
+	Cron           string               `json:"cron"`
+	DestinationIds []openapi_types.UUID `json:"destination_ids"`
+	Enabled        bool                 `json:"enabled"`
+	Format         ReportFormat         `json:"format"`
+	HostGroupIds   []openapi_types.UUID `json:"host_group_ids"`
+	Id             openapi_types.UUID   `json:"id"`
+	LastRun        *ReportRun           `json:"last_run,omitempty"`
+	LastRunAt      *time.Time           `json:"last_run_at,omitempty"`
+	Name           string               `json:"name"`
+	NextRunAt      *time.Time           `json:"next_run_at,omitempty"`
+	Timezone       string               `json:"timezone"`
+	TopPackages    int                  `json:"top_packages"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+}
+
+// ReportScheduleInput defines model for ReportScheduleInput.
+type ReportScheduleInput struct {
+	Cron           string               `json:"cron"`
+	DestinationIds []openapi_types.UUID `json:"destination_ids"`
+	Enabled        *bool                `json:"enabled,omitempty"`
+	Format         *ReportFormat        `json:"format,omitempty"`
+
+	// HostGroupIds Limit the report to these groups' hosts; empty means the whole fleet.
+	HostGroupIds *[]openapi_types.UUID `json:"host_group_ids,omitempty"`
+	Name         string                `json:"name"`
+	Timezone     *string               `json:"timezone,omitempty"`
+	TopPackages  *int                  `json:"top_packages,omitempty"`
+}
+
+// Repository defines model for Repository.
+type Repository struct {
+	Components   string    `json:"components"`
+	CreatedAt    time.Time `json:"created_at"`
+	Description  string    `json:"description"`
+	Distribution string    `json:"distribution"`
+
+	// EnabledHostsCount Hosts on which the repository is enabled.
+	EnabledHostsCount int                `json:"enabled_hosts_count"`
+	HostsCount        int                `json:"hosts_count"`
+	Id                openapi_types.UUID `json:"id"`
+
+	// IsActive False when an administrator disabled it.
+	IsActive bool `json:"is_active"`
+
+	// IsSecure Served over HTTPS.
+	IsSecure bool   `json:"is_secure"`
+	Name     string `json:"name"`
+
+	// RepoType Example: deb
+	RepoType  string    `json:"repo_type"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
+// RepositoryDeleted defines model for RepositoryDeleted.
+type RepositoryDeleted struct {
+	// Message Example: Repository deleted
+	Message    string     `json:"message"`
+	Repository Repository `json:"repository"`
+}
+
+// RepositoryHost defines model for RepositoryHost.
+type RepositoryHost struct {
+	FriendlyName string             `json:"friendly_name"`
+	Hostname     *string            `json:"hostname"`
+	Id           openapi_types.UUID `json:"id"`
+	Ip           *string            `json:"ip"`
+
+	// IsEnabled Whether the repository is enabled on this host.
+	IsEnabled bool `json:"is_enabled"`
+
+	// LastUpdate The last accepted report.
+	LastUpdate       *time.Time           `json:"last_update"`
+	NeedsReboot      bool                 `json:"needs_reboot"`
+	OsType           *string              `json:"os_type"`
+	OsVersion        *string              `json:"os_version"`
+	OutdatedPackages int                  `json:"outdated_packages"`
+	SecurityUpdates  int                  `json:"security_updates"`
+	Status           RepositoryHostStatus `json:"status"`
+}
+
+// RepositoryHostStatus defines model for RepositoryHost.Status.
+type RepositoryHostStatus string
+
+// RepositoryHostList defines model for RepositoryHostList.
+type RepositoryHostList struct {
+	Hosts  []RepositoryHost `json:"hosts"`
+	Limit  int              `json:"limit"`
+	Offset int              `json:"offset"`
+	Total  int              `json:"total"`
+}
+
+// RepositoryList defines model for RepositoryList.
+type RepositoryList struct {
+	Limit        int          `json:"limit"`
+	Offset       int          `json:"offset"`
+	Repositories []Repository `json:"repositories"`
+	Total        int          `json:"total"`
+}
+
+// RepositoryUpdate defines model for RepositoryUpdate.
+type RepositoryUpdate struct {
+	Description *string `json:"description,omitempty"`
+	IsActive    *bool   `json:"is_active,omitempty"`
+	Name        *string `json:"name,omitempty"`
+}
 
 // Role defines model for Role.
 type Role struct {
@@ -3229,6 +4135,14 @@ type DashboardTrendsParams struct {
 // DashboardTrendsParamsRange defines parameters for DashboardTrends.
 type DashboardTrendsParamsRange string
 
+// ListHostGroupHostsParams defines parameters for ListHostGroupHosts.
+type ListHostGroupHostsParams struct {
+	// Search Part of the friendly name, hostname or IP (case-insensitive).
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int    `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
@@ -3312,6 +4226,94 @@ type ListJobHistoryParams struct {
 	HostId *openapi_types.UUID `form:"host_id,omitempty" json:"host_id,omitempty"`
 	Limit  *int                `form:"limit,omitempty" json:"limit,omitempty"`
 	Offset *int                `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListNotificationDeliveriesParams defines parameters for ListNotificationDeliveries.
+type ListNotificationDeliveriesParams struct {
+	DestinationId *openapi_types.UUID                     `form:"destination_id,omitempty" json:"destination_id,omitempty"`
+	Status        *ListNotificationDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	EventType     *string                                 `form:"event_type,omitempty" json:"event_type,omitempty"`
+	Limit         *int                                    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset        *int                                    `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListNotificationDeliveriesParamsStatus defines parameters for ListNotificationDeliveries.
+type ListNotificationDeliveriesParamsStatus string
+
+// ListPackagesParams defines parameters for ListPackages.
+type ListPackagesParams struct {
+	Search       *string                  `form:"search,omitempty" json:"search,omitempty"`
+	Category     *string                  `form:"category,omitempty" json:"category,omitempty"`
+	NeedsUpdate  *bool                    `form:"needs_update,omitempty" json:"needs_update,omitempty"`
+	SecurityOnly *bool                    `form:"security_only,omitempty" json:"security_only,omitempty"`
+	Sort         *ListPackagesParamsSort  `form:"sort,omitempty" json:"sort,omitempty"`
+	Order        *ListPackagesParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Limit        *int                     `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset       *int                     `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListPackagesParamsSort defines parameters for ListPackages.
+type ListPackagesParamsSort string
+
+// ListPackagesParamsOrder defines parameters for ListPackages.
+type ListPackagesParamsOrder string
+
+// ExportPackagesParams defines parameters for ExportPackages.
+type ExportPackagesParams struct {
+	Format       *ExportPackagesParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	NeedsUpdate  *bool                       `form:"needs_update,omitempty" json:"needs_update,omitempty"`
+	SecurityOnly *bool                       `form:"security_only,omitempty" json:"security_only,omitempty"`
+}
+
+// ExportPackagesParamsFormat defines parameters for ExportPackages.
+type ExportPackagesParamsFormat string
+
+// ListPackageHostsParams defines parameters for ListPackageHosts.
+type ListPackageHostsParams struct {
+	Search      *string                     `form:"search,omitempty" json:"search,omitempty"`
+	NeedsUpdate *bool                       `form:"needs_update,omitempty" json:"needs_update,omitempty"`
+	Sort        *ListPackageHostsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+	Limit       *int                        `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset      *int                        `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListPackageHostsParamsSort defines parameters for ListPackageHosts.
+type ListPackageHostsParamsSort string
+
+// ListRepositoriesParams defines parameters for ListRepositories.
+type ListRepositoriesParams struct {
+	Search *string                      `form:"search,omitempty" json:"search,omitempty"`
+	Secure *bool                        `form:"secure,omitempty" json:"secure,omitempty"`
+	Active *bool                        `form:"active,omitempty" json:"active,omitempty"`
+	Sort   *ListRepositoriesParamsSort  `form:"sort,omitempty" json:"sort,omitempty"`
+	Order  *ListRepositoriesParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Limit  *int                         `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int                         `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListRepositoriesParamsSort defines parameters for ListRepositories.
+type ListRepositoriesParamsSort string
+
+// ListRepositoriesParamsOrder defines parameters for ListRepositories.
+type ListRepositoriesParamsOrder string
+
+// ListRepositoryHostsParams defines parameters for ListRepositoryHosts.
+type ListRepositoryHostsParams struct {
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int    `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// PreviewReportScheduleParams defines parameters for PreviewReportSchedule.
+type PreviewReportScheduleParams struct {
+	Cron     string  `form:"cron" json:"cron"`
+	Timezone *string `form:"timezone,omitempty" json:"timezone,omitempty"`
+	Count    *int    `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListReportRunsParams defines parameters for ListReportRuns.
+type ListReportRunsParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // DeleteBrandingAssetParamsLogoType defines parameters for DeleteBrandingAsset.
@@ -3409,6 +4411,12 @@ type UpdateEnrollmentTokenJSONRequestBody = EnrollmentTokenUpdateRequest
 // UpdateDashboardPreferencesJSONRequestBody defines body for UpdateDashboardPreferences for application/json ContentType.
 type UpdateDashboardPreferencesJSONRequestBody = DashboardPreferencesUpdate
 
+// CreateHostGroupJSONRequestBody defines body for CreateHostGroup for application/json ContentType.
+type CreateHostGroupJSONRequestBody = HostGroupInput
+
+// UpdateHostGroupJSONRequestBody defines body for UpdateHostGroup for application/json ContentType.
+type UpdateHostGroupJSONRequestBody = HostGroupUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreateRequest
 
@@ -3433,11 +4441,32 @@ type UpdateHostJSONRequestBody = HostUpdateRequest
 // UpdateHostIntegrationsJSONRequestBody defines body for UpdateHostIntegrations for application/json ContentType.
 type UpdateHostIntegrationsJSONRequestBody = HostIntegrationsUpdate
 
+// CreateNotificationDestinationJSONRequestBody defines body for CreateNotificationDestination for application/json ContentType.
+type CreateNotificationDestinationJSONRequestBody = NotificationDestinationCreate
+
+// UpdateNotificationDestinationJSONRequestBody defines body for UpdateNotificationDestination for application/json ContentType.
+type UpdateNotificationDestinationJSONRequestBody = NotificationDestinationUpdate
+
+// CreateNotificationRouteJSONRequestBody defines body for CreateNotificationRoute for application/json ContentType.
+type CreateNotificationRouteJSONRequestBody = NotificationRouteInput
+
+// UpdateNotificationRouteJSONRequestBody defines body for UpdateNotificationRoute for application/json ContentType.
+type UpdateNotificationRouteJSONRequestBody = NotificationRouteInput
+
 // RolesCreateJSONRequestBody defines body for RolesCreate for application/json ContentType.
 type RolesCreateJSONRequestBody = RoleCreateRequest
 
 // RolesUpdateJSONRequestBody defines body for RolesUpdate for application/json ContentType.
 type RolesUpdateJSONRequestBody = RoleUpdateRequest
+
+// UpdateRepositoryJSONRequestBody defines body for UpdateRepository for application/json ContentType.
+type UpdateRepositoryJSONRequestBody = RepositoryUpdate
+
+// CreateReportScheduleJSONRequestBody defines body for CreateReportSchedule for application/json ContentType.
+type CreateReportScheduleJSONRequestBody = ReportScheduleInput
+
+// UpdateReportScheduleJSONRequestBody defines body for UpdateReportSchedule for application/json ContentType.
+type UpdateReportScheduleJSONRequestBody = ReportScheduleInput
 
 // UpdateServerSettingsJSONRequestBody defines body for UpdateServerSettings for application/json ContentType.
 type UpdateServerSettingsJSONRequestBody = ServerSettingsUpdate
@@ -4259,6 +5288,72 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListHostGroups Host groups with their host counts, by name
+	//
+	// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+	ListHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateHostGroupWithBody Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateHostGroup Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroup(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteHostGroup Delete a host group
+	//
+	// The hosts stay; only their membership in this group ends. The answer lists the
+	// hosts that were in the group. Clients show the affected hosts before asking for
+	// confirmation with GET /host-groups/{groupId}/hosts.
+	//
+	// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+	DeleteHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostGroup One host group with its host count
+	//
+	// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+	GetHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostGroupWithBody Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroupWithBody(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateHostGroup Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroup(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListHostGroupHosts The hosts of a group, by name
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+	ListHostGroupHosts(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListHosts List hosts with search, filters, sorting and pages
 	//
 	// `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -4577,10 +5672,192 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/jobs/{jobName}/run (the `RunJob` operationId).
 	RunJob(ctx context.Context, jobName string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListNotificationDeliveries The delivery log
+	//
+	// Deliveries newest first, each with its attempts (outcome, response code, error, duration).
+	//
+	// Corresponds with GET /api/v1/notifications/deliveries (the `ListNotificationDeliveries` operationId).
+	ListNotificationDeliveries(ctx context.Context, params *ListNotificationDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNotificationDestinations List notification destinations
+	//
+	// Every destination by name, with secrets masked and the status of its latest delivery.
+	//
+	// Corresponds with GET /api/v1/notifications/destinations (the `ListNotificationDestinations` operationId).
+	ListNotificationDestinations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateNotificationDestinationWithBody Create a notification destination
+	//
+	// Which `config` and `secrets` fields are needed depends on `type`:
+	// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+	// `email` config.host, config.from, config.to (port defaults by security: 587
+	// starttls, 465 tls, 25 none; username with secrets.password optional);
+	// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+	// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+	// `teams` secrets.webhook_url.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+	CreateNotificationDestinationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateNotificationDestination Create a notification destination
+	//
+	// Which `config` and `secrets` fields are needed depends on `type`:
+	// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+	// `email` config.host, config.from, config.to (port defaults by security: 587
+	// starttls, 465 tls, 25 none; username with secrets.password optional);
+	// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+	// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+	// `teams` secrets.webhook_url.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+	CreateNotificationDestination(ctx context.Context, body CreateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteNotificationDestination Delete a notification destination
+	//
+	// Its pending deliveries and delivery log go with it; routes lose it.
+	//
+	// Corresponds with DELETE /api/v1/notifications/destinations/{destinationId} (the `DeleteNotificationDestination` operationId).
+	DeleteNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNotificationDestination One notification destination
+	//
+	// Corresponds with GET /api/v1/notifications/destinations/{destinationId} (the `GetNotificationDestination` operationId).
+	GetNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNotificationDestinationWithBody Change a notification destination
+	//
+	// Fields left out keep their value; `config`, when present, replaces the whole
+	// configuration. Secrets not mentioned are kept. The type cannot change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+	UpdateNotificationDestinationWithBody(ctx context.Context, destinationId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNotificationDestination Change a notification destination
+	//
+	// Fields left out keep their value; `config`, when present, replaces the whole
+	// configuration. Secrets not mentioned are kept. The type cannot change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+	UpdateNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, body UpdateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestNotificationDestination Send a test notification
+	//
+	// Sends a `test` event to the destination at once (also when it is disabled) and
+	// answers with the outcome; the attempt appears in the delivery log and is not
+	// retried. A failed send is still a 200 with `success: false`.
+	//
+	// Corresponds with POST /api/v1/notifications/destinations/{destinationId}/test (the `TestNotificationDestination` operationId).
+	TestNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNotificationOptions Choices for the destination and route editors
+	//
+	// Destination types, event types, severities, and the host groups and hosts a route may name.
+	//
+	// Corresponds with GET /api/v1/notifications/options (the `GetNotificationOptions` operationId).
+	GetNotificationOptions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNotificationRoutes List notification routes
+	//
+	// Corresponds with GET /api/v1/notifications/routes (the `ListNotificationRoutes` operationId).
+	ListNotificationRoutes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateNotificationRouteWithBody Create a notification route
+	//
+	// An event goes to a route's destinations when the route is enabled, its type is
+	// in `event_types` (empty: every type), its severity is at least `min_severity`,
+	// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+	// listed group (events without a host then do not match). Each destination gets
+	// an event once even when several routes match.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+	CreateNotificationRouteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateNotificationRoute Create a notification route
+	//
+	// An event goes to a route's destinations when the route is enabled, its type is
+	// in `event_types` (empty: every type), its severity is at least `min_severity`,
+	// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+	// listed group (events without a host then do not match). Each destination gets
+	// an event once even when several routes match.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+	CreateNotificationRoute(ctx context.Context, body CreateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteNotificationRoute Delete a notification route
+	//
+	// Corresponds with DELETE /api/v1/notifications/routes/{routeId} (the `DeleteNotificationRoute` operationId).
+	DeleteNotificationRoute(ctx context.Context, routeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNotificationRouteWithBody Replace a notification route
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+	UpdateNotificationRouteWithBody(ctx context.Context, routeId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNotificationRoute Replace a notification route
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+	UpdateNotificationRoute(ctx context.Context, routeId openapi_types.UUID, body UpdateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPIDocument This API description as JSON
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 	GetOpenAPIDocument(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPackages The fleet's packages with host, update and security counts
+	//
+	// Packages installed on at least one host. `search` matches part of the name or
+	// description (case-insensitive); `category` an exact category; `needs_update=true`
+	// keeps packages with an update on some host, `security_only=true` those with a
+	// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+	// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+	// category, `desc` for counts). `categories` lists every category in the catalogue,
+	// for a filter.
+	//
+	// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+	ListPackages(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportPackages Export the fleet's package status as CSV or JSON
+	//
+	// One row per package installed on a host, by host then package name, streamed as
+	// it is read (the response is not built in memory, so any fleet size works).
+	// `format` is `csv` (default; header row first) or `json` (an array of objects).
+	// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+	// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+	// package, category, current_version, available_version, needs_update,
+	// is_security_update, source_repository.
+	//
+	// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+	ExportPackages(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPackage One package with its counts and version spread
+	//
+	// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+	GetPackage(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPackageHosts The hosts that have a package, with installed and available versions
+	//
+	// Security updates first, then other updates, then by name (`sort=status`, the
+	// default), or by name alone (`sort=name`). `search` matches part of the friendly
+	// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+	//
+	// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+	ListPackageHosts(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RolesList The permission matrix
 	//
@@ -4631,6 +5908,146 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRepositories The package repositories hosts use, with host counts
+	//
+	// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+	// repositories served over HTTPS or the others; `active=true|false` repositories
+	// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+	// (most used first by default).
+	//
+	// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+	ListRepositories(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRepository Delete a repository no host uses any more
+	//
+	// Only repositories without hosts can be deleted: one that hosts still have
+	// configured would come back with their next report, so it is refused with 409
+	// `Repository is still used by hosts`; disable it instead.
+	//
+	// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+	DeleteRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRepository One repository with its host counts
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+	GetRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepositoryWithBody Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepositoryWithBody(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepository Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepository(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRepositoryHosts The hosts that use a repository, by name
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+	ListRepositoryHosts(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReportSchedules List scheduled reports
+	//
+	// Every schedule by name with its next run time and latest run.
+	//
+	// Corresponds with GET /api/v1/scheduled-reports (the `ListReportSchedules` operationId).
+	ListReportSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReportScheduleWithBody Create a scheduled report
+	//
+	// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+	// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+	// default the server's TZ). Reports go to notification destinations: email gets the
+	// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+	// `data` plus the files base64-encoded, chat services a summary.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+	CreateReportScheduleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReportSchedule Create a scheduled report
+	//
+	// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+	// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+	// default the server's TZ). Reports go to notification destinations: email gets the
+	// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+	// `data` plus the files base64-encoded, chat services a summary.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+	CreateReportSchedule(ctx context.Context, body CreateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewReportSchedule Validate a cron expression and show its next run times
+	//
+	// Always 200; `valid` false with `error` for an expression or time zone that does not parse.
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/next-runs (the `PreviewReportSchedule` operationId).
+	PreviewReportSchedule(ctx context.Context, params *PreviewReportScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportOptions Choices for the schedule editor
+	//
+	// The notification destinations (names and types only) and host groups a schedule may use.
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/options (the `GetReportOptions` operationId).
+	GetReportOptions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteReportSchedule Delete a scheduled report and its history
+	//
+	// Corresponds with DELETE /api/v1/scheduled-reports/{scheduleId} (the `DeleteReportSchedule` operationId).
+	DeleteReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportSchedule One scheduled report
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/{scheduleId} (the `GetReportSchedule` operationId).
+	GetReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReportScheduleWithBody Replace a scheduled report
+	//
+	// The next run time is computed again from now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+	UpdateReportScheduleWithBody(ctx context.Context, scheduleId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReportSchedule Replace a scheduled report
+	//
+	// The next run time is computed again from now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+	UpdateReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, body UpdateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunReportSchedule Run a scheduled report now
+	//
+	// Generates and sends the report at once (also when the schedule is disabled) and
+	// answers with the finished run. Deliveries that failed are retried in the
+	// background; the run records them as failed.
+	//
+	// Corresponds with POST /api/v1/scheduled-reports/{scheduleId}/run (the `RunReportSchedule` operationId).
+	RunReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReportRuns Run history of a scheduled report
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/{scheduleId}/runs (the `ListReportRuns` operationId).
+	ListReportRuns(ctx context.Context, scheduleId openapi_types.UUID, params *ListReportRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetServerSettings Server settings (server URL, agent update policy, branding)
 	//
@@ -6541,6 +7958,152 @@ func (c *Client) GetHomepageStats(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// ListHostGroups Host groups with their host counts, by name
+//
+// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+func (c *Client) ListHostGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostGroupsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateHostGroupWithBody Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *Client) CreateHostGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostGroupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateHostGroup Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *Client) CreateHostGroup(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostGroupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteHostGroup Delete a host group
+//
+// The hosts stay; only their membership in this group ends. The answer lists the
+// hosts that were in the group. Clients show the affected hosts before asking for
+// confirmation with GET /host-groups/{groupId}/hosts.
+//
+// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+func (c *Client) DeleteHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostGroupRequest(c.Server, groupId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostGroup One host group with its host count
+//
+// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+//
+// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+func (c *Client) GetHostGroup(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostGroupRequest(c.Server, groupId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostGroupWithBody Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *Client) UpdateHostGroupWithBody(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostGroupRequestWithBody(c.Server, groupId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateHostGroup Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *Client) UpdateHostGroup(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostGroupRequest(c.Server, groupId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListHostGroupHosts The hosts of a group, by name
+//
+// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+func (c *Client) ListHostGroupHosts(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHostGroupHostsRequest(c.Server, groupId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListHosts List hosts with search, filters, sorting and pages
 //
 // `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -7269,11 +8832,393 @@ func (c *Client) RunJob(ctx context.Context, jobName string, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
+// ListNotificationDeliveries The delivery log
+//
+// Deliveries newest first, each with its attempts (outcome, response code, error, duration).
+//
+// Corresponds with GET /api/v1/notifications/deliveries (the `ListNotificationDeliveries` operationId).
+func (c *Client) ListNotificationDeliveries(ctx context.Context, params *ListNotificationDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationDeliveriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNotificationDestinations List notification destinations
+//
+// Every destination by name, with secrets masked and the status of its latest delivery.
+//
+// Corresponds with GET /api/v1/notifications/destinations (the `ListNotificationDestinations` operationId).
+func (c *Client) ListNotificationDestinations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationDestinationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateNotificationDestinationWithBody Create a notification destination
+//
+// Which `config` and `secrets` fields are needed depends on `type`:
+// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+// `email` config.host, config.from, config.to (port defaults by security: 587
+// starttls, 465 tls, 25 none; username with secrets.password optional);
+// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+// `teams` secrets.webhook_url.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+func (c *Client) CreateNotificationDestinationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateNotificationDestinationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateNotificationDestination Create a notification destination
+//
+// Which `config` and `secrets` fields are needed depends on `type`:
+// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+// `email` config.host, config.from, config.to (port defaults by security: 587
+// starttls, 465 tls, 25 none; username with secrets.password optional);
+// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+// `teams` secrets.webhook_url.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+func (c *Client) CreateNotificationDestination(ctx context.Context, body CreateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateNotificationDestinationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteNotificationDestination Delete a notification destination
+//
+// Its pending deliveries and delivery log go with it; routes lose it.
+//
+// Corresponds with DELETE /api/v1/notifications/destinations/{destinationId} (the `DeleteNotificationDestination` operationId).
+func (c *Client) DeleteNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteNotificationDestinationRequest(c.Server, destinationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNotificationDestination One notification destination
+//
+// Corresponds with GET /api/v1/notifications/destinations/{destinationId} (the `GetNotificationDestination` operationId).
+func (c *Client) GetNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNotificationDestinationRequest(c.Server, destinationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNotificationDestinationWithBody Change a notification destination
+//
+// Fields left out keep their value; `config`, when present, replaces the whole
+// configuration. Secrets not mentioned are kept. The type cannot change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+func (c *Client) UpdateNotificationDestinationWithBody(ctx context.Context, destinationId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNotificationDestinationRequestWithBody(c.Server, destinationId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNotificationDestination Change a notification destination
+//
+// Fields left out keep their value; `config`, when present, replaces the whole
+// configuration. Secrets not mentioned are kept. The type cannot change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+func (c *Client) UpdateNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, body UpdateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNotificationDestinationRequest(c.Server, destinationId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestNotificationDestination Send a test notification
+//
+// Sends a `test` event to the destination at once (also when it is disabled) and
+// answers with the outcome; the attempt appears in the delivery log and is not
+// retried. A failed send is still a 200 with `success: false`.
+//
+// Corresponds with POST /api/v1/notifications/destinations/{destinationId}/test (the `TestNotificationDestination` operationId).
+func (c *Client) TestNotificationDestination(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestNotificationDestinationRequest(c.Server, destinationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNotificationOptions Choices for the destination and route editors
+//
+// Destination types, event types, severities, and the host groups and hosts a route may name.
+//
+// Corresponds with GET /api/v1/notifications/options (the `GetNotificationOptions` operationId).
+func (c *Client) GetNotificationOptions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNotificationOptionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNotificationRoutes List notification routes
+//
+// Corresponds with GET /api/v1/notifications/routes (the `ListNotificationRoutes` operationId).
+func (c *Client) ListNotificationRoutes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationRoutesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateNotificationRouteWithBody Create a notification route
+//
+// An event goes to a route's destinations when the route is enabled, its type is
+// in `event_types` (empty: every type), its severity is at least `min_severity`,
+// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+// listed group (events without a host then do not match). Each destination gets
+// an event once even when several routes match.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+func (c *Client) CreateNotificationRouteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateNotificationRouteRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateNotificationRoute Create a notification route
+//
+// An event goes to a route's destinations when the route is enabled, its type is
+// in `event_types` (empty: every type), its severity is at least `min_severity`,
+// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+// listed group (events without a host then do not match). Each destination gets
+// an event once even when several routes match.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+func (c *Client) CreateNotificationRoute(ctx context.Context, body CreateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateNotificationRouteRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteNotificationRoute Delete a notification route
+//
+// Corresponds with DELETE /api/v1/notifications/routes/{routeId} (the `DeleteNotificationRoute` operationId).
+func (c *Client) DeleteNotificationRoute(ctx context.Context, routeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteNotificationRouteRequest(c.Server, routeId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNotificationRouteWithBody Replace a notification route
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+func (c *Client) UpdateNotificationRouteWithBody(ctx context.Context, routeId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNotificationRouteRequestWithBody(c.Server, routeId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNotificationRoute Replace a notification route
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+func (c *Client) UpdateNotificationRoute(ctx context.Context, routeId openapi_types.UUID, body UpdateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNotificationRouteRequest(c.Server, routeId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPIDocument This API description as JSON
 //
 // Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 func (c *Client) GetOpenAPIDocument(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIDocumentRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPackages The fleet's packages with host, update and security counts
+//
+// Packages installed on at least one host. `search` matches part of the name or
+// description (case-insensitive); `category` an exact category; `needs_update=true`
+// keeps packages with an update on some host, `security_only=true` those with a
+// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+// category, `desc` for counts). `categories` lists every category in the catalogue,
+// for a filter.
+//
+// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+func (c *Client) ListPackages(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPackagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportPackages Export the fleet's package status as CSV or JSON
+//
+// One row per package installed on a host, by host then package name, streamed as
+// it is read (the response is not built in memory, so any fleet size works).
+// `format` is `csv` (default; header row first) or `json` (an array of objects).
+// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+// package, category, current_version, available_version, needs_update,
+// is_security_update, source_repository.
+//
+// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+func (c *Client) ExportPackages(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportPackagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPackage One package with its counts and version spread
+//
+// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+func (c *Client) GetPackage(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPackageRequest(c.Server, packageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPackageHosts The hosts that have a package, with installed and available versions
+//
+// Security updates first, then other updates, then by name (`sort=status`, the
+// default), or by name alone (`sort=name`). `search` matches part of the friendly
+// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+//
+// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+func (c *Client) ListPackageHosts(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPackageHostsRequest(c.Server, packageId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7404,6 +9349,316 @@ func (c *Client) RolesUpdate(ctx context.Context, role string, body RolesUpdateJ
 // Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 func (c *Client) RolesUserPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRolesUserPermissionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRepositories The package repositories hosts use, with host counts
+//
+// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+// repositories served over HTTPS or the others; `active=true|false` repositories
+// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+// (most used first by default).
+//
+// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+func (c *Client) ListRepositories(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRepositoriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRepository Delete a repository no host uses any more
+//
+// Only repositories without hosts can be deleted: one that hosts still have
+// configured would come back with their next report, so it is refused with 409
+// `Repository is still used by hosts`; disable it instead.
+//
+// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+func (c *Client) DeleteRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRepositoryRequest(c.Server, repositoryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRepository One repository with its host counts
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+func (c *Client) GetRepository(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRepositoryRequest(c.Server, repositoryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepositoryWithBody Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *Client) UpdateRepositoryWithBody(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryRequestWithBody(c.Server, repositoryId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepository Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *Client) UpdateRepository(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryRequest(c.Server, repositoryId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRepositoryHosts The hosts that use a repository, by name
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+func (c *Client) ListRepositoryHosts(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRepositoryHostsRequest(c.Server, repositoryId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReportSchedules List scheduled reports
+//
+// Every schedule by name with its next run time and latest run.
+//
+// Corresponds with GET /api/v1/scheduled-reports (the `ListReportSchedules` operationId).
+func (c *Client) ListReportSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReportSchedulesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReportScheduleWithBody Create a scheduled report
+//
+// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+// default the server's TZ). Reports go to notification destinations: email gets the
+// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+// `data` plus the files base64-encoded, chat services a summary.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+func (c *Client) CreateReportScheduleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReportScheduleRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReportSchedule Create a scheduled report
+//
+// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+// default the server's TZ). Reports go to notification destinations: email gets the
+// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+// `data` plus the files base64-encoded, chat services a summary.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+func (c *Client) CreateReportSchedule(ctx context.Context, body CreateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReportScheduleRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewReportSchedule Validate a cron expression and show its next run times
+//
+// Always 200; `valid` false with `error` for an expression or time zone that does not parse.
+//
+// Corresponds with GET /api/v1/scheduled-reports/next-runs (the `PreviewReportSchedule` operationId).
+func (c *Client) PreviewReportSchedule(ctx context.Context, params *PreviewReportScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewReportScheduleRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportOptions Choices for the schedule editor
+//
+// The notification destinations (names and types only) and host groups a schedule may use.
+//
+// Corresponds with GET /api/v1/scheduled-reports/options (the `GetReportOptions` operationId).
+func (c *Client) GetReportOptions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportOptionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteReportSchedule Delete a scheduled report and its history
+//
+// Corresponds with DELETE /api/v1/scheduled-reports/{scheduleId} (the `DeleteReportSchedule` operationId).
+func (c *Client) DeleteReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteReportScheduleRequest(c.Server, scheduleId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportSchedule One scheduled report
+//
+// Corresponds with GET /api/v1/scheduled-reports/{scheduleId} (the `GetReportSchedule` operationId).
+func (c *Client) GetReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportScheduleRequest(c.Server, scheduleId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReportScheduleWithBody Replace a scheduled report
+//
+// The next run time is computed again from now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+func (c *Client) UpdateReportScheduleWithBody(ctx context.Context, scheduleId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReportScheduleRequestWithBody(c.Server, scheduleId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReportSchedule Replace a scheduled report
+//
+// The next run time is computed again from now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+func (c *Client) UpdateReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, body UpdateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReportScheduleRequest(c.Server, scheduleId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunReportSchedule Run a scheduled report now
+//
+// Generates and sends the report at once (also when the schedule is disabled) and
+// answers with the finished run. Deliveries that failed are retried in the
+// background; the run records them as failed.
+//
+// Corresponds with POST /api/v1/scheduled-reports/{scheduleId}/run (the `RunReportSchedule` operationId).
+func (c *Client) RunReportSchedule(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunReportScheduleRequest(c.Server, scheduleId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReportRuns Run history of a scheduled report
+//
+// Corresponds with GET /api/v1/scheduled-reports/{scheduleId}/runs (the `ListReportRuns` operationId).
+func (c *Client) ListReportRuns(ctx context.Context, scheduleId openapi_types.UUID, params *ListReportRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReportRunsRequest(c.Server, scheduleId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11068,6 +13323,273 @@ func NewGetHomepageStatsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListHostGroupsRequest constructs an http.Request for the ListHostGroups method
+func NewListHostGroupsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateHostGroupRequest calls the generic CreateHostGroup builder with application/json body
+func NewCreateHostGroupRequest(server string, body CreateHostGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateHostGroupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateHostGroupRequestWithBody constructs an http.Request for the CreateHostGroup method, with any body, and a specified content type
+func NewCreateHostGroupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteHostGroupRequest constructs an http.Request for the DeleteHostGroup method
+func NewDeleteHostGroupRequest(server string, groupId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostGroupRequest constructs an http.Request for the GetHostGroup method
+func NewGetHostGroupRequest(server string, groupId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateHostGroupRequest calls the generic UpdateHostGroup builder with application/json body
+func NewUpdateHostGroupRequest(server string, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateHostGroupRequestWithBody(server, groupId, "application/json", bodyReader)
+}
+
+// NewUpdateHostGroupRequestWithBody constructs an http.Request for the UpdateHostGroup method, with any body, and a specified content type
+func NewUpdateHostGroupRequestWithBody(server string, groupId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListHostGroupHostsRequest constructs an http.Request for the ListHostGroupHosts method
+func NewListHostGroupHostsRequest(server string, groupId openapi_types.UUID, params *ListHostGroupHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "groupId", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/host-groups/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListHostsRequest constructs an http.Request for the ListHosts method
 func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request, error) {
 	var err error
@@ -12729,6 +15251,499 @@ func NewRunJobRequest(server string, jobName string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListNotificationDeliveriesRequest constructs an http.Request for the ListNotificationDeliveries method
+func NewListNotificationDeliveriesRequest(server string, params *ListNotificationDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/deliveries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DestinationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "destination_id", *params.DestinationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EventType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event_type", *params.EventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListNotificationDestinationsRequest constructs an http.Request for the ListNotificationDestinations method
+func NewListNotificationDestinationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/destinations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateNotificationDestinationRequest calls the generic CreateNotificationDestination builder with application/json body
+func NewCreateNotificationDestinationRequest(server string, body CreateNotificationDestinationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateNotificationDestinationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateNotificationDestinationRequestWithBody constructs an http.Request for the CreateNotificationDestination method, with any body, and a specified content type
+func NewCreateNotificationDestinationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/destinations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteNotificationDestinationRequest constructs an http.Request for the DeleteNotificationDestination method
+func NewDeleteNotificationDestinationRequest(server string, destinationId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "destinationId", destinationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/destinations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetNotificationDestinationRequest constructs an http.Request for the GetNotificationDestination method
+func NewGetNotificationDestinationRequest(server string, destinationId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "destinationId", destinationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/destinations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateNotificationDestinationRequest calls the generic UpdateNotificationDestination builder with application/json body
+func NewUpdateNotificationDestinationRequest(server string, destinationId openapi_types.UUID, body UpdateNotificationDestinationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateNotificationDestinationRequestWithBody(server, destinationId, "application/json", bodyReader)
+}
+
+// NewUpdateNotificationDestinationRequestWithBody constructs an http.Request for the UpdateNotificationDestination method, with any body, and a specified content type
+func NewUpdateNotificationDestinationRequestWithBody(server string, destinationId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "destinationId", destinationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/destinations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTestNotificationDestinationRequest constructs an http.Request for the TestNotificationDestination method
+func NewTestNotificationDestinationRequest(server string, destinationId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "destinationId", destinationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/destinations/%s/test", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetNotificationOptionsRequest constructs an http.Request for the GetNotificationOptions method
+func NewGetNotificationOptionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/options")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListNotificationRoutesRequest constructs an http.Request for the ListNotificationRoutes method
+func NewListNotificationRoutesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/routes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateNotificationRouteRequest calls the generic CreateNotificationRoute builder with application/json body
+func NewCreateNotificationRouteRequest(server string, body CreateNotificationRouteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateNotificationRouteRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateNotificationRouteRequestWithBody constructs an http.Request for the CreateNotificationRoute method, with any body, and a specified content type
+func NewCreateNotificationRouteRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/routes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteNotificationRouteRequest constructs an http.Request for the DeleteNotificationRoute method
+func NewDeleteNotificationRouteRequest(server string, routeId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "routeId", routeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/routes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateNotificationRouteRequest calls the generic UpdateNotificationRoute builder with application/json body
+func NewUpdateNotificationRouteRequest(server string, routeId openapi_types.UUID, body UpdateNotificationRouteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateNotificationRouteRequestWithBody(server, routeId, "application/json", bodyReader)
+}
+
+// NewUpdateNotificationRouteRequestWithBody constructs an http.Request for the UpdateNotificationRoute method, with any body, and a specified content type
+func NewUpdateNotificationRouteRequestWithBody(server string, routeId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "routeId", routeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/routes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetOpenAPIDocumentRequest constructs an http.Request for the GetOpenAPIDocument method
 func NewGetOpenAPIDocumentRequest(server string) (*http.Request, error) {
 	var err error
@@ -12746,6 +15761,365 @@ func NewGetOpenAPIDocumentRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPackagesRequest constructs an http.Request for the ListPackages method
+func NewListPackagesRequest(server string, params *ListPackagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needs_update", *params.NeedsUpdate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "security_only", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewExportPackagesRequest constructs an http.Request for the ExportPackages method
+func NewExportPackagesRequest(server string, params *ExportPackagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needs_update", *params.NeedsUpdate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SecurityOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "security_only", *params.SecurityOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPackageRequest constructs an http.Request for the GetPackage method
+func NewGetPackageRequest(server string, packageId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "packageId", packageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPackageHostsRequest constructs an http.Request for the ListPackageHosts method
+func NewListPackageHostsRequest(server string, packageId openapi_types.UUID, params *ListPackageHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "packageId", packageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/packages/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NeedsUpdate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "needs_update", *params.NeedsUpdate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12955,6 +16329,710 @@ func NewRolesUserPermissionsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListRepositoriesRequest constructs an http.Request for the ListRepositories method
+func NewListRepositoriesRequest(server string, params *ListRepositoriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Secure != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "secure", *params.Secure, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Active != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteRepositoryRequest constructs an http.Request for the DeleteRepository method
+func NewDeleteRepositoryRequest(server string, repositoryId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRepositoryRequest constructs an http.Request for the GetRepository method
+func NewGetRepositoryRequest(server string, repositoryId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRepositoryRequest calls the generic UpdateRepository builder with application/json body
+func NewUpdateRepositoryRequest(server string, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRepositoryRequestWithBody(server, repositoryId, "application/json", bodyReader)
+}
+
+// NewUpdateRepositoryRequestWithBody constructs an http.Request for the UpdateRepository method, with any body, and a specified content type
+func NewUpdateRepositoryRequestWithBody(server string, repositoryId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListRepositoryHostsRequest constructs an http.Request for the ListRepositoryHosts method
+func NewListRepositoryHostsRequest(server string, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "repositoryId", repositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/repositories/%s/hosts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListReportSchedulesRequest constructs an http.Request for the ListReportSchedules method
+func NewListReportSchedulesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateReportScheduleRequest calls the generic CreateReportSchedule builder with application/json body
+func NewCreateReportScheduleRequest(server string, body CreateReportScheduleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateReportScheduleRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateReportScheduleRequestWithBody constructs an http.Request for the CreateReportSchedule method, with any body, and a specified content type
+func NewCreateReportScheduleRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPreviewReportScheduleRequest constructs an http.Request for the PreviewReportSchedule method
+func NewPreviewReportScheduleRequest(server string, params *PreviewReportScheduleParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/next-runs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cron", params.Cron, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Timezone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timezone", *params.Timezone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportOptionsRequest constructs an http.Request for the GetReportOptions method
+func NewGetReportOptionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/options")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteReportScheduleRequest constructs an http.Request for the DeleteReportSchedule method
+func NewDeleteReportScheduleRequest(server string, scheduleId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "scheduleId", scheduleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportScheduleRequest constructs an http.Request for the GetReportSchedule method
+func NewGetReportScheduleRequest(server string, scheduleId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "scheduleId", scheduleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateReportScheduleRequest calls the generic UpdateReportSchedule builder with application/json body
+func NewUpdateReportScheduleRequest(server string, scheduleId openapi_types.UUID, body UpdateReportScheduleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateReportScheduleRequestWithBody(server, scheduleId, "application/json", bodyReader)
+}
+
+// NewUpdateReportScheduleRequestWithBody constructs an http.Request for the UpdateReportSchedule method, with any body, and a specified content type
+func NewUpdateReportScheduleRequestWithBody(server string, scheduleId openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "scheduleId", scheduleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRunReportScheduleRequest constructs an http.Request for the RunReportSchedule method
+func NewRunReportScheduleRequest(server string, scheduleId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "scheduleId", scheduleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/%s/run", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListReportRunsRequest constructs an http.Request for the ListReportRuns method
+func NewListReportRunsRequest(server string, scheduleId openapi_types.UUID, params *ListReportRunsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "scheduleId", scheduleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/scheduled-reports/%s/runs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -14764,6 +18842,80 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/gethomepage/stats (the `GetHomepageStats` operationId).
 	GetHomepageStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHomepageStatsResponse, error)
 
+	// ListHostGroupsWithResponse Host groups with their host counts, by name
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+	ListHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostGroupsResponse, error)
+
+	// CreateHostGroupWithBodyWithResponse Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error)
+
+	// CreateHostGroupWithResponse Create a host group
+	//
+	// `name` is required (1–100 characters after trimming) and unique: a taken name is
+	// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+	// (default `#3B82F6`); `description` at most 500 characters.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+	CreateHostGroupWithResponse(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error)
+
+	// DeleteHostGroupWithResponse Delete a host group
+	//
+	// The hosts stay; only their membership in this group ends. The answer lists the
+	// hosts that were in the group. Clients show the affected hosts before asking for
+	// confirmation with GET /host-groups/{groupId}/hosts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+	DeleteHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostGroupResponse, error)
+
+	// GetHostGroupWithResponse One host group with its host count
+	//
+	// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+	GetHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostGroupResponse, error)
+
+	// UpdateHostGroupWithBodyWithResponse Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroupWithBodyWithResponse(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error)
+
+	// UpdateHostGroupWithResponse Rename, recolour or describe a host group
+	//
+	// Same rules as creation; fields left out keep their value.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+	UpdateHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error)
+
+	// ListHostGroupHostsWithResponse The hosts of a group, by name
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+	ListHostGroupHostsWithResponse(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*ListHostGroupHostsResponse, error)
+
 	// ListHostsWithResponse List hosts with search, filters, sorting and pages
 	//
 	// `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -15128,12 +19280,218 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/jobs/{jobName}/run (the `RunJob` operationId).
 	RunJobWithResponse(ctx context.Context, jobName string, reqEditors ...RequestEditorFn) (*RunJobResponse, error)
 
+	// ListNotificationDeliveriesWithResponse The delivery log
+	//
+	// Deliveries newest first, each with its attempts (outcome, response code, error, duration).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/deliveries (the `ListNotificationDeliveries` operationId).
+	ListNotificationDeliveriesWithResponse(ctx context.Context, params *ListNotificationDeliveriesParams, reqEditors ...RequestEditorFn) (*ListNotificationDeliveriesResponse, error)
+
+	// ListNotificationDestinationsWithResponse List notification destinations
+	//
+	// Every destination by name, with secrets masked and the status of its latest delivery.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/destinations (the `ListNotificationDestinations` operationId).
+	ListNotificationDestinationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListNotificationDestinationsResponse, error)
+
+	// CreateNotificationDestinationWithBodyWithResponse Create a notification destination
+	//
+	// Which `config` and `secrets` fields are needed depends on `type`:
+	// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+	// `email` config.host, config.from, config.to (port defaults by security: 587
+	// starttls, 465 tls, 25 none; username with secrets.password optional);
+	// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+	// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+	// `teams` secrets.webhook_url.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+	CreateNotificationDestinationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateNotificationDestinationResponse, error)
+
+	// CreateNotificationDestinationWithResponse Create a notification destination
+	//
+	// Which `config` and `secrets` fields are needed depends on `type`:
+	// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+	// `email` config.host, config.from, config.to (port defaults by security: 587
+	// starttls, 465 tls, 25 none; username with secrets.password optional);
+	// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+	// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+	// `teams` secrets.webhook_url.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+	CreateNotificationDestinationWithResponse(ctx context.Context, body CreateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNotificationDestinationResponse, error)
+
+	// DeleteNotificationDestinationWithResponse Delete a notification destination
+	//
+	// Its pending deliveries and delivery log go with it; routes lose it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/notifications/destinations/{destinationId} (the `DeleteNotificationDestination` operationId).
+	DeleteNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteNotificationDestinationResponse, error)
+
+	// GetNotificationDestinationWithResponse One notification destination
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/destinations/{destinationId} (the `GetNotificationDestination` operationId).
+	GetNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetNotificationDestinationResponse, error)
+
+	// UpdateNotificationDestinationWithBodyWithResponse Change a notification destination
+	//
+	// Fields left out keep their value; `config`, when present, replaces the whole
+	// configuration. Secrets not mentioned are kept. The type cannot change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+	UpdateNotificationDestinationWithBodyWithResponse(ctx context.Context, destinationId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNotificationDestinationResponse, error)
+
+	// UpdateNotificationDestinationWithResponse Change a notification destination
+	//
+	// Fields left out keep their value; `config`, when present, replaces the whole
+	// configuration. Secrets not mentioned are kept. The type cannot change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+	UpdateNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, body UpdateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNotificationDestinationResponse, error)
+
+	// TestNotificationDestinationWithResponse Send a test notification
+	//
+	// Sends a `test` event to the destination at once (also when it is disabled) and
+	// answers with the outcome; the attempt appears in the delivery log and is not
+	// retried. A failed send is still a 200 with `success: false`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/destinations/{destinationId}/test (the `TestNotificationDestination` operationId).
+	TestNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*TestNotificationDestinationResponse, error)
+
+	// GetNotificationOptionsWithResponse Choices for the destination and route editors
+	//
+	// Destination types, event types, severities, and the host groups and hosts a route may name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/options (the `GetNotificationOptions` operationId).
+	GetNotificationOptionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetNotificationOptionsResponse, error)
+
+	// ListNotificationRoutesWithResponse List notification routes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/routes (the `ListNotificationRoutes` operationId).
+	ListNotificationRoutesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListNotificationRoutesResponse, error)
+
+	// CreateNotificationRouteWithBodyWithResponse Create a notification route
+	//
+	// An event goes to a route's destinations when the route is enabled, its type is
+	// in `event_types` (empty: every type), its severity is at least `min_severity`,
+	// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+	// listed group (events without a host then do not match). Each destination gets
+	// an event once even when several routes match.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+	CreateNotificationRouteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateNotificationRouteResponse, error)
+
+	// CreateNotificationRouteWithResponse Create a notification route
+	//
+	// An event goes to a route's destinations when the route is enabled, its type is
+	// in `event_types` (empty: every type), its severity is at least `min_severity`,
+	// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+	// listed group (events without a host then do not match). Each destination gets
+	// an event once even when several routes match.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+	CreateNotificationRouteWithResponse(ctx context.Context, body CreateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNotificationRouteResponse, error)
+
+	// DeleteNotificationRouteWithResponse Delete a notification route
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/notifications/routes/{routeId} (the `DeleteNotificationRoute` operationId).
+	DeleteNotificationRouteWithResponse(ctx context.Context, routeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteNotificationRouteResponse, error)
+
+	// UpdateNotificationRouteWithBodyWithResponse Replace a notification route
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+	UpdateNotificationRouteWithBodyWithResponse(ctx context.Context, routeId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNotificationRouteResponse, error)
+
+	// UpdateNotificationRouteWithResponse Replace a notification route
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+	UpdateNotificationRouteWithResponse(ctx context.Context, routeId openapi_types.UUID, body UpdateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNotificationRouteResponse, error)
+
 	// GetOpenAPIDocumentWithResponse This API description as JSON
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPIDocument` operationId).
 	GetOpenAPIDocumentWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIDocumentResponse, error)
+
+	// ListPackagesWithResponse The fleet's packages with host, update and security counts
+	//
+	// Packages installed on at least one host. `search` matches part of the name or
+	// description (case-insensitive); `category` an exact category; `needs_update=true`
+	// keeps packages with an update on some host, `security_only=true` those with a
+	// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+	// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+	// category, `desc` for counts). `categories` lists every category in the catalogue,
+	// for a filter.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+	ListPackagesWithResponse(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*ListPackagesResponse, error)
+
+	// ExportPackagesWithResponse Export the fleet's package status as CSV or JSON
+	//
+	// One row per package installed on a host, by host then package name, streamed as
+	// it is read (the response is not built in memory, so any fleet size works).
+	// `format` is `csv` (default; header row first) or `json` (an array of objects).
+	// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+	// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+	// package, category, current_version, available_version, needs_update,
+	// is_security_update, source_repository.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+	ExportPackagesWithResponse(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*ExportPackagesResponse, error)
+
+	// GetPackageWithResponse One package with its counts and version spread
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+	GetPackageWithResponse(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageResponse, error)
+
+	// ListPackageHostsWithResponse The hosts that have a package, with installed and available versions
+	//
+	// Security updates first, then other updates, then by name (`sort=status`, the
+	// default), or by name alone (`sort=name`). `search` matches part of the friendly
+	// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+	ListPackageHostsWithResponse(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*ListPackageHostsResponse, error)
 
 	// RolesListWithResponse The permission matrix
 	//
@@ -15192,6 +19550,168 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions/user-permissions (the `RolesUserPermissions` operationId).
 	RolesUserPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RolesUserPermissionsResponse, error)
+
+	// ListRepositoriesWithResponse The package repositories hosts use, with host counts
+	//
+	// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+	// repositories served over HTTPS or the others; `active=true|false` repositories
+	// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+	// (most used first by default).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+	ListRepositoriesWithResponse(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*ListRepositoriesResponse, error)
+
+	// DeleteRepositoryWithResponse Delete a repository no host uses any more
+	//
+	// Only repositories without hosts can be deleted: one that hosts still have
+	// configured would come back with their next report, so it is refused with 409
+	// `Repository is still used by hosts`; disable it instead.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+	DeleteRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteRepositoryResponse, error)
+
+	// GetRepositoryWithResponse One repository with its host counts
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+	GetRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetRepositoryResponse, error)
+
+	// UpdateRepositoryWithBodyWithResponse Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepositoryWithBodyWithResponse(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error)
+
+	// UpdateRepositoryWithResponse Rename, describe, or enable / disable a repository
+	//
+	// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+	// in the inventory but is left out of the fleet's repository count (GetHomepage
+	// `total_repos`); agents' reports do not re-enable it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+	UpdateRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error)
+
+	// ListRepositoryHostsWithResponse The hosts that use a repository, by name
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+	ListRepositoryHostsWithResponse(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*ListRepositoryHostsResponse, error)
+
+	// ListReportSchedulesWithResponse List scheduled reports
+	//
+	// Every schedule by name with its next run time and latest run.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/scheduled-reports (the `ListReportSchedules` operationId).
+	ListReportSchedulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListReportSchedulesResponse, error)
+
+	// CreateReportScheduleWithBodyWithResponse Create a scheduled report
+	//
+	// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+	// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+	// default the server's TZ). Reports go to notification destinations: email gets the
+	// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+	// `data` plus the files base64-encoded, chat services a summary.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+	CreateReportScheduleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReportScheduleResponse, error)
+
+	// CreateReportScheduleWithResponse Create a scheduled report
+	//
+	// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+	// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+	// default the server's TZ). Reports go to notification destinations: email gets the
+	// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+	// `data` plus the files base64-encoded, chat services a summary.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+	CreateReportScheduleWithResponse(ctx context.Context, body CreateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReportScheduleResponse, error)
+
+	// PreviewReportScheduleWithResponse Validate a cron expression and show its next run times
+	//
+	// Always 200; `valid` false with `error` for an expression or time zone that does not parse.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/next-runs (the `PreviewReportSchedule` operationId).
+	PreviewReportScheduleWithResponse(ctx context.Context, params *PreviewReportScheduleParams, reqEditors ...RequestEditorFn) (*PreviewReportScheduleResponse, error)
+
+	// GetReportOptionsWithResponse Choices for the schedule editor
+	//
+	// The notification destinations (names and types only) and host groups a schedule may use.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/options (the `GetReportOptions` operationId).
+	GetReportOptionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReportOptionsResponse, error)
+
+	// DeleteReportScheduleWithResponse Delete a scheduled report and its history
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/scheduled-reports/{scheduleId} (the `DeleteReportSchedule` operationId).
+	DeleteReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteReportScheduleResponse, error)
+
+	// GetReportScheduleWithResponse One scheduled report
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/{scheduleId} (the `GetReportSchedule` operationId).
+	GetReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetReportScheduleResponse, error)
+
+	// UpdateReportScheduleWithBodyWithResponse Replace a scheduled report
+	//
+	// The next run time is computed again from now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+	UpdateReportScheduleWithBodyWithResponse(ctx context.Context, scheduleId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReportScheduleResponse, error)
+
+	// UpdateReportScheduleWithResponse Replace a scheduled report
+	//
+	// The next run time is computed again from now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+	UpdateReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, body UpdateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReportScheduleResponse, error)
+
+	// RunReportScheduleWithResponse Run a scheduled report now
+	//
+	// Generates and sends the report at once (also when the schedule is disabled) and
+	// answers with the finished run. Deliveries that failed are retried in the
+	// background; the run records them as failed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/scheduled-reports/{scheduleId}/run (the `RunReportSchedule` operationId).
+	RunReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RunReportScheduleResponse, error)
+
+	// ListReportRunsWithResponse Run history of a scheduled report
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/scheduled-reports/{scheduleId}/runs (the `ListReportRuns` operationId).
+	ListReportRunsWithResponse(ctx context.Context, scheduleId openapi_types.UUID, params *ListReportRunsParams, reqEditors ...RequestEditorFn) (*ListReportRunsResponse, error)
 
 	// GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
 	//
@@ -20061,6 +24581,399 @@ func (r GetHomepageStatsResponse) ContentType() string {
 	return ""
 }
 
+type ListHostGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroupList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostGroupsResponse) GetJSON200() *HostGroupList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostGroupsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostGroupsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *HostGroup
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateHostGroupResponse) GetJSON201() *HostGroup {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateHostGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateHostGroupResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroupDeleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON200() *HostGroupDeleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteHostGroupResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroup
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHostGroupResponse) GetJSON200() *HostGroup {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHostGroupResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateHostGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HostGroup
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON200() *HostGroup {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateHostGroupResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateHostGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateHostGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateHostGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateHostGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListHostGroupHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FleetHostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON200() *FleetHostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListHostGroupHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListHostGroupHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListHostGroupHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListHostGroupHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListHostGroupHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListHostsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22183,6 +27096,743 @@ func (r RunJobResponse) ContentType() string {
 	return ""
 }
 
+type ListNotificationDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationDeliveryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationDeliveriesResponse) GetJSON200() *NotificationDeliveryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListNotificationDeliveriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNotificationDeliveriesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListNotificationDeliveriesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListNotificationDestinationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]NotificationDestination
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationDestinationsResponse) GetJSON200() *[]NotificationDestination {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNotificationDestinationsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListNotificationDestinationsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationDestinationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationDestinationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationDestinationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationDestinationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateNotificationDestinationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *NotificationDestination
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateNotificationDestinationResponse) GetJSON201() *NotificationDestination {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateNotificationDestinationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateNotificationDestinationResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateNotificationDestinationResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateNotificationDestinationResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateNotificationDestinationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateNotificationDestinationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateNotificationDestinationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateNotificationDestinationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteNotificationDestinationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteNotificationDestinationResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteNotificationDestinationResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteNotificationDestinationResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteNotificationDestinationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteNotificationDestinationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteNotificationDestinationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteNotificationDestinationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNotificationDestinationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationDestination
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNotificationDestinationResponse) GetJSON200() *NotificationDestination {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNotificationDestinationResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetNotificationDestinationResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetNotificationDestinationResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNotificationDestinationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNotificationDestinationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNotificationDestinationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNotificationDestinationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateNotificationDestinationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationDestination
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateNotificationDestinationResponse) GetJSON200() *NotificationDestination {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateNotificationDestinationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateNotificationDestinationResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateNotificationDestinationResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateNotificationDestinationResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateNotificationDestinationResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateNotificationDestinationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateNotificationDestinationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateNotificationDestinationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateNotificationDestinationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TestNotificationDestinationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationTestResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestNotificationDestinationResponse) GetJSON200() *NotificationTestResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TestNotificationDestinationResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TestNotificationDestinationResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TestNotificationDestinationResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r TestNotificationDestinationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestNotificationDestinationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestNotificationDestinationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestNotificationDestinationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNotificationOptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationOptions
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNotificationOptionsResponse) GetJSON200() *NotificationOptions {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNotificationOptionsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetNotificationOptionsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNotificationOptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNotificationOptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNotificationOptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNotificationOptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListNotificationRoutesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]NotificationRoute
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationRoutesResponse) GetJSON200() *[]NotificationRoute {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNotificationRoutesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListNotificationRoutesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationRoutesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationRoutesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationRoutesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationRoutesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateNotificationRouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *NotificationRoute
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateNotificationRouteResponse) GetJSON201() *NotificationRoute {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateNotificationRouteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateNotificationRouteResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateNotificationRouteResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateNotificationRouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateNotificationRouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateNotificationRouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateNotificationRouteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteNotificationRouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteNotificationRouteResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteNotificationRouteResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteNotificationRouteResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteNotificationRouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteNotificationRouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteNotificationRouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteNotificationRouteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateNotificationRouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationRoute
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateNotificationRouteResponse) GetJSON200() *NotificationRoute {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateNotificationRouteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateNotificationRouteResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateNotificationRouteResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateNotificationRouteResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateNotificationRouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateNotificationRouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateNotificationRouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateNotificationRouteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOpenAPIDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22218,6 +27868,261 @@ func (r GetOpenAPIDocumentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FleetPackageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPackagesResponse) GetJSON200() *FleetPackageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPackagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPackagesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPackagesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ExportPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]PackageExportRow
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportPackagesResponse) GetJSON200() *[]PackageExportRow {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportPackagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportPackagesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportPackagesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FleetPackageDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPackageResponse) GetJSON200() *FleetPackageDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPackageResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPackageResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPackageResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListPackageHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PackageHostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPackageHostsResponse) GetJSON200() *PackageHostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPackageHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPackageHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPackageHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPackageHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPackageHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPackageHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPackageHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPackageHostsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22590,6 +28495,895 @@ func (r RolesUserPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RolesUserPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRepositoriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepositoryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRepositoriesResponse) GetJSON200() *RepositoryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRepositoriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRepositoriesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRepositoriesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRepositoriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRepositoriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRepositoriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRepositoriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepositoryDeleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON200() *RepositoryDeleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteRepositoryResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Repository
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRepositoryResponse) GetJSON200() *Repository {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRepositoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRepositoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRepositoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Repository
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON200() *Repository {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRepositoryResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRepositoryHostsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepositoryHostList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InventoryNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON200() *RepositoryHostList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListRepositoryHostsResponse) GetJSON404() *InventoryNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRepositoryHostsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRepositoryHostsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRepositoryHostsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRepositoryHostsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListReportSchedulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ReportSchedule
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReportSchedulesResponse) GetJSON200() *[]ReportSchedule {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReportSchedulesResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListReportSchedulesResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReportSchedulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReportSchedulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReportSchedulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReportSchedulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateReportScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ReportSchedule
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateReportScheduleResponse) GetJSON201() *ReportSchedule {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateReportScheduleResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateReportScheduleResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateReportScheduleResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateReportScheduleResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateReportScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateReportScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateReportScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateReportScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PreviewReportScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportNextRuns
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewReportScheduleResponse) GetJSON200() *ReportNextRuns {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PreviewReportScheduleResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PreviewReportScheduleResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PreviewReportScheduleResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewReportScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewReportScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewReportScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewReportScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReportOptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportOptions
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportOptionsResponse) GetJSON200() *ReportOptions {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReportOptionsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReportOptionsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportOptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportOptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportOptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportOptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteReportScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteReportScheduleResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteReportScheduleResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteReportScheduleResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteReportScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteReportScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteReportScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteReportScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReportScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportSchedule
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportScheduleResponse) GetJSON200() *ReportSchedule {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReportScheduleResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReportScheduleResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReportScheduleResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateReportScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportSchedule
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AuthConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateReportScheduleResponse) GetJSON200() *ReportSchedule {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateReportScheduleResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateReportScheduleResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateReportScheduleResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateReportScheduleResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateReportScheduleResponse) GetJSON409() *AuthConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateReportScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateReportScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateReportScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateReportScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RunReportScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportRun
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RunReportScheduleResponse) GetJSON200() *ReportRun {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RunReportScheduleResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RunReportScheduleResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RunReportScheduleResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RunReportScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RunReportScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunReportScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RunReportScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListReportRunsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ReportRun
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AuthNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReportRunsResponse) GetJSON200() *[]ReportRun {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReportRunsResponse) GetJSON401() *AuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListReportRunsResponse) GetJSON403() *AuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListReportRunsResponse) GetJSON404() *AuthNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReportRunsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReportRunsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReportRunsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReportRunsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25302,6 +32096,128 @@ func (c *ClientWithResponses) GetHomepageStatsWithResponse(ctx context.Context, 
 	return ParseGetHomepageStatsResponse(rsp)
 }
 
+// ListHostGroupsWithResponse Host groups with their host counts, by name
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/host-groups (the `ListHostGroups` operationId).
+func (c *ClientWithResponses) ListHostGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHostGroupsResponse, error) {
+	rsp, err := c.ListHostGroups(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostGroupsResponse(rsp)
+}
+
+// CreateHostGroupWithBodyWithResponse Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *ClientWithResponses) CreateHostGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error) {
+	rsp, err := c.CreateHostGroupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateHostGroupResponse(rsp)
+}
+
+// CreateHostGroupWithResponse Create a host group
+//
+// `name` is required (1–100 characters after trimming) and unique: a taken name is
+// answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+// (default `#3B82F6`); `description` at most 500 characters.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/host-groups (the `CreateHostGroup` operationId).
+func (c *ClientWithResponses) CreateHostGroupWithResponse(ctx context.Context, body CreateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostGroupResponse, error) {
+	rsp, err := c.CreateHostGroup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateHostGroupResponse(rsp)
+}
+
+// DeleteHostGroupWithResponse Delete a host group
+//
+// The hosts stay; only their membership in this group ends. The answer lists the
+// hosts that were in the group. Clients show the affected hosts before asking for
+// confirmation with GET /host-groups/{groupId}/hosts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/host-groups/{groupId} (the `DeleteHostGroup` operationId).
+func (c *ClientWithResponses) DeleteHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteHostGroupResponse, error) {
+	rsp, err := c.DeleteHostGroup(ctx, groupId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteHostGroupResponse(rsp)
+}
+
+// GetHostGroupWithResponse One host group with its host count
+//
+// The member hosts are listed by GET /host-groups/{groupId}/hosts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/host-groups/{groupId} (the `GetHostGroup` operationId).
+func (c *ClientWithResponses) GetHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetHostGroupResponse, error) {
+	rsp, err := c.GetHostGroup(ctx, groupId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostGroupResponse(rsp)
+}
+
+// UpdateHostGroupWithBodyWithResponse Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *ClientWithResponses) UpdateHostGroupWithBodyWithResponse(ctx context.Context, groupId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error) {
+	rsp, err := c.UpdateHostGroupWithBody(ctx, groupId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostGroupResponse(rsp)
+}
+
+// UpdateHostGroupWithResponse Rename, recolour or describe a host group
+//
+// Same rules as creation; fields left out keep their value.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/host-groups/{groupId} (the `UpdateHostGroup` operationId).
+func (c *ClientWithResponses) UpdateHostGroupWithResponse(ctx context.Context, groupId openapi_types.UUID, body UpdateHostGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostGroupResponse, error) {
+	rsp, err := c.UpdateHostGroup(ctx, groupId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateHostGroupResponse(rsp)
+}
+
+// ListHostGroupHostsWithResponse The hosts of a group, by name
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/host-groups/{groupId}/hosts (the `ListHostGroupHosts` operationId).
+func (c *ClientWithResponses) ListHostGroupHostsWithResponse(ctx context.Context, groupId openapi_types.UUID, params *ListHostGroupHostsParams, reqEditors ...RequestEditorFn) (*ListHostGroupHostsResponse, error) {
+	rsp, err := c.ListHostGroupHosts(ctx, groupId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListHostGroupHostsResponse(rsp)
+}
+
 // ListHostsWithResponse List hosts with search, filters, sorting and pages
 //
 // `search` matches the friendly name, hostname and IP address (case-insensitive,
@@ -25912,6 +32828,260 @@ func (c *ClientWithResponses) RunJobWithResponse(ctx context.Context, jobName st
 	return ParseRunJobResponse(rsp)
 }
 
+// ListNotificationDeliveriesWithResponse The delivery log
+//
+// Deliveries newest first, each with its attempts (outcome, response code, error, duration).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/deliveries (the `ListNotificationDeliveries` operationId).
+func (c *ClientWithResponses) ListNotificationDeliveriesWithResponse(ctx context.Context, params *ListNotificationDeliveriesParams, reqEditors ...RequestEditorFn) (*ListNotificationDeliveriesResponse, error) {
+	rsp, err := c.ListNotificationDeliveries(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationDeliveriesResponse(rsp)
+}
+
+// ListNotificationDestinationsWithResponse List notification destinations
+//
+// Every destination by name, with secrets masked and the status of its latest delivery.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/destinations (the `ListNotificationDestinations` operationId).
+func (c *ClientWithResponses) ListNotificationDestinationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListNotificationDestinationsResponse, error) {
+	rsp, err := c.ListNotificationDestinations(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationDestinationsResponse(rsp)
+}
+
+// CreateNotificationDestinationWithBodyWithResponse Create a notification destination
+//
+// Which `config` and `secrets` fields are needed depends on `type`:
+// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+// `email` config.host, config.from, config.to (port defaults by security: 587
+// starttls, 465 tls, 25 none; username with secrets.password optional);
+// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+// `teams` secrets.webhook_url.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+func (c *ClientWithResponses) CreateNotificationDestinationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateNotificationDestinationResponse, error) {
+	rsp, err := c.CreateNotificationDestinationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateNotificationDestinationResponse(rsp)
+}
+
+// CreateNotificationDestinationWithResponse Create a notification destination
+//
+// Which `config` and `secrets` fields are needed depends on `type`:
+// `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+// `email` config.host, config.from, config.to (port defaults by security: 587
+// starttls, 465 tls, 25 none; username with secrets.password optional);
+// `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+// optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+// `teams` secrets.webhook_url.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/destinations (the `CreateNotificationDestination` operationId).
+func (c *ClientWithResponses) CreateNotificationDestinationWithResponse(ctx context.Context, body CreateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNotificationDestinationResponse, error) {
+	rsp, err := c.CreateNotificationDestination(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateNotificationDestinationResponse(rsp)
+}
+
+// DeleteNotificationDestinationWithResponse Delete a notification destination
+//
+// Its pending deliveries and delivery log go with it; routes lose it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/notifications/destinations/{destinationId} (the `DeleteNotificationDestination` operationId).
+func (c *ClientWithResponses) DeleteNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteNotificationDestinationResponse, error) {
+	rsp, err := c.DeleteNotificationDestination(ctx, destinationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteNotificationDestinationResponse(rsp)
+}
+
+// GetNotificationDestinationWithResponse One notification destination
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/destinations/{destinationId} (the `GetNotificationDestination` operationId).
+func (c *ClientWithResponses) GetNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetNotificationDestinationResponse, error) {
+	rsp, err := c.GetNotificationDestination(ctx, destinationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNotificationDestinationResponse(rsp)
+}
+
+// UpdateNotificationDestinationWithBodyWithResponse Change a notification destination
+//
+// Fields left out keep their value; `config`, when present, replaces the whole
+// configuration. Secrets not mentioned are kept. The type cannot change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+func (c *ClientWithResponses) UpdateNotificationDestinationWithBodyWithResponse(ctx context.Context, destinationId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNotificationDestinationResponse, error) {
+	rsp, err := c.UpdateNotificationDestinationWithBody(ctx, destinationId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNotificationDestinationResponse(rsp)
+}
+
+// UpdateNotificationDestinationWithResponse Change a notification destination
+//
+// Fields left out keep their value; `config`, when present, replaces the whole
+// configuration. Secrets not mentioned are kept. The type cannot change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/notifications/destinations/{destinationId} (the `UpdateNotificationDestination` operationId).
+func (c *ClientWithResponses) UpdateNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, body UpdateNotificationDestinationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNotificationDestinationResponse, error) {
+	rsp, err := c.UpdateNotificationDestination(ctx, destinationId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNotificationDestinationResponse(rsp)
+}
+
+// TestNotificationDestinationWithResponse Send a test notification
+//
+// Sends a `test` event to the destination at once (also when it is disabled) and
+// answers with the outcome; the attempt appears in the delivery log and is not
+// retried. A failed send is still a 200 with `success: false`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/destinations/{destinationId}/test (the `TestNotificationDestination` operationId).
+func (c *ClientWithResponses) TestNotificationDestinationWithResponse(ctx context.Context, destinationId openapi_types.UUID, reqEditors ...RequestEditorFn) (*TestNotificationDestinationResponse, error) {
+	rsp, err := c.TestNotificationDestination(ctx, destinationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestNotificationDestinationResponse(rsp)
+}
+
+// GetNotificationOptionsWithResponse Choices for the destination and route editors
+//
+// Destination types, event types, severities, and the host groups and hosts a route may name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/options (the `GetNotificationOptions` operationId).
+func (c *ClientWithResponses) GetNotificationOptionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetNotificationOptionsResponse, error) {
+	rsp, err := c.GetNotificationOptions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNotificationOptionsResponse(rsp)
+}
+
+// ListNotificationRoutesWithResponse List notification routes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/routes (the `ListNotificationRoutes` operationId).
+func (c *ClientWithResponses) ListNotificationRoutesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListNotificationRoutesResponse, error) {
+	rsp, err := c.ListNotificationRoutes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationRoutesResponse(rsp)
+}
+
+// CreateNotificationRouteWithBodyWithResponse Create a notification route
+//
+// An event goes to a route's destinations when the route is enabled, its type is
+// in `event_types` (empty: every type), its severity is at least `min_severity`,
+// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+// listed group (events without a host then do not match). Each destination gets
+// an event once even when several routes match.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+func (c *ClientWithResponses) CreateNotificationRouteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateNotificationRouteResponse, error) {
+	rsp, err := c.CreateNotificationRouteWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateNotificationRouteResponse(rsp)
+}
+
+// CreateNotificationRouteWithResponse Create a notification route
+//
+// An event goes to a route's destinations when the route is enabled, its type is
+// in `event_types` (empty: every type), its severity is at least `min_severity`,
+// and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+// listed group (events without a host then do not match). Each destination gets
+// an event once even when several routes match.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/routes (the `CreateNotificationRoute` operationId).
+func (c *ClientWithResponses) CreateNotificationRouteWithResponse(ctx context.Context, body CreateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNotificationRouteResponse, error) {
+	rsp, err := c.CreateNotificationRoute(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateNotificationRouteResponse(rsp)
+}
+
+// DeleteNotificationRouteWithResponse Delete a notification route
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/notifications/routes/{routeId} (the `DeleteNotificationRoute` operationId).
+func (c *ClientWithResponses) DeleteNotificationRouteWithResponse(ctx context.Context, routeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteNotificationRouteResponse, error) {
+	rsp, err := c.DeleteNotificationRoute(ctx, routeId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteNotificationRouteResponse(rsp)
+}
+
+// UpdateNotificationRouteWithBodyWithResponse Replace a notification route
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+func (c *ClientWithResponses) UpdateNotificationRouteWithBodyWithResponse(ctx context.Context, routeId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNotificationRouteResponse, error) {
+	rsp, err := c.UpdateNotificationRouteWithBody(ctx, routeId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNotificationRouteResponse(rsp)
+}
+
+// UpdateNotificationRouteWithResponse Replace a notification route
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/notifications/routes/{routeId} (the `UpdateNotificationRoute` operationId).
+func (c *ClientWithResponses) UpdateNotificationRouteWithResponse(ctx context.Context, routeId openapi_types.UUID, body UpdateNotificationRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNotificationRouteResponse, error) {
+	rsp, err := c.UpdateNotificationRoute(ctx, routeId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNotificationRouteResponse(rsp)
+}
+
 // GetOpenAPIDocumentWithResponse This API description as JSON
 //
 // Returns a wrapper object for the known response body format(s).
@@ -25923,6 +33093,78 @@ func (c *ClientWithResponses) GetOpenAPIDocumentWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetOpenAPIDocumentResponse(rsp)
+}
+
+// ListPackagesWithResponse The fleet's packages with host, update and security counts
+//
+// Packages installed on at least one host. `search` matches part of the name or
+// description (case-insensitive); `category` an exact category; `needs_update=true`
+// keeps packages with an update on some host, `security_only=true` those with a
+// security update on some host. `sort` is one of `name`, `category`, `hosts`,
+// `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+// category, `desc` for counts). `categories` lists every category in the catalogue,
+// for a filter.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages (the `ListPackages` operationId).
+func (c *ClientWithResponses) ListPackagesWithResponse(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*ListPackagesResponse, error) {
+	rsp, err := c.ListPackages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPackagesResponse(rsp)
+}
+
+// ExportPackagesWithResponse Export the fleet's package status as CSV or JSON
+//
+// One row per package installed on a host, by host then package name, streamed as
+// it is read (the response is not built in memory, so any fleet size works).
+// `format` is `csv` (default; header row first) or `json` (an array of objects).
+// `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+// security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+// package, category, current_version, available_version, needs_update,
+// is_security_update, source_repository.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages/export (the `ExportPackages` operationId).
+func (c *ClientWithResponses) ExportPackagesWithResponse(ctx context.Context, params *ExportPackagesParams, reqEditors ...RequestEditorFn) (*ExportPackagesResponse, error) {
+	rsp, err := c.ExportPackages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportPackagesResponse(rsp)
+}
+
+// GetPackageWithResponse One package with its counts and version spread
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages/{packageId} (the `GetPackage` operationId).
+func (c *ClientWithResponses) GetPackageWithResponse(ctx context.Context, packageId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageResponse, error) {
+	rsp, err := c.GetPackage(ctx, packageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPackageResponse(rsp)
+}
+
+// ListPackageHostsWithResponse The hosts that have a package, with installed and available versions
+//
+// Security updates first, then other updates, then by name (`sort=status`, the
+// default), or by name alone (`sort=name`). `search` matches part of the friendly
+// name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/packages/{packageId}/hosts (the `ListPackageHosts` operationId).
+func (c *ClientWithResponses) ListPackageHostsWithResponse(ctx context.Context, packageId openapi_types.UUID, params *ListPackageHostsParams, reqEditors ...RequestEditorFn) (*ListPackageHostsResponse, error) {
+	rsp, err := c.ListPackageHosts(ctx, packageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPackageHostsResponse(rsp)
 }
 
 // RolesListWithResponse The permission matrix
@@ -26029,6 +33271,270 @@ func (c *ClientWithResponses) RolesUserPermissionsWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRolesUserPermissionsResponse(rsp)
+}
+
+// ListRepositoriesWithResponse The package repositories hosts use, with host counts
+//
+// `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+// repositories served over HTTPS or the others; `active=true|false` repositories
+// enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+// (most used first by default).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/repositories (the `ListRepositories` operationId).
+func (c *ClientWithResponses) ListRepositoriesWithResponse(ctx context.Context, params *ListRepositoriesParams, reqEditors ...RequestEditorFn) (*ListRepositoriesResponse, error) {
+	rsp, err := c.ListRepositories(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRepositoriesResponse(rsp)
+}
+
+// DeleteRepositoryWithResponse Delete a repository no host uses any more
+//
+// Only repositories without hosts can be deleted: one that hosts still have
+// configured would come back with their next report, so it is refused with 409
+// `Repository is still used by hosts`; disable it instead.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/repositories/{repositoryId} (the `DeleteRepository` operationId).
+func (c *ClientWithResponses) DeleteRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteRepositoryResponse, error) {
+	rsp, err := c.DeleteRepository(ctx, repositoryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRepositoryResponse(rsp)
+}
+
+// GetRepositoryWithResponse One repository with its host counts
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId} (the `GetRepository` operationId).
+func (c *ClientWithResponses) GetRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetRepositoryResponse, error) {
+	rsp, err := c.GetRepository(ctx, repositoryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRepositoryResponse(rsp)
+}
+
+// UpdateRepositoryWithBodyWithResponse Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *ClientWithResponses) UpdateRepositoryWithBodyWithResponse(ctx context.Context, repositoryId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error) {
+	rsp, err := c.UpdateRepositoryWithBody(ctx, repositoryId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryResponse(rsp)
+}
+
+// UpdateRepositoryWithResponse Rename, describe, or enable / disable a repository
+//
+// Fields left out keep their value. A disabled repository (`is_active: false`) stays
+// in the inventory but is left out of the fleet's repository count (GetHomepage
+// `total_repos`); agents' reports do not re-enable it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/repositories/{repositoryId} (the `UpdateRepository` operationId).
+func (c *ClientWithResponses) UpdateRepositoryWithResponse(ctx context.Context, repositoryId openapi_types.UUID, body UpdateRepositoryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryResponse, error) {
+	rsp, err := c.UpdateRepository(ctx, repositoryId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryResponse(rsp)
+}
+
+// ListRepositoryHostsWithResponse The hosts that use a repository, by name
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/repositories/{repositoryId}/hosts (the `ListRepositoryHosts` operationId).
+func (c *ClientWithResponses) ListRepositoryHostsWithResponse(ctx context.Context, repositoryId openapi_types.UUID, params *ListRepositoryHostsParams, reqEditors ...RequestEditorFn) (*ListRepositoryHostsResponse, error) {
+	rsp, err := c.ListRepositoryHosts(ctx, repositoryId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRepositoryHostsResponse(rsp)
+}
+
+// ListReportSchedulesWithResponse List scheduled reports
+//
+// Every schedule by name with its next run time and latest run.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/scheduled-reports (the `ListReportSchedules` operationId).
+func (c *ClientWithResponses) ListReportSchedulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListReportSchedulesResponse, error) {
+	rsp, err := c.ListReportSchedules(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReportSchedulesResponse(rsp)
+}
+
+// CreateReportScheduleWithBodyWithResponse Create a scheduled report
+//
+// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+// default the server's TZ). Reports go to notification destinations: email gets the
+// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+// `data` plus the files base64-encoded, chat services a summary.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+func (c *ClientWithResponses) CreateReportScheduleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReportScheduleResponse, error) {
+	rsp, err := c.CreateReportScheduleWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReportScheduleResponse(rsp)
+}
+
+// CreateReportScheduleWithResponse Create a scheduled report
+//
+// `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+// @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+// default the server's TZ). Reports go to notification destinations: email gets the
+// HTML report inline or CSV/JSON files attached, generic webhooks the report as
+// `data` plus the files base64-encoded, chat services a summary.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/scheduled-reports (the `CreateReportSchedule` operationId).
+func (c *ClientWithResponses) CreateReportScheduleWithResponse(ctx context.Context, body CreateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReportScheduleResponse, error) {
+	rsp, err := c.CreateReportSchedule(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReportScheduleResponse(rsp)
+}
+
+// PreviewReportScheduleWithResponse Validate a cron expression and show its next run times
+//
+// Always 200; `valid` false with `error` for an expression or time zone that does not parse.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/scheduled-reports/next-runs (the `PreviewReportSchedule` operationId).
+func (c *ClientWithResponses) PreviewReportScheduleWithResponse(ctx context.Context, params *PreviewReportScheduleParams, reqEditors ...RequestEditorFn) (*PreviewReportScheduleResponse, error) {
+	rsp, err := c.PreviewReportSchedule(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewReportScheduleResponse(rsp)
+}
+
+// GetReportOptionsWithResponse Choices for the schedule editor
+//
+// The notification destinations (names and types only) and host groups a schedule may use.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/scheduled-reports/options (the `GetReportOptions` operationId).
+func (c *ClientWithResponses) GetReportOptionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReportOptionsResponse, error) {
+	rsp, err := c.GetReportOptions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportOptionsResponse(rsp)
+}
+
+// DeleteReportScheduleWithResponse Delete a scheduled report and its history
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/scheduled-reports/{scheduleId} (the `DeleteReportSchedule` operationId).
+func (c *ClientWithResponses) DeleteReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteReportScheduleResponse, error) {
+	rsp, err := c.DeleteReportSchedule(ctx, scheduleId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteReportScheduleResponse(rsp)
+}
+
+// GetReportScheduleWithResponse One scheduled report
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/scheduled-reports/{scheduleId} (the `GetReportSchedule` operationId).
+func (c *ClientWithResponses) GetReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetReportScheduleResponse, error) {
+	rsp, err := c.GetReportSchedule(ctx, scheduleId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportScheduleResponse(rsp)
+}
+
+// UpdateReportScheduleWithBodyWithResponse Replace a scheduled report
+//
+// The next run time is computed again from now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+func (c *ClientWithResponses) UpdateReportScheduleWithBodyWithResponse(ctx context.Context, scheduleId openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReportScheduleResponse, error) {
+	rsp, err := c.UpdateReportScheduleWithBody(ctx, scheduleId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReportScheduleResponse(rsp)
+}
+
+// UpdateReportScheduleWithResponse Replace a scheduled report
+//
+// The next run time is computed again from now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/scheduled-reports/{scheduleId} (the `UpdateReportSchedule` operationId).
+func (c *ClientWithResponses) UpdateReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, body UpdateReportScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReportScheduleResponse, error) {
+	rsp, err := c.UpdateReportSchedule(ctx, scheduleId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReportScheduleResponse(rsp)
+}
+
+// RunReportScheduleWithResponse Run a scheduled report now
+//
+// Generates and sends the report at once (also when the schedule is disabled) and
+// answers with the finished run. Deliveries that failed are retried in the
+// background; the run records them as failed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/scheduled-reports/{scheduleId}/run (the `RunReportSchedule` operationId).
+func (c *ClientWithResponses) RunReportScheduleWithResponse(ctx context.Context, scheduleId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RunReportScheduleResponse, error) {
+	rsp, err := c.RunReportSchedule(ctx, scheduleId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunReportScheduleResponse(rsp)
+}
+
+// ListReportRunsWithResponse Run history of a scheduled report
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/scheduled-reports/{scheduleId}/runs (the `ListReportRuns` operationId).
+func (c *ClientWithResponses) ListReportRunsWithResponse(ctx context.Context, scheduleId openapi_types.UUID, params *ListReportRunsParams, reqEditors ...RequestEditorFn) (*ListReportRunsResponse, error) {
+	rsp, err := c.ListReportRuns(ctx, scheduleId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReportRunsResponse(rsp)
 }
 
 // GetServerSettingsWithResponse Server settings (server URL, agent update policy, branding)
@@ -30196,6 +37702,309 @@ func ParseGetHomepageStatsResponse(rsp *http.Response) (*GetHomepageStatsRespons
 	return response, nil
 }
 
+// ParseListHostGroupsResponse parses an HTTP response from a ListHostGroupsWithResponse call
+func ParseListHostGroupsResponse(rsp *http.Response) (*ListHostGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateHostGroupResponse parses an HTTP response from a CreateHostGroupWithResponse call
+func ParseCreateHostGroupResponse(rsp *http.Response) (*CreateHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest HostGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteHostGroupResponse parses an HTTP response from a DeleteHostGroupWithResponse call
+func ParseDeleteHostGroupResponse(rsp *http.Response) (*DeleteHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroupDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetHostGroupResponse parses an HTTP response from a GetHostGroupWithResponse call
+func ParseGetHostGroupResponse(rsp *http.Response) (*GetHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateHostGroupResponse parses an HTTP response from a UpdateHostGroupWithResponse call
+func ParseUpdateHostGroupResponse(rsp *http.Response) (*UpdateHostGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateHostGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HostGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListHostGroupHostsResponse parses an HTTP response from a ListHostGroupHostsWithResponse call
+func ParseListHostGroupHostsResponse(rsp *http.Response) (*ListHostGroupHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListHostGroupHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FleetHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListHostsResponse parses an HTTP response from a ListHostsWithResponse call
 func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32006,6 +39815,569 @@ func ParseRunJobResponse(rsp *http.Response) (*RunJobResponse, error) {
 	return response, nil
 }
 
+// ParseListNotificationDeliveriesResponse parses an HTTP response from a ListNotificationDeliveriesWithResponse call
+func ParseListNotificationDeliveriesResponse(rsp *http.Response) (*ListNotificationDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationDeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListNotificationDestinationsResponse parses an HTTP response from a ListNotificationDestinationsWithResponse call
+func ParseListNotificationDestinationsResponse(rsp *http.Response) (*ListNotificationDestinationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationDestinationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []NotificationDestination
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateNotificationDestinationResponse parses an HTTP response from a CreateNotificationDestinationWithResponse call
+func ParseCreateNotificationDestinationResponse(rsp *http.Response) (*CreateNotificationDestinationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateNotificationDestinationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest NotificationDestination
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteNotificationDestinationResponse parses an HTTP response from a DeleteNotificationDestinationWithResponse call
+func ParseDeleteNotificationDestinationResponse(rsp *http.Response) (*DeleteNotificationDestinationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteNotificationDestinationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNotificationDestinationResponse parses an HTTP response from a GetNotificationDestinationWithResponse call
+func ParseGetNotificationDestinationResponse(rsp *http.Response) (*GetNotificationDestinationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNotificationDestinationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationDestination
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateNotificationDestinationResponse parses an HTTP response from a UpdateNotificationDestinationWithResponse call
+func ParseUpdateNotificationDestinationResponse(rsp *http.Response) (*UpdateNotificationDestinationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateNotificationDestinationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationDestination
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTestNotificationDestinationResponse parses an HTTP response from a TestNotificationDestinationWithResponse call
+func ParseTestNotificationDestinationResponse(rsp *http.Response) (*TestNotificationDestinationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestNotificationDestinationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationTestResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNotificationOptionsResponse parses an HTTP response from a GetNotificationOptionsWithResponse call
+func ParseGetNotificationOptionsResponse(rsp *http.Response) (*GetNotificationOptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNotificationOptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationOptions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListNotificationRoutesResponse parses an HTTP response from a ListNotificationRoutesWithResponse call
+func ParseListNotificationRoutesResponse(rsp *http.Response) (*ListNotificationRoutesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationRoutesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []NotificationRoute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateNotificationRouteResponse parses an HTTP response from a CreateNotificationRouteWithResponse call
+func ParseCreateNotificationRouteResponse(rsp *http.Response) (*CreateNotificationRouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateNotificationRouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest NotificationRoute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteNotificationRouteResponse parses an HTTP response from a DeleteNotificationRouteWithResponse call
+func ParseDeleteNotificationRouteResponse(rsp *http.Response) (*DeleteNotificationRouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteNotificationRouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateNotificationRouteResponse parses an HTTP response from a UpdateNotificationRouteWithResponse call
+func ParseUpdateNotificationRouteResponse(rsp *http.Response) (*UpdateNotificationRouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateNotificationRouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationRoute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetOpenAPIDocumentResponse parses an HTTP response from a GetOpenAPIDocumentWithResponse call
 func ParseGetOpenAPIDocumentResponse(rsp *http.Response) (*GetOpenAPIDocumentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32026,6 +40398,204 @@ func ParseGetOpenAPIDocumentResponse(rsp *http.Response) (*GetOpenAPIDocumentRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPackagesResponse parses an HTTP response from a ListPackagesWithResponse call
+func ParseListPackagesResponse(rsp *http.Response) (*ListPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FleetPackageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExportPackagesResponse parses an HTTP response from a ExportPackagesWithResponse call
+func ParseExportPackagesResponse(rsp *http.Response) (*ExportPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []PackageExportRow
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPackageResponse parses an HTTP response from a GetPackageWithResponse call
+func ParseGetPackageResponse(rsp *http.Response) (*GetPackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FleetPackageDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPackageHostsResponse parses an HTTP response from a ListPackageHostsWithResponse call
+func ParseListPackageHostsResponse(rsp *http.Response) (*ListPackageHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPackageHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PackageHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -32308,6 +40878,688 @@ func ParseRolesUserPermissionsResponse(rsp *http.Response) (*RolesUserPermission
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRepositoriesResponse parses an HTTP response from a ListRepositoriesWithResponse call
+func ParseListRepositoriesResponse(rsp *http.Response) (*ListRepositoriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRepositoriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepositoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRepositoryResponse parses an HTTP response from a DeleteRepositoryWithResponse call
+func ParseDeleteRepositoryResponse(rsp *http.Response) (*DeleteRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepositoryDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRepositoryResponse parses an HTTP response from a GetRepositoryWithResponse call
+func ParseGetRepositoryResponse(rsp *http.Response) (*GetRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Repository
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRepositoryResponse parses an HTTP response from a UpdateRepositoryWithResponse call
+func ParseUpdateRepositoryResponse(rsp *http.Response) (*UpdateRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Repository
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRepositoryHostsResponse parses an HTTP response from a ListRepositoryHostsWithResponse call
+func ParseListRepositoryHostsResponse(rsp *http.Response) (*ListRepositoryHostsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRepositoryHostsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepositoryHostList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InventoryNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListReportSchedulesResponse parses an HTTP response from a ListReportSchedulesWithResponse call
+func ParseListReportSchedulesResponse(rsp *http.Response) (*ListReportSchedulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReportSchedulesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ReportSchedule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateReportScheduleResponse parses an HTTP response from a CreateReportScheduleWithResponse call
+func ParseCreateReportScheduleResponse(rsp *http.Response) (*CreateReportScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateReportScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ReportSchedule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePreviewReportScheduleResponse parses an HTTP response from a PreviewReportScheduleWithResponse call
+func ParsePreviewReportScheduleResponse(rsp *http.Response) (*PreviewReportScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewReportScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportNextRuns
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportOptionsResponse parses an HTTP response from a GetReportOptionsWithResponse call
+func ParseGetReportOptionsResponse(rsp *http.Response) (*GetReportOptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportOptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportOptions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteReportScheduleResponse parses an HTTP response from a DeleteReportScheduleWithResponse call
+func ParseDeleteReportScheduleResponse(rsp *http.Response) (*DeleteReportScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteReportScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportScheduleResponse parses an HTTP response from a GetReportScheduleWithResponse call
+func ParseGetReportScheduleResponse(rsp *http.Response) (*GetReportScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportSchedule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateReportScheduleResponse parses an HTTP response from a UpdateReportScheduleWithResponse call
+func ParseUpdateReportScheduleResponse(rsp *http.Response) (*UpdateReportScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateReportScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportSchedule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AuthConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRunReportScheduleResponse parses an HTTP response from a RunReportScheduleWithResponse call
+func ParseRunReportScheduleResponse(rsp *http.Response) (*RunReportScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunReportScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListReportRunsResponse parses an HTTP response from a ListReportRunsWithResponse call
+func ParseListReportRunsResponse(rsp *http.Response) (*ListReportRunsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReportRunsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ReportRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -33489,6 +42741,24 @@ type ServerInterface interface {
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(w http.ResponseWriter, r *http.Request)
+	// ListHostGroups Host groups with their host counts, by name
+	// (GET /api/v1/host-groups)
+	ListHostGroups(w http.ResponseWriter, r *http.Request)
+	// CreateHostGroup Create a host group
+	// (POST /api/v1/host-groups)
+	CreateHostGroup(w http.ResponseWriter, r *http.Request)
+	// DeleteHostGroup Delete a host group
+	// (DELETE /api/v1/host-groups/{groupId})
+	DeleteHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID)
+	// GetHostGroup One host group with its host count
+	// (GET /api/v1/host-groups/{groupId})
+	GetHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID)
+	// UpdateHostGroup Rename, recolour or describe a host group
+	// (PUT /api/v1/host-groups/{groupId})
+	UpdateHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID)
+	// ListHostGroupHosts The hosts of a group, by name
+	// (GET /api/v1/host-groups/{groupId}/hosts)
+	ListHostGroupHosts(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID, params ListHostGroupHostsParams)
 	// ListHosts List hosts with search, filters, sorting and pages
 	// (GET /api/v1/hosts)
 	ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams)
@@ -33588,9 +42858,57 @@ type ServerInterface interface {
 	// RunJob Run a job now
 	// (POST /api/v1/jobs/{jobName}/run)
 	RunJob(w http.ResponseWriter, r *http.Request, jobName string)
+	// ListNotificationDeliveries The delivery log
+	// (GET /api/v1/notifications/deliveries)
+	ListNotificationDeliveries(w http.ResponseWriter, r *http.Request, params ListNotificationDeliveriesParams)
+	// ListNotificationDestinations List notification destinations
+	// (GET /api/v1/notifications/destinations)
+	ListNotificationDestinations(w http.ResponseWriter, r *http.Request)
+	// CreateNotificationDestination Create a notification destination
+	// (POST /api/v1/notifications/destinations)
+	CreateNotificationDestination(w http.ResponseWriter, r *http.Request)
+	// DeleteNotificationDestination Delete a notification destination
+	// (DELETE /api/v1/notifications/destinations/{destinationId})
+	DeleteNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID)
+	// GetNotificationDestination One notification destination
+	// (GET /api/v1/notifications/destinations/{destinationId})
+	GetNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID)
+	// UpdateNotificationDestination Change a notification destination
+	// (PUT /api/v1/notifications/destinations/{destinationId})
+	UpdateNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID)
+	// TestNotificationDestination Send a test notification
+	// (POST /api/v1/notifications/destinations/{destinationId}/test)
+	TestNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID)
+	// GetNotificationOptions Choices for the destination and route editors
+	// (GET /api/v1/notifications/options)
+	GetNotificationOptions(w http.ResponseWriter, r *http.Request)
+	// ListNotificationRoutes List notification routes
+	// (GET /api/v1/notifications/routes)
+	ListNotificationRoutes(w http.ResponseWriter, r *http.Request)
+	// CreateNotificationRoute Create a notification route
+	// (POST /api/v1/notifications/routes)
+	CreateNotificationRoute(w http.ResponseWriter, r *http.Request)
+	// DeleteNotificationRoute Delete a notification route
+	// (DELETE /api/v1/notifications/routes/{routeId})
+	DeleteNotificationRoute(w http.ResponseWriter, r *http.Request, routeId openapi_types.UUID)
+	// UpdateNotificationRoute Replace a notification route
+	// (PUT /api/v1/notifications/routes/{routeId})
+	UpdateNotificationRoute(w http.ResponseWriter, r *http.Request, routeId openapi_types.UUID)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(w http.ResponseWriter, r *http.Request)
+	// ListPackages The fleet's packages with host, update and security counts
+	// (GET /api/v1/packages)
+	ListPackages(w http.ResponseWriter, r *http.Request, params ListPackagesParams)
+	// ExportPackages Export the fleet's package status as CSV or JSON
+	// (GET /api/v1/packages/export)
+	ExportPackages(w http.ResponseWriter, r *http.Request, params ExportPackagesParams)
+	// GetPackage One package with its counts and version spread
+	// (GET /api/v1/packages/{packageId})
+	GetPackage(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID)
+	// ListPackageHosts The hosts that have a package, with installed and available versions
+	// (GET /api/v1/packages/{packageId}/hosts)
+	ListPackageHosts(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID, params ListPackageHostsParams)
 	// RolesList The permission matrix
 	// (GET /api/v1/permissions/roles)
 	RolesList(w http.ResponseWriter, r *http.Request)
@@ -33609,6 +42927,48 @@ type ServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(w http.ResponseWriter, r *http.Request)
+	// ListRepositories The package repositories hosts use, with host counts
+	// (GET /api/v1/repositories)
+	ListRepositories(w http.ResponseWriter, r *http.Request, params ListRepositoriesParams)
+	// DeleteRepository Delete a repository no host uses any more
+	// (DELETE /api/v1/repositories/{repositoryId})
+	DeleteRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID)
+	// GetRepository One repository with its host counts
+	// (GET /api/v1/repositories/{repositoryId})
+	GetRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID)
+	// UpdateRepository Rename, describe, or enable / disable a repository
+	// (PUT /api/v1/repositories/{repositoryId})
+	UpdateRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID)
+	// ListRepositoryHosts The hosts that use a repository, by name
+	// (GET /api/v1/repositories/{repositoryId}/hosts)
+	ListRepositoryHosts(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID, params ListRepositoryHostsParams)
+	// ListReportSchedules List scheduled reports
+	// (GET /api/v1/scheduled-reports)
+	ListReportSchedules(w http.ResponseWriter, r *http.Request)
+	// CreateReportSchedule Create a scheduled report
+	// (POST /api/v1/scheduled-reports)
+	CreateReportSchedule(w http.ResponseWriter, r *http.Request)
+	// PreviewReportSchedule Validate a cron expression and show its next run times
+	// (GET /api/v1/scheduled-reports/next-runs)
+	PreviewReportSchedule(w http.ResponseWriter, r *http.Request, params PreviewReportScheduleParams)
+	// GetReportOptions Choices for the schedule editor
+	// (GET /api/v1/scheduled-reports/options)
+	GetReportOptions(w http.ResponseWriter, r *http.Request)
+	// DeleteReportSchedule Delete a scheduled report and its history
+	// (DELETE /api/v1/scheduled-reports/{scheduleId})
+	DeleteReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID)
+	// GetReportSchedule One scheduled report
+	// (GET /api/v1/scheduled-reports/{scheduleId})
+	GetReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID)
+	// UpdateReportSchedule Replace a scheduled report
+	// (PUT /api/v1/scheduled-reports/{scheduleId})
+	UpdateReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID)
+	// RunReportSchedule Run a scheduled report now
+	// (POST /api/v1/scheduled-reports/{scheduleId}/run)
+	RunReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID)
+	// ListReportRuns Run history of a scheduled report
+	// (GET /api/v1/scheduled-reports/{scheduleId}/runs)
+	ListReportRuns(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID, params ListReportRunsParams)
 	// GetServerSettings Server settings (server URL, agent update policy, branding)
 	// (GET /api/v1/settings)
 	GetServerSettings(w http.ResponseWriter, r *http.Request)
@@ -35618,6 +44978,180 @@ func (siw *ServerInterfaceWrapper) GetHomepageStats(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// ListHostGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListHostGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostGroups(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) CreateHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateHostGroup(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) DeleteHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteHostGroup(w, r, groupId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) GetHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHostGroup(w, r, groupId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateHostGroup operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHostGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateHostGroup(w, r, groupId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHostGroupHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListHostGroupHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "groupId" -------------
+	var groupId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "groupId", r.PathValue("groupId"), &groupId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "groupId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHostGroupHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHostGroupHosts(w, r, groupId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListHosts operation middleware
 func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Request) {
 
@@ -36768,11 +46302,625 @@ func (siw *ServerInterfaceWrapper) RunJob(w http.ResponseWriter, r *http.Request
 	handler.ServeHTTP(w, r)
 }
 
+// ListNotificationDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListNotificationDeliveries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNotificationDeliveriesParams
+
+	// ------------- Optional query parameter "destination_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "destination_id", r.URL.Query(), &params.DestinationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "destination_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "destination_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "event_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event_type", r.URL.Query(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "event_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "event_type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListNotificationDeliveries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListNotificationDestinations operation middleware
+func (siw *ServerInterfaceWrapper) ListNotificationDestinations(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListNotificationDestinations(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateNotificationDestination operation middleware
+func (siw *ServerInterfaceWrapper) CreateNotificationDestination(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateNotificationDestination(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteNotificationDestination operation middleware
+func (siw *ServerInterfaceWrapper) DeleteNotificationDestination(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "destinationId" -------------
+	var destinationId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "destinationId", r.PathValue("destinationId"), &destinationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "destinationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteNotificationDestination(w, r, destinationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetNotificationDestination operation middleware
+func (siw *ServerInterfaceWrapper) GetNotificationDestination(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "destinationId" -------------
+	var destinationId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "destinationId", r.PathValue("destinationId"), &destinationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "destinationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetNotificationDestination(w, r, destinationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateNotificationDestination operation middleware
+func (siw *ServerInterfaceWrapper) UpdateNotificationDestination(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "destinationId" -------------
+	var destinationId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "destinationId", r.PathValue("destinationId"), &destinationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "destinationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateNotificationDestination(w, r, destinationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestNotificationDestination operation middleware
+func (siw *ServerInterfaceWrapper) TestNotificationDestination(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "destinationId" -------------
+	var destinationId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "destinationId", r.PathValue("destinationId"), &destinationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "destinationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestNotificationDestination(w, r, destinationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetNotificationOptions operation middleware
+func (siw *ServerInterfaceWrapper) GetNotificationOptions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetNotificationOptions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListNotificationRoutes operation middleware
+func (siw *ServerInterfaceWrapper) ListNotificationRoutes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListNotificationRoutes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateNotificationRoute operation middleware
+func (siw *ServerInterfaceWrapper) CreateNotificationRoute(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateNotificationRoute(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteNotificationRoute operation middleware
+func (siw *ServerInterfaceWrapper) DeleteNotificationRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "routeId" -------------
+	var routeId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "routeId", r.PathValue("routeId"), &routeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "routeId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteNotificationRoute(w, r, routeId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateNotificationRoute operation middleware
+func (siw *ServerInterfaceWrapper) UpdateNotificationRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "routeId" -------------
+	var routeId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "routeId", r.PathValue("routeId"), &routeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "routeId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateNotificationRoute(w, r, routeId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetOpenAPIDocument operation middleware
 func (siw *ServerInterfaceWrapper) GetOpenAPIDocument(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetOpenAPIDocument(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListPackages operation middleware
+func (siw *ServerInterfaceWrapper) ListPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPackagesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needs_update" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needs_update", r.URL.Query(), &params.NeedsUpdate, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needs_update"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needs_update", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "security_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "security_only", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "security_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "security_only", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPackages(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ExportPackages operation middleware
+func (siw *ServerInterfaceWrapper) ExportPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportPackagesParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needs_update" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needs_update", r.URL.Query(), &params.NeedsUpdate, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needs_update"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needs_update", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "security_only" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "security_only", r.URL.Query(), &params.SecurityOnly, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "security_only"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "security_only", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ExportPackages(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetPackage operation middleware
+func (siw *ServerInterfaceWrapper) GetPackage(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "packageId" -------------
+	var packageId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "packageId", r.PathValue("packageId"), &packageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "packageId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPackage(w, r, packageId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListPackageHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListPackageHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "packageId" -------------
+	var packageId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "packageId", r.PathValue("packageId"), &packageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "packageId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPackageHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "needs_update" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "needs_update", r.URL.Query(), &params.NeedsUpdate, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "needs_update"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "needs_update", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPackageHosts(w, r, packageId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -36893,6 +47041,510 @@ func (siw *ServerInterfaceWrapper) RolesUserPermissions(w http.ResponseWriter, r
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RolesUserPermissions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListRepositories operation middleware
+func (siw *ServerInterfaceWrapper) ListRepositories(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRepositoriesParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "secure" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "secure", r.URL.Query(), &params.Secure, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "secure"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "secure", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", r.URL.Query(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "active"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "active", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListRepositories(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteRepository operation middleware
+func (siw *ServerInterfaceWrapper) DeleteRepository(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteRepository(w, r, repositoryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetRepository operation middleware
+func (siw *ServerInterfaceWrapper) GetRepository(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRepository(w, r, repositoryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateRepository operation middleware
+func (siw *ServerInterfaceWrapper) UpdateRepository(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateRepository(w, r, repositoryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListRepositoryHosts operation middleware
+func (siw *ServerInterfaceWrapper) ListRepositoryHosts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "repositoryId" -------------
+	var repositoryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "repositoryId", r.PathValue("repositoryId"), &repositoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repositoryId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRepositoryHostsParams
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", r.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "search"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "search", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", r.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "offset"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "offset", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListRepositoryHosts(w, r, repositoryId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListReportSchedules operation middleware
+func (siw *ServerInterfaceWrapper) ListReportSchedules(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListReportSchedules(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateReportSchedule operation middleware
+func (siw *ServerInterfaceWrapper) CreateReportSchedule(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateReportSchedule(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PreviewReportSchedule operation middleware
+func (siw *ServerInterfaceWrapper) PreviewReportSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PreviewReportScheduleParams
+
+	// ------------- Required query parameter "cron" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "cron", r.URL.Query(), &params.Cron, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cron"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cron", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "timezone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "timezone", r.URL.Query(), &params.Timezone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "timezone"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "timezone", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", r.URL.Query(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "count"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "count", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PreviewReportSchedule(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetReportOptions operation middleware
+func (siw *ServerInterfaceWrapper) GetReportOptions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetReportOptions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteReportSchedule operation middleware
+func (siw *ServerInterfaceWrapper) DeleteReportSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", r.PathValue("scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteReportSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetReportSchedule operation middleware
+func (siw *ServerInterfaceWrapper) GetReportSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", r.PathValue("scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetReportSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateReportSchedule operation middleware
+func (siw *ServerInterfaceWrapper) UpdateReportSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", r.PathValue("scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateReportSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RunReportSchedule operation middleware
+func (siw *ServerInterfaceWrapper) RunReportSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", r.PathValue("scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RunReportSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListReportRuns operation middleware
+func (siw *ServerInterfaceWrapper) ListReportRuns(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", r.PathValue("scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListReportRunsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListReportRuns(w, r, scheduleId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -37618,6 +48270,21 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/permissions/roles/{role}", wrapper.RolesUpdate)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/permissions/user-permissions", wrapper.RolesUserPermissions)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/audit-log", wrapper.AuthAuditLog)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/host-groups", wrapper.ListHostGroups)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/host-groups", wrapper.CreateHostGroup)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/host-groups/{groupId}", wrapper.DeleteHostGroup)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/host-groups/{groupId}", wrapper.GetHostGroup)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/host-groups/{groupId}", wrapper.UpdateHostGroup)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/host-groups/{groupId}/hosts", wrapper.ListHostGroupHosts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages", wrapper.ListPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages/export", wrapper.ExportPackages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages/{packageId}", wrapper.GetPackage)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/packages/{packageId}/hosts", wrapper.ListPackageHosts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/repositories", wrapper.ListRepositories)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}", wrapper.DeleteRepository)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}", wrapper.GetRepository)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}", wrapper.UpdateRepository)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/repositories/{repositoryId}/hosts", wrapper.ListRepositoryHosts)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/agents/ws", wrapper.AgentWebSocket)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/events", wrapper.RealtimeEvents)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/ws/status/summary", wrapper.WsStatusSummary)
@@ -37666,6 +48333,27 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_dark.png", wrapper.GetBrandingLogoDark)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/logo_light.png", wrapper.GetBrandingLogoLight)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/assets/favicon.svg", wrapper.GetBrandingFavicon)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/notifications/destinations", wrapper.ListNotificationDestinations)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/notifications/destinations", wrapper.CreateNotificationDestination)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/notifications/destinations/{destinationId}", wrapper.DeleteNotificationDestination)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/notifications/destinations/{destinationId}", wrapper.GetNotificationDestination)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/notifications/destinations/{destinationId}", wrapper.UpdateNotificationDestination)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/notifications/destinations/{destinationId}/test", wrapper.TestNotificationDestination)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/notifications/routes", wrapper.ListNotificationRoutes)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/notifications/routes", wrapper.CreateNotificationRoute)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/notifications/routes/{routeId}", wrapper.DeleteNotificationRoute)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/notifications/routes/{routeId}", wrapper.UpdateNotificationRoute)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/notifications/deliveries", wrapper.ListNotificationDeliveries)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/notifications/options", wrapper.GetNotificationOptions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/scheduled-reports", wrapper.ListReportSchedules)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/scheduled-reports", wrapper.CreateReportSchedule)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/scheduled-reports/next-runs", wrapper.PreviewReportSchedule)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/scheduled-reports/options", wrapper.GetReportOptions)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/v1/scheduled-reports/{scheduleId}", wrapper.DeleteReportSchedule)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/scheduled-reports/{scheduleId}", wrapper.GetReportSchedule)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/v1/scheduled-reports/{scheduleId}", wrapper.UpdateReportSchedule)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/scheduled-reports/{scheduleId}/run", wrapper.RunReportSchedule)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/scheduled-reports/{scheduleId}/runs", wrapper.ListReportRuns)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/jobs", wrapper.ListJobs)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/jobs/history", wrapper.ListJobHistory)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/jobs/{jobName}/run", wrapper.RunJob)
@@ -42698,6 +53386,433 @@ func (response GetHomepageStats500JSONResponse) VisitGetHomepageStatsResponse(w 
 	return err
 }
 
+type ListHostGroupsRequestObject struct {
+}
+
+type ListHostGroupsResponseObject interface {
+	VisitListHostGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListHostGroups200JSONResponse HostGroupList
+
+func (response ListHostGroups200JSONResponse) VisitListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroups401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostGroups401JSONResponse) VisitListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroups403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostGroups403JSONResponse) VisitListHostGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroupRequestObject struct {
+	Body *CreateHostGroupJSONRequestBody
+}
+
+type CreateHostGroupResponseObject interface {
+	VisitCreateHostGroupResponse(w http.ResponseWriter) error
+}
+
+type CreateHostGroup201JSONResponse HostGroup
+
+func (response CreateHostGroup201JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateHostGroup400JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response CreateHostGroup401JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response CreateHostGroup403JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHostGroup409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response CreateHostGroup409JSONResponse) VisitCreateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroupRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+}
+
+type DeleteHostGroupResponseObject interface {
+	VisitDeleteHostGroupResponse(w http.ResponseWriter) error
+}
+
+type DeleteHostGroup200JSONResponse HostGroupDeleted
+
+func (response DeleteHostGroup200JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteHostGroup401JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteHostGroup403JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHostGroup404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteHostGroup404JSONResponse) VisitDeleteHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroupRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+}
+
+type GetHostGroupResponseObject interface {
+	VisitGetHostGroupResponse(w http.ResponseWriter) error
+}
+
+type GetHostGroup200JSONResponse HostGroup
+
+func (response GetHostGroup200JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetHostGroup401JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetHostGroup403JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostGroup404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetHostGroup404JSONResponse) VisitGetHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroupRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+	Body    *UpdateHostGroupJSONRequestBody
+}
+
+type UpdateHostGroupResponseObject interface {
+	VisitUpdateHostGroupResponse(w http.ResponseWriter) error
+}
+
+type UpdateHostGroup200JSONResponse HostGroup
+
+func (response UpdateHostGroup200JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateHostGroup400JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateHostGroup401JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateHostGroup403JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateHostGroup404JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHostGroup409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UpdateHostGroup409JSONResponse) VisitUpdateHostGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHostsRequestObject struct {
+	GroupId openapi_types.UUID `json:"groupId"`
+	Params  ListHostGroupHostsParams
+}
+
+type ListHostGroupHostsResponseObject interface {
+	VisitListHostGroupHostsResponse(w http.ResponseWriter) error
+}
+
+type ListHostGroupHosts200JSONResponse FleetHostList
+
+func (response ListHostGroupHosts200JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListHostGroupHosts400JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListHostGroupHosts401JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListHostGroupHosts403JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHostGroupHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListHostGroupHosts404JSONResponse) VisitListHostGroupHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListHostsRequestObject struct {
 	Params ListHostsParams
 }
@@ -44911,6 +56026,775 @@ func (response RunJob404JSONResponse) VisitRunJobResponse(w http.ResponseWriter)
 	return err
 }
 
+type ListNotificationDeliveriesRequestObject struct {
+	Params ListNotificationDeliveriesParams
+}
+
+type ListNotificationDeliveriesResponseObject interface {
+	VisitListNotificationDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListNotificationDeliveries200JSONResponse NotificationDeliveryList
+
+func (response ListNotificationDeliveries200JSONResponse) VisitListNotificationDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListNotificationDeliveries400JSONResponse) VisitListNotificationDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationDeliveries401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListNotificationDeliveries401JSONResponse) VisitListNotificationDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationDeliveries403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListNotificationDeliveries403JSONResponse) VisitListNotificationDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationDestinationsRequestObject struct {
+}
+
+type ListNotificationDestinationsResponseObject interface {
+	VisitListNotificationDestinationsResponse(w http.ResponseWriter) error
+}
+
+type ListNotificationDestinations200JSONResponse []NotificationDestination
+
+func (response ListNotificationDestinations200JSONResponse) VisitListNotificationDestinationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationDestinations401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListNotificationDestinations401JSONResponse) VisitListNotificationDestinationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationDestinations403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListNotificationDestinations403JSONResponse) VisitListNotificationDestinationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationDestinationRequestObject struct {
+	Body *CreateNotificationDestinationJSONRequestBody
+}
+
+type CreateNotificationDestinationResponseObject interface {
+	VisitCreateNotificationDestinationResponse(w http.ResponseWriter) error
+}
+
+type CreateNotificationDestination201JSONResponse NotificationDestination
+
+func (response CreateNotificationDestination201JSONResponse) VisitCreateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationDestination400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateNotificationDestination400JSONResponse) VisitCreateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationDestination401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response CreateNotificationDestination401JSONResponse) VisitCreateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationDestination403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response CreateNotificationDestination403JSONResponse) VisitCreateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationDestination409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response CreateNotificationDestination409JSONResponse) VisitCreateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNotificationDestinationRequestObject struct {
+	DestinationId openapi_types.UUID `json:"destinationId"`
+}
+
+type DeleteNotificationDestinationResponseObject interface {
+	VisitDeleteNotificationDestinationResponse(w http.ResponseWriter) error
+}
+
+type DeleteNotificationDestination204Response struct {
+}
+
+func (response DeleteNotificationDestination204Response) VisitDeleteNotificationDestinationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteNotificationDestination401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteNotificationDestination401JSONResponse) VisitDeleteNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNotificationDestination403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteNotificationDestination403JSONResponse) VisitDeleteNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNotificationDestination404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response DeleteNotificationDestination404JSONResponse) VisitDeleteNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationDestinationRequestObject struct {
+	DestinationId openapi_types.UUID `json:"destinationId"`
+}
+
+type GetNotificationDestinationResponseObject interface {
+	VisitGetNotificationDestinationResponse(w http.ResponseWriter) error
+}
+
+type GetNotificationDestination200JSONResponse NotificationDestination
+
+func (response GetNotificationDestination200JSONResponse) VisitGetNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationDestination401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetNotificationDestination401JSONResponse) VisitGetNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationDestination403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetNotificationDestination403JSONResponse) VisitGetNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationDestination404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response GetNotificationDestination404JSONResponse) VisitGetNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationDestinationRequestObject struct {
+	DestinationId openapi_types.UUID `json:"destinationId"`
+	Body          *UpdateNotificationDestinationJSONRequestBody
+}
+
+type UpdateNotificationDestinationResponseObject interface {
+	VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error
+}
+
+type UpdateNotificationDestination200JSONResponse NotificationDestination
+
+func (response UpdateNotificationDestination200JSONResponse) VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationDestination400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateNotificationDestination400JSONResponse) VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationDestination401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateNotificationDestination401JSONResponse) VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationDestination403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateNotificationDestination403JSONResponse) VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationDestination404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UpdateNotificationDestination404JSONResponse) VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationDestination409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UpdateNotificationDestination409JSONResponse) VisitUpdateNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestNotificationDestinationRequestObject struct {
+	DestinationId openapi_types.UUID `json:"destinationId"`
+}
+
+type TestNotificationDestinationResponseObject interface {
+	VisitTestNotificationDestinationResponse(w http.ResponseWriter) error
+}
+
+type TestNotificationDestination200JSONResponse NotificationTestResult
+
+func (response TestNotificationDestination200JSONResponse) VisitTestNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestNotificationDestination401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response TestNotificationDestination401JSONResponse) VisitTestNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestNotificationDestination403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response TestNotificationDestination403JSONResponse) VisitTestNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestNotificationDestination404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response TestNotificationDestination404JSONResponse) VisitTestNotificationDestinationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationOptionsRequestObject struct {
+}
+
+type GetNotificationOptionsResponseObject interface {
+	VisitGetNotificationOptionsResponse(w http.ResponseWriter) error
+}
+
+type GetNotificationOptions200JSONResponse NotificationOptions
+
+func (response GetNotificationOptions200JSONResponse) VisitGetNotificationOptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationOptions401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetNotificationOptions401JSONResponse) VisitGetNotificationOptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationOptions403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetNotificationOptions403JSONResponse) VisitGetNotificationOptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationRoutesRequestObject struct {
+}
+
+type ListNotificationRoutesResponseObject interface {
+	VisitListNotificationRoutesResponse(w http.ResponseWriter) error
+}
+
+type ListNotificationRoutes200JSONResponse []NotificationRoute
+
+func (response ListNotificationRoutes200JSONResponse) VisitListNotificationRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationRoutes401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListNotificationRoutes401JSONResponse) VisitListNotificationRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationRoutes403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListNotificationRoutes403JSONResponse) VisitListNotificationRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationRouteRequestObject struct {
+	Body *CreateNotificationRouteJSONRequestBody
+}
+
+type CreateNotificationRouteResponseObject interface {
+	VisitCreateNotificationRouteResponse(w http.ResponseWriter) error
+}
+
+type CreateNotificationRoute201JSONResponse NotificationRoute
+
+func (response CreateNotificationRoute201JSONResponse) VisitCreateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationRoute400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateNotificationRoute400JSONResponse) VisitCreateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationRoute401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response CreateNotificationRoute401JSONResponse) VisitCreateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNotificationRoute403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response CreateNotificationRoute403JSONResponse) VisitCreateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNotificationRouteRequestObject struct {
+	RouteId openapi_types.UUID `json:"routeId"`
+}
+
+type DeleteNotificationRouteResponseObject interface {
+	VisitDeleteNotificationRouteResponse(w http.ResponseWriter) error
+}
+
+type DeleteNotificationRoute204Response struct {
+}
+
+func (response DeleteNotificationRoute204Response) VisitDeleteNotificationRouteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteNotificationRoute401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteNotificationRoute401JSONResponse) VisitDeleteNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNotificationRoute403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteNotificationRoute403JSONResponse) VisitDeleteNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNotificationRoute404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response DeleteNotificationRoute404JSONResponse) VisitDeleteNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationRouteRequestObject struct {
+	RouteId openapi_types.UUID `json:"routeId"`
+	Body    *UpdateNotificationRouteJSONRequestBody
+}
+
+type UpdateNotificationRouteResponseObject interface {
+	VisitUpdateNotificationRouteResponse(w http.ResponseWriter) error
+}
+
+type UpdateNotificationRoute200JSONResponse NotificationRoute
+
+func (response UpdateNotificationRoute200JSONResponse) VisitUpdateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationRoute400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateNotificationRoute400JSONResponse) VisitUpdateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationRoute401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateNotificationRoute401JSONResponse) VisitUpdateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationRoute403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateNotificationRoute403JSONResponse) VisitUpdateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNotificationRoute404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UpdateNotificationRoute404JSONResponse) VisitUpdateNotificationRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPIDocumentRequestObject struct {
 }
 
@@ -44928,6 +56812,297 @@ func (response GetOpenAPIDocument200JSONResponse) VisitGetOpenAPIDocumentRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackagesRequestObject struct {
+	Params ListPackagesParams
+}
+
+type ListPackagesResponseObject interface {
+	VisitListPackagesResponse(w http.ResponseWriter) error
+}
+
+type ListPackages200JSONResponse FleetPackageList
+
+func (response ListPackages200JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPackages400JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackages401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListPackages401JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackages403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListPackages403JSONResponse) VisitListPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackagesRequestObject struct {
+	Params ExportPackagesParams
+}
+
+type ExportPackagesResponseObject interface {
+	VisitExportPackagesResponse(w http.ResponseWriter) error
+}
+
+type ExportPackages200JSONResponse []PackageExportRow
+
+func (response ExportPackages200JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackages200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportPackages200TextcsvResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportPackages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportPackages400JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackages401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ExportPackages401JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPackages403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ExportPackages403JSONResponse) VisitExportPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackageRequestObject struct {
+	PackageId openapi_types.UUID `json:"packageId"`
+}
+
+type GetPackageResponseObject interface {
+	VisitGetPackageResponse(w http.ResponseWriter) error
+}
+
+type GetPackage200JSONResponse FleetPackageDetail
+
+func (response GetPackage200JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackage401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetPackage401JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackage403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetPackage403JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPackage404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetPackage404JSONResponse) VisitGetPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHostsRequestObject struct {
+	PackageId openapi_types.UUID `json:"packageId"`
+	Params    ListPackageHostsParams
+}
+
+type ListPackageHostsResponseObject interface {
+	VisitListPackageHostsResponse(w http.ResponseWriter) error
+}
+
+type ListPackageHosts200JSONResponse PackageHostList
+
+func (response ListPackageHosts200JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPackageHosts400JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListPackageHosts401JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListPackageHosts403JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPackageHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListPackageHosts404JSONResponse) VisitListPackageHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -45311,6 +57486,954 @@ func (response RolesUserPermissions401JSONResponse) VisitRolesUserPermissionsRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoriesRequestObject struct {
+	Params ListRepositoriesParams
+}
+
+type ListRepositoriesResponseObject interface {
+	VisitListRepositoriesResponse(w http.ResponseWriter) error
+}
+
+type ListRepositories200JSONResponse RepositoryList
+
+func (response ListRepositories200JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositories400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRepositories400JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositories401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListRepositories401JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositories403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListRepositories403JSONResponse) VisitListRepositoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepositoryRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+}
+
+type DeleteRepositoryResponseObject interface {
+	VisitDeleteRepositoryResponse(w http.ResponseWriter) error
+}
+
+type DeleteRepository200JSONResponse RepositoryDeleted
+
+func (response DeleteRepository200JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteRepository401JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteRepository403JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response DeleteRepository404JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepository409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response DeleteRepository409JSONResponse) VisitDeleteRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+}
+
+type GetRepositoryResponseObject interface {
+	VisitGetRepositoryResponse(w http.ResponseWriter) error
+}
+
+type GetRepository200JSONResponse Repository
+
+func (response GetRepository200JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepository401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetRepository401JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepository403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetRepository403JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepository404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response GetRepository404JSONResponse) VisitGetRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+	Body         *UpdateRepositoryJSONRequestBody
+}
+
+type UpdateRepositoryResponseObject interface {
+	VisitUpdateRepositoryResponse(w http.ResponseWriter) error
+}
+
+type UpdateRepository200JSONResponse Repository
+
+func (response UpdateRepository200JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRepository400JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateRepository401JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateRepository403JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepository404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response UpdateRepository404JSONResponse) VisitUpdateRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHostsRequestObject struct {
+	RepositoryId openapi_types.UUID `json:"repositoryId"`
+	Params       ListRepositoryHostsParams
+}
+
+type ListRepositoryHostsResponseObject interface {
+	VisitListRepositoryHostsResponse(w http.ResponseWriter) error
+}
+
+type ListRepositoryHosts200JSONResponse RepositoryHostList
+
+func (response ListRepositoryHosts200JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRepositoryHosts400JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListRepositoryHosts401JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListRepositoryHosts403JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRepositoryHosts404JSONResponse struct{ InventoryNotFoundJSONResponse }
+
+func (response ListRepositoryHosts404JSONResponse) VisitListRepositoryHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportSchedulesRequestObject struct {
+}
+
+type ListReportSchedulesResponseObject interface {
+	VisitListReportSchedulesResponse(w http.ResponseWriter) error
+}
+
+type ListReportSchedules200JSONResponse []ReportSchedule
+
+func (response ListReportSchedules200JSONResponse) VisitListReportSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportSchedules401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListReportSchedules401JSONResponse) VisitListReportSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportSchedules403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListReportSchedules403JSONResponse) VisitListReportSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReportScheduleRequestObject struct {
+	Body *CreateReportScheduleJSONRequestBody
+}
+
+type CreateReportScheduleResponseObject interface {
+	VisitCreateReportScheduleResponse(w http.ResponseWriter) error
+}
+
+type CreateReportSchedule201JSONResponse ReportSchedule
+
+func (response CreateReportSchedule201JSONResponse) VisitCreateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReportSchedule400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateReportSchedule400JSONResponse) VisitCreateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReportSchedule401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response CreateReportSchedule401JSONResponse) VisitCreateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReportSchedule403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response CreateReportSchedule403JSONResponse) VisitCreateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReportSchedule409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response CreateReportSchedule409JSONResponse) VisitCreateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewReportScheduleRequestObject struct {
+	Params PreviewReportScheduleParams
+}
+
+type PreviewReportScheduleResponseObject interface {
+	VisitPreviewReportScheduleResponse(w http.ResponseWriter) error
+}
+
+type PreviewReportSchedule200JSONResponse ReportNextRuns
+
+func (response PreviewReportSchedule200JSONResponse) VisitPreviewReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewReportSchedule400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PreviewReportSchedule400JSONResponse) VisitPreviewReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewReportSchedule401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response PreviewReportSchedule401JSONResponse) VisitPreviewReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewReportSchedule403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response PreviewReportSchedule403JSONResponse) VisitPreviewReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportOptionsRequestObject struct {
+}
+
+type GetReportOptionsResponseObject interface {
+	VisitGetReportOptionsResponse(w http.ResponseWriter) error
+}
+
+type GetReportOptions200JSONResponse ReportOptions
+
+func (response GetReportOptions200JSONResponse) VisitGetReportOptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportOptions401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetReportOptions401JSONResponse) VisitGetReportOptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportOptions403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetReportOptions403JSONResponse) VisitGetReportOptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteReportScheduleRequestObject struct {
+	ScheduleId openapi_types.UUID `json:"scheduleId"`
+}
+
+type DeleteReportScheduleResponseObject interface {
+	VisitDeleteReportScheduleResponse(w http.ResponseWriter) error
+}
+
+type DeleteReportSchedule204Response struct {
+}
+
+func (response DeleteReportSchedule204Response) VisitDeleteReportScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteReportSchedule401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response DeleteReportSchedule401JSONResponse) VisitDeleteReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteReportSchedule403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response DeleteReportSchedule403JSONResponse) VisitDeleteReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteReportSchedule404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response DeleteReportSchedule404JSONResponse) VisitDeleteReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportScheduleRequestObject struct {
+	ScheduleId openapi_types.UUID `json:"scheduleId"`
+}
+
+type GetReportScheduleResponseObject interface {
+	VisitGetReportScheduleResponse(w http.ResponseWriter) error
+}
+
+type GetReportSchedule200JSONResponse ReportSchedule
+
+func (response GetReportSchedule200JSONResponse) VisitGetReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportSchedule401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response GetReportSchedule401JSONResponse) VisitGetReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportSchedule403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response GetReportSchedule403JSONResponse) VisitGetReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReportSchedule404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response GetReportSchedule404JSONResponse) VisitGetReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReportScheduleRequestObject struct {
+	ScheduleId openapi_types.UUID `json:"scheduleId"`
+	Body       *UpdateReportScheduleJSONRequestBody
+}
+
+type UpdateReportScheduleResponseObject interface {
+	VisitUpdateReportScheduleResponse(w http.ResponseWriter) error
+}
+
+type UpdateReportSchedule200JSONResponse ReportSchedule
+
+func (response UpdateReportSchedule200JSONResponse) VisitUpdateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReportSchedule400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateReportSchedule400JSONResponse) VisitUpdateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReportSchedule401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response UpdateReportSchedule401JSONResponse) VisitUpdateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReportSchedule403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response UpdateReportSchedule403JSONResponse) VisitUpdateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReportSchedule404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response UpdateReportSchedule404JSONResponse) VisitUpdateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReportSchedule409JSONResponse struct{ AuthConflictJSONResponse }
+
+func (response UpdateReportSchedule409JSONResponse) VisitUpdateReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunReportScheduleRequestObject struct {
+	ScheduleId openapi_types.UUID `json:"scheduleId"`
+}
+
+type RunReportScheduleResponseObject interface {
+	VisitRunReportScheduleResponse(w http.ResponseWriter) error
+}
+
+type RunReportSchedule200JSONResponse ReportRun
+
+func (response RunReportSchedule200JSONResponse) VisitRunReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunReportSchedule401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response RunReportSchedule401JSONResponse) VisitRunReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunReportSchedule403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response RunReportSchedule403JSONResponse) VisitRunReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunReportSchedule404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response RunReportSchedule404JSONResponse) VisitRunReportScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportRunsRequestObject struct {
+	ScheduleId openapi_types.UUID `json:"scheduleId"`
+	Params     ListReportRunsParams
+}
+
+type ListReportRunsResponseObject interface {
+	VisitListReportRunsResponse(w http.ResponseWriter) error
+}
+
+type ListReportRuns200JSONResponse []ReportRun
+
+func (response ListReportRuns200JSONResponse) VisitListReportRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportRuns401JSONResponse struct{ AuthUnauthorizedJSONResponse }
+
+func (response ListReportRuns401JSONResponse) VisitListReportRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportRuns403JSONResponse struct{ AuthForbiddenJSONResponse }
+
+func (response ListReportRuns403JSONResponse) VisitListReportRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReportRuns404JSONResponse struct{ AuthNotFoundJSONResponse }
+
+func (response ListReportRuns404JSONResponse) VisitListReportRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -46934,6 +60057,24 @@ type StrictServerInterface interface {
 	// GetHomepageStats Fleet statistics for a GetHomepage customapi widget
 	// (GET /api/v1/gethomepage/stats)
 	GetHomepageStats(ctx context.Context, request GetHomepageStatsRequestObject) (GetHomepageStatsResponseObject, error)
+	// ListHostGroups Host groups with their host counts, by name
+	// (GET /api/v1/host-groups)
+	ListHostGroups(ctx context.Context, request ListHostGroupsRequestObject) (ListHostGroupsResponseObject, error)
+	// CreateHostGroup Create a host group
+	// (POST /api/v1/host-groups)
+	CreateHostGroup(ctx context.Context, request CreateHostGroupRequestObject) (CreateHostGroupResponseObject, error)
+	// DeleteHostGroup Delete a host group
+	// (DELETE /api/v1/host-groups/{groupId})
+	DeleteHostGroup(ctx context.Context, request DeleteHostGroupRequestObject) (DeleteHostGroupResponseObject, error)
+	// GetHostGroup One host group with its host count
+	// (GET /api/v1/host-groups/{groupId})
+	GetHostGroup(ctx context.Context, request GetHostGroupRequestObject) (GetHostGroupResponseObject, error)
+	// UpdateHostGroup Rename, recolour or describe a host group
+	// (PUT /api/v1/host-groups/{groupId})
+	UpdateHostGroup(ctx context.Context, request UpdateHostGroupRequestObject) (UpdateHostGroupResponseObject, error)
+	// ListHostGroupHosts The hosts of a group, by name
+	// (GET /api/v1/host-groups/{groupId}/hosts)
+	ListHostGroupHosts(ctx context.Context, request ListHostGroupHostsRequestObject) (ListHostGroupHostsResponseObject, error)
 	// ListHosts List hosts with search, filters, sorting and pages
 	// (GET /api/v1/hosts)
 	ListHosts(ctx context.Context, request ListHostsRequestObject) (ListHostsResponseObject, error)
@@ -47033,9 +60174,57 @@ type StrictServerInterface interface {
 	// RunJob Run a job now
 	// (POST /api/v1/jobs/{jobName}/run)
 	RunJob(ctx context.Context, request RunJobRequestObject) (RunJobResponseObject, error)
+	// ListNotificationDeliveries The delivery log
+	// (GET /api/v1/notifications/deliveries)
+	ListNotificationDeliveries(ctx context.Context, request ListNotificationDeliveriesRequestObject) (ListNotificationDeliveriesResponseObject, error)
+	// ListNotificationDestinations List notification destinations
+	// (GET /api/v1/notifications/destinations)
+	ListNotificationDestinations(ctx context.Context, request ListNotificationDestinationsRequestObject) (ListNotificationDestinationsResponseObject, error)
+	// CreateNotificationDestination Create a notification destination
+	// (POST /api/v1/notifications/destinations)
+	CreateNotificationDestination(ctx context.Context, request CreateNotificationDestinationRequestObject) (CreateNotificationDestinationResponseObject, error)
+	// DeleteNotificationDestination Delete a notification destination
+	// (DELETE /api/v1/notifications/destinations/{destinationId})
+	DeleteNotificationDestination(ctx context.Context, request DeleteNotificationDestinationRequestObject) (DeleteNotificationDestinationResponseObject, error)
+	// GetNotificationDestination One notification destination
+	// (GET /api/v1/notifications/destinations/{destinationId})
+	GetNotificationDestination(ctx context.Context, request GetNotificationDestinationRequestObject) (GetNotificationDestinationResponseObject, error)
+	// UpdateNotificationDestination Change a notification destination
+	// (PUT /api/v1/notifications/destinations/{destinationId})
+	UpdateNotificationDestination(ctx context.Context, request UpdateNotificationDestinationRequestObject) (UpdateNotificationDestinationResponseObject, error)
+	// TestNotificationDestination Send a test notification
+	// (POST /api/v1/notifications/destinations/{destinationId}/test)
+	TestNotificationDestination(ctx context.Context, request TestNotificationDestinationRequestObject) (TestNotificationDestinationResponseObject, error)
+	// GetNotificationOptions Choices for the destination and route editors
+	// (GET /api/v1/notifications/options)
+	GetNotificationOptions(ctx context.Context, request GetNotificationOptionsRequestObject) (GetNotificationOptionsResponseObject, error)
+	// ListNotificationRoutes List notification routes
+	// (GET /api/v1/notifications/routes)
+	ListNotificationRoutes(ctx context.Context, request ListNotificationRoutesRequestObject) (ListNotificationRoutesResponseObject, error)
+	// CreateNotificationRoute Create a notification route
+	// (POST /api/v1/notifications/routes)
+	CreateNotificationRoute(ctx context.Context, request CreateNotificationRouteRequestObject) (CreateNotificationRouteResponseObject, error)
+	// DeleteNotificationRoute Delete a notification route
+	// (DELETE /api/v1/notifications/routes/{routeId})
+	DeleteNotificationRoute(ctx context.Context, request DeleteNotificationRouteRequestObject) (DeleteNotificationRouteResponseObject, error)
+	// UpdateNotificationRoute Replace a notification route
+	// (PUT /api/v1/notifications/routes/{routeId})
+	UpdateNotificationRoute(ctx context.Context, request UpdateNotificationRouteRequestObject) (UpdateNotificationRouteResponseObject, error)
 	// GetOpenAPIDocument This API description as JSON
 	// (GET /api/v1/openapi.json)
 	GetOpenAPIDocument(ctx context.Context, request GetOpenAPIDocumentRequestObject) (GetOpenAPIDocumentResponseObject, error)
+	// ListPackages The fleet's packages with host, update and security counts
+	// (GET /api/v1/packages)
+	ListPackages(ctx context.Context, request ListPackagesRequestObject) (ListPackagesResponseObject, error)
+	// ExportPackages Export the fleet's package status as CSV or JSON
+	// (GET /api/v1/packages/export)
+	ExportPackages(ctx context.Context, request ExportPackagesRequestObject) (ExportPackagesResponseObject, error)
+	// GetPackage One package with its counts and version spread
+	// (GET /api/v1/packages/{packageId})
+	GetPackage(ctx context.Context, request GetPackageRequestObject) (GetPackageResponseObject, error)
+	// ListPackageHosts The hosts that have a package, with installed and available versions
+	// (GET /api/v1/packages/{packageId}/hosts)
+	ListPackageHosts(ctx context.Context, request ListPackageHostsRequestObject) (ListPackageHostsResponseObject, error)
 	// RolesList The permission matrix
 	// (GET /api/v1/permissions/roles)
 	RolesList(ctx context.Context, request RolesListRequestObject) (RolesListResponseObject, error)
@@ -47054,6 +60243,48 @@ type StrictServerInterface interface {
 	// RolesUserPermissions The current user's role and permissions
 	// (GET /api/v1/permissions/user-permissions)
 	RolesUserPermissions(ctx context.Context, request RolesUserPermissionsRequestObject) (RolesUserPermissionsResponseObject, error)
+	// ListRepositories The package repositories hosts use, with host counts
+	// (GET /api/v1/repositories)
+	ListRepositories(ctx context.Context, request ListRepositoriesRequestObject) (ListRepositoriesResponseObject, error)
+	// DeleteRepository Delete a repository no host uses any more
+	// (DELETE /api/v1/repositories/{repositoryId})
+	DeleteRepository(ctx context.Context, request DeleteRepositoryRequestObject) (DeleteRepositoryResponseObject, error)
+	// GetRepository One repository with its host counts
+	// (GET /api/v1/repositories/{repositoryId})
+	GetRepository(ctx context.Context, request GetRepositoryRequestObject) (GetRepositoryResponseObject, error)
+	// UpdateRepository Rename, describe, or enable / disable a repository
+	// (PUT /api/v1/repositories/{repositoryId})
+	UpdateRepository(ctx context.Context, request UpdateRepositoryRequestObject) (UpdateRepositoryResponseObject, error)
+	// ListRepositoryHosts The hosts that use a repository, by name
+	// (GET /api/v1/repositories/{repositoryId}/hosts)
+	ListRepositoryHosts(ctx context.Context, request ListRepositoryHostsRequestObject) (ListRepositoryHostsResponseObject, error)
+	// ListReportSchedules List scheduled reports
+	// (GET /api/v1/scheduled-reports)
+	ListReportSchedules(ctx context.Context, request ListReportSchedulesRequestObject) (ListReportSchedulesResponseObject, error)
+	// CreateReportSchedule Create a scheduled report
+	// (POST /api/v1/scheduled-reports)
+	CreateReportSchedule(ctx context.Context, request CreateReportScheduleRequestObject) (CreateReportScheduleResponseObject, error)
+	// PreviewReportSchedule Validate a cron expression and show its next run times
+	// (GET /api/v1/scheduled-reports/next-runs)
+	PreviewReportSchedule(ctx context.Context, request PreviewReportScheduleRequestObject) (PreviewReportScheduleResponseObject, error)
+	// GetReportOptions Choices for the schedule editor
+	// (GET /api/v1/scheduled-reports/options)
+	GetReportOptions(ctx context.Context, request GetReportOptionsRequestObject) (GetReportOptionsResponseObject, error)
+	// DeleteReportSchedule Delete a scheduled report and its history
+	// (DELETE /api/v1/scheduled-reports/{scheduleId})
+	DeleteReportSchedule(ctx context.Context, request DeleteReportScheduleRequestObject) (DeleteReportScheduleResponseObject, error)
+	// GetReportSchedule One scheduled report
+	// (GET /api/v1/scheduled-reports/{scheduleId})
+	GetReportSchedule(ctx context.Context, request GetReportScheduleRequestObject) (GetReportScheduleResponseObject, error)
+	// UpdateReportSchedule Replace a scheduled report
+	// (PUT /api/v1/scheduled-reports/{scheduleId})
+	UpdateReportSchedule(ctx context.Context, request UpdateReportScheduleRequestObject) (UpdateReportScheduleResponseObject, error)
+	// RunReportSchedule Run a scheduled report now
+	// (POST /api/v1/scheduled-reports/{scheduleId}/run)
+	RunReportSchedule(ctx context.Context, request RunReportScheduleRequestObject) (RunReportScheduleResponseObject, error)
+	// ListReportRuns Run history of a scheduled report
+	// (GET /api/v1/scheduled-reports/{scheduleId}/runs)
+	ListReportRuns(ctx context.Context, request ListReportRunsRequestObject) (ListReportRunsResponseObject, error)
 	// GetServerSettings Server settings (server URL, agent update policy, branding)
 	// (GET /api/v1/settings)
 	GetServerSettings(ctx context.Context, request GetServerSettingsRequestObject) (GetServerSettingsResponseObject, error)
@@ -49141,6 +62372,173 @@ func (sh *strictHandler) GetHomepageStats(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListHostGroups operation middleware
+func (sh *strictHandler) ListHostGroups(w http.ResponseWriter, r *http.Request) {
+	var request ListHostGroupsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostGroups(ctx, request.(ListHostGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostGroupsResponseObject); ok {
+		if err := validResponse.VisitListHostGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateHostGroup operation middleware
+func (sh *strictHandler) CreateHostGroup(w http.ResponseWriter, r *http.Request) {
+	var request CreateHostGroupRequestObject
+
+	var body CreateHostGroupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateHostGroup(ctx, request.(CreateHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateHostGroupResponseObject); ok {
+		if err := validResponse.VisitCreateHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteHostGroup operation middleware
+func (sh *strictHandler) DeleteHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID) {
+	var request DeleteHostGroupRequestObject
+
+	request.GroupId = groupId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteHostGroup(ctx, request.(DeleteHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteHostGroupResponseObject); ok {
+		if err := validResponse.VisitDeleteHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHostGroup operation middleware
+func (sh *strictHandler) GetHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID) {
+	var request GetHostGroupRequestObject
+
+	request.GroupId = groupId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHostGroup(ctx, request.(GetHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHostGroupResponseObject); ok {
+		if err := validResponse.VisitGetHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHostGroup operation middleware
+func (sh *strictHandler) UpdateHostGroup(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID) {
+	var request UpdateHostGroupRequestObject
+
+	request.GroupId = groupId
+
+	var body UpdateHostGroupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHostGroup(ctx, request.(UpdateHostGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHostGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateHostGroupResponseObject); ok {
+		if err := validResponse.VisitUpdateHostGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHostGroupHosts operation middleware
+func (sh *strictHandler) ListHostGroupHosts(w http.ResponseWriter, r *http.Request, groupId openapi_types.UUID, params ListHostGroupHostsParams) {
+	var request ListHostGroupHostsRequestObject
+
+	request.GroupId = groupId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHostGroupHosts(ctx, request.(ListHostGroupHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHostGroupHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHostGroupHostsResponseObject); ok {
+		if err := validResponse.VisitListHostGroupHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListHosts operation middleware
 func (sh *strictHandler) ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams) {
 	var request ListHostsRequestObject
@@ -50038,6 +63436,336 @@ func (sh *strictHandler) RunJob(w http.ResponseWriter, r *http.Request, jobName 
 	}
 }
 
+// ListNotificationDeliveries operation middleware
+func (sh *strictHandler) ListNotificationDeliveries(w http.ResponseWriter, r *http.Request, params ListNotificationDeliveriesParams) {
+	var request ListNotificationDeliveriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotificationDeliveries(ctx, request.(ListNotificationDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotificationDeliveries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListNotificationDeliveriesResponseObject); ok {
+		if err := validResponse.VisitListNotificationDeliveriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNotificationDestinations operation middleware
+func (sh *strictHandler) ListNotificationDestinations(w http.ResponseWriter, r *http.Request) {
+	var request ListNotificationDestinationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotificationDestinations(ctx, request.(ListNotificationDestinationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotificationDestinations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListNotificationDestinationsResponseObject); ok {
+		if err := validResponse.VisitListNotificationDestinationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateNotificationDestination operation middleware
+func (sh *strictHandler) CreateNotificationDestination(w http.ResponseWriter, r *http.Request) {
+	var request CreateNotificationDestinationRequestObject
+
+	var body CreateNotificationDestinationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateNotificationDestination(ctx, request.(CreateNotificationDestinationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateNotificationDestination")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateNotificationDestinationResponseObject); ok {
+		if err := validResponse.VisitCreateNotificationDestinationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteNotificationDestination operation middleware
+func (sh *strictHandler) DeleteNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID) {
+	var request DeleteNotificationDestinationRequestObject
+
+	request.DestinationId = destinationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteNotificationDestination(ctx, request.(DeleteNotificationDestinationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteNotificationDestination")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteNotificationDestinationResponseObject); ok {
+		if err := validResponse.VisitDeleteNotificationDestinationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNotificationDestination operation middleware
+func (sh *strictHandler) GetNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID) {
+	var request GetNotificationDestinationRequestObject
+
+	request.DestinationId = destinationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotificationDestination(ctx, request.(GetNotificationDestinationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotificationDestination")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetNotificationDestinationResponseObject); ok {
+		if err := validResponse.VisitGetNotificationDestinationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateNotificationDestination operation middleware
+func (sh *strictHandler) UpdateNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID) {
+	var request UpdateNotificationDestinationRequestObject
+
+	request.DestinationId = destinationId
+
+	var body UpdateNotificationDestinationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNotificationDestination(ctx, request.(UpdateNotificationDestinationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNotificationDestination")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateNotificationDestinationResponseObject); ok {
+		if err := validResponse.VisitUpdateNotificationDestinationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestNotificationDestination operation middleware
+func (sh *strictHandler) TestNotificationDestination(w http.ResponseWriter, r *http.Request, destinationId openapi_types.UUID) {
+	var request TestNotificationDestinationRequestObject
+
+	request.DestinationId = destinationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestNotificationDestination(ctx, request.(TestNotificationDestinationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestNotificationDestination")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestNotificationDestinationResponseObject); ok {
+		if err := validResponse.VisitTestNotificationDestinationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNotificationOptions operation middleware
+func (sh *strictHandler) GetNotificationOptions(w http.ResponseWriter, r *http.Request) {
+	var request GetNotificationOptionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotificationOptions(ctx, request.(GetNotificationOptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotificationOptions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetNotificationOptionsResponseObject); ok {
+		if err := validResponse.VisitGetNotificationOptionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNotificationRoutes operation middleware
+func (sh *strictHandler) ListNotificationRoutes(w http.ResponseWriter, r *http.Request) {
+	var request ListNotificationRoutesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotificationRoutes(ctx, request.(ListNotificationRoutesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotificationRoutes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListNotificationRoutesResponseObject); ok {
+		if err := validResponse.VisitListNotificationRoutesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateNotificationRoute operation middleware
+func (sh *strictHandler) CreateNotificationRoute(w http.ResponseWriter, r *http.Request) {
+	var request CreateNotificationRouteRequestObject
+
+	var body CreateNotificationRouteJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateNotificationRoute(ctx, request.(CreateNotificationRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateNotificationRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateNotificationRouteResponseObject); ok {
+		if err := validResponse.VisitCreateNotificationRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteNotificationRoute operation middleware
+func (sh *strictHandler) DeleteNotificationRoute(w http.ResponseWriter, r *http.Request, routeId openapi_types.UUID) {
+	var request DeleteNotificationRouteRequestObject
+
+	request.RouteId = routeId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteNotificationRoute(ctx, request.(DeleteNotificationRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteNotificationRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteNotificationRouteResponseObject); ok {
+		if err := validResponse.VisitDeleteNotificationRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateNotificationRoute operation middleware
+func (sh *strictHandler) UpdateNotificationRoute(w http.ResponseWriter, r *http.Request, routeId openapi_types.UUID) {
+	var request UpdateNotificationRouteRequestObject
+
+	request.RouteId = routeId
+
+	var body UpdateNotificationRouteJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNotificationRoute(ctx, request.(UpdateNotificationRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNotificationRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateNotificationRouteResponseObject); ok {
+		if err := validResponse.VisitUpdateNotificationRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetOpenAPIDocument operation middleware
 func (sh *strictHandler) GetOpenAPIDocument(w http.ResponseWriter, r *http.Request) {
 	var request GetOpenAPIDocumentRequestObject
@@ -50055,6 +63783,111 @@ func (sh *strictHandler) GetOpenAPIDocument(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetOpenAPIDocumentResponseObject); ok {
 		if err := validResponse.VisitGetOpenAPIDocumentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListPackages operation middleware
+func (sh *strictHandler) ListPackages(w http.ResponseWriter, r *http.Request, params ListPackagesParams) {
+	var request ListPackagesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPackages(ctx, request.(ListPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPackagesResponseObject); ok {
+		if err := validResponse.VisitListPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExportPackages operation middleware
+func (sh *strictHandler) ExportPackages(w http.ResponseWriter, r *http.Request, params ExportPackagesParams) {
+	var request ExportPackagesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportPackages(ctx, request.(ExportPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ExportPackagesResponseObject); ok {
+		if err := validResponse.VisitExportPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPackage operation middleware
+func (sh *strictHandler) GetPackage(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID) {
+	var request GetPackageRequestObject
+
+	request.PackageId = packageId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPackage(ctx, request.(GetPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPackage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPackageResponseObject); ok {
+		if err := validResponse.VisitGetPackageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListPackageHosts operation middleware
+func (sh *strictHandler) ListPackageHosts(w http.ResponseWriter, r *http.Request, packageId openapi_types.UUID, params ListPackageHostsParams) {
+	var request ListPackageHostsRequestObject
+
+	request.PackageId = packageId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPackageHosts(ctx, request.(ListPackageHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPackageHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPackageHostsResponseObject); ok {
+		if err := validResponse.VisitListPackageHostsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -50219,6 +64052,387 @@ func (sh *strictHandler) RolesUserPermissions(w http.ResponseWriter, r *http.Req
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RolesUserPermissionsResponseObject); ok {
 		if err := validResponse.VisitRolesUserPermissionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListRepositories operation middleware
+func (sh *strictHandler) ListRepositories(w http.ResponseWriter, r *http.Request, params ListRepositoriesParams) {
+	var request ListRepositoriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRepositories(ctx, request.(ListRepositoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRepositories")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListRepositoriesResponseObject); ok {
+		if err := validResponse.VisitListRepositoriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteRepository operation middleware
+func (sh *strictHandler) DeleteRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID) {
+	var request DeleteRepositoryRequestObject
+
+	request.RepositoryId = repositoryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRepository(ctx, request.(DeleteRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRepository")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteRepositoryResponseObject); ok {
+		if err := validResponse.VisitDeleteRepositoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRepository operation middleware
+func (sh *strictHandler) GetRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID) {
+	var request GetRepositoryRequestObject
+
+	request.RepositoryId = repositoryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRepository(ctx, request.(GetRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRepository")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRepositoryResponseObject); ok {
+		if err := validResponse.VisitGetRepositoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateRepository operation middleware
+func (sh *strictHandler) UpdateRepository(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID) {
+	var request UpdateRepositoryRequestObject
+
+	request.RepositoryId = repositoryId
+
+	var body UpdateRepositoryJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRepository(ctx, request.(UpdateRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRepository")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateRepositoryResponseObject); ok {
+		if err := validResponse.VisitUpdateRepositoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListRepositoryHosts operation middleware
+func (sh *strictHandler) ListRepositoryHosts(w http.ResponseWriter, r *http.Request, repositoryId openapi_types.UUID, params ListRepositoryHostsParams) {
+	var request ListRepositoryHostsRequestObject
+
+	request.RepositoryId = repositoryId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRepositoryHosts(ctx, request.(ListRepositoryHostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRepositoryHosts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListRepositoryHostsResponseObject); ok {
+		if err := validResponse.VisitListRepositoryHostsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListReportSchedules operation middleware
+func (sh *strictHandler) ListReportSchedules(w http.ResponseWriter, r *http.Request) {
+	var request ListReportSchedulesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReportSchedules(ctx, request.(ListReportSchedulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReportSchedules")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListReportSchedulesResponseObject); ok {
+		if err := validResponse.VisitListReportSchedulesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateReportSchedule operation middleware
+func (sh *strictHandler) CreateReportSchedule(w http.ResponseWriter, r *http.Request) {
+	var request CreateReportScheduleRequestObject
+
+	var body CreateReportScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateReportSchedule(ctx, request.(CreateReportScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateReportSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateReportScheduleResponseObject); ok {
+		if err := validResponse.VisitCreateReportScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PreviewReportSchedule operation middleware
+func (sh *strictHandler) PreviewReportSchedule(w http.ResponseWriter, r *http.Request, params PreviewReportScheduleParams) {
+	var request PreviewReportScheduleRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PreviewReportSchedule(ctx, request.(PreviewReportScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PreviewReportSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PreviewReportScheduleResponseObject); ok {
+		if err := validResponse.VisitPreviewReportScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetReportOptions operation middleware
+func (sh *strictHandler) GetReportOptions(w http.ResponseWriter, r *http.Request) {
+	var request GetReportOptionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetReportOptions(ctx, request.(GetReportOptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetReportOptions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetReportOptionsResponseObject); ok {
+		if err := validResponse.VisitGetReportOptionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteReportSchedule operation middleware
+func (sh *strictHandler) DeleteReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID) {
+	var request DeleteReportScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteReportSchedule(ctx, request.(DeleteReportScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteReportSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteReportScheduleResponseObject); ok {
+		if err := validResponse.VisitDeleteReportScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetReportSchedule operation middleware
+func (sh *strictHandler) GetReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID) {
+	var request GetReportScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetReportSchedule(ctx, request.(GetReportScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetReportSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetReportScheduleResponseObject); ok {
+		if err := validResponse.VisitGetReportScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateReportSchedule operation middleware
+func (sh *strictHandler) UpdateReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID) {
+	var request UpdateReportScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body UpdateReportScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateReportSchedule(ctx, request.(UpdateReportScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateReportSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateReportScheduleResponseObject); ok {
+		if err := validResponse.VisitUpdateReportScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RunReportSchedule operation middleware
+func (sh *strictHandler) RunReportSchedule(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID) {
+	var request RunReportScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RunReportSchedule(ctx, request.(RunReportScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunReportSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RunReportScheduleResponseObject); ok {
+		if err := validResponse.VisitRunReportScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListReportRuns operation middleware
+func (sh *strictHandler) ListReportRuns(w http.ResponseWriter, r *http.Request, scheduleId openapi_types.UUID, params ListReportRunsParams) {
+	var request ListReportRunsRequestObject
+
+	request.ScheduleId = scheduleId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReportRuns(ctx, request.(ListReportRunsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReportRuns")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListReportRunsResponseObject); ok {
+		if err := validResponse.VisitListReportRunsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -2,8 +2,6 @@ package patchmon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/patchmon-go/patchmon/pkg/auth"
+	"github.com/patchmon-go/patchmon/pkg/secretbox"
 	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
@@ -51,32 +50,16 @@ func roleName(r string) string {
 	return strings.TrimSpace(r)
 }
 
-// encryptionKey derives the key for secrets at rest as the spec describes:
-// AI_ENCRYPTION_KEY (64 hex characters used as is, anything else SHA-256 hashed), else
-// SESSION_SECRET hashed, else the database URL hashed.
-func encryptionKey(c Config) []byte {
-	if k := c.AIEncryptionKey; k != "" {
-		if b, err := hex.DecodeString(k); err == nil && len(b) == 32 {
-			return b
-		}
-		h := sha256.Sum256([]byte(k))
-		return h[:]
-	}
-	src := c.SessionSecret
-	if src == "" {
-		src = c.DatabaseURL
-	}
-	h := sha256.Sum256([]byte(src))
-	return h[:]
-}
-
 // startAuth builds the user and auth services on the open database and store, brings
 // the permission matrix up to date and discovers the OIDC provider. Called by Start with
 // s.mu held.
 func (s *Server) startAuth(ctx context.Context) error {
-	if s.cfg.AIEncryptionKey == "" && s.cfg.SessionSecret == "" {
-		s.log.WarnContext(ctx, "AI_ENCRYPTION_KEY and SESSION_SECRET are unset: secrets at rest are encrypted with a key derived from DATABASE_URL")
+	box, err := secretbox.New(secretbox.Config{AIEncryptionKey: s.cfg.AIEncryptionKey, SessionSecret: s.cfg.SessionSecret,
+		DatabaseURL: s.cfg.DatabaseURL, Logger: s.log})
+	if err != nil {
+		return err
 	}
+	s.secrets = box
 	var authSvc atomic.Pointer[auth.Service]
 	us, err := users.New(users.Config{
 		DB:     s.db,
@@ -102,7 +85,7 @@ func (s *Server) startAuth(ctx context.Context) error {
 	scopes := strings.FieldsFunc(s.cfg.OIDCScopes, func(r rune) bool { return r == ' ' || r == ',' })
 	as, err := auth.New(auth.Config{
 		DB: s.db, Users: us, Limiter: s.store, Tokens: s.store, Logger: s.log.With("component", "auth"),
-		JWTSecret: s.cfg.JWTSecret, EncryptionKey: encryptionKey(s.cfg),
+		JWTSecret: s.cfg.JWTSecret, EncryptionKey: box.Key(),
 		AccessTTL: s.cfg.JWTExpiresIn, RefreshTTL: s.cfg.JWTRefreshExpiresIn, InactivityTimeout: s.cfg.SessionInactivityTimeout,
 		MaxLoginAttempts: s.cfg.MaxLoginAttempts, LockoutDuration: s.cfg.LockoutDuration,
 		MaxTFAAttempts: s.cfg.MaxTFAAttempts, TFALockoutDuration: s.cfg.TFALockoutDuration,

@@ -214,9 +214,10 @@ type Config struct {
 
 	// Encryption
 
-	// AIEncryptionKey encrypts secrets at rest (64 hex characters, or any string that is
-	// SHA-256 hashed). In embedded mode an unset key is generated once and kept in DataDir.
-	// Default: "".
+	// AIEncryptionKey encrypts secrets at rest, such as TOTP secrets and notification
+	// destination secrets (64 hex characters, or any string that is SHA-256 hashed). In
+	// embedded mode an unset key is generated once and kept in DataDir. Without it the key
+	// comes from SessionSecret, else DATABASE_URL (a warning is logged). Default: "".
 	AIEncryptionKey string `env:"AI_ENCRYPTION_KEY" secret:"true"`
 	// SessionSecret is the fallback source of the encryption key. Default: "".
 	SessionSecret string `env:"SESSION_SECRET" secret:"true"`

@@ -40,8 +40,11 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/inventory"
 	"github.com/patchmon-go/patchmon/pkg/jobs"
 	"github.com/patchmon-go/patchmon/pkg/kv"
+	"github.com/patchmon-go/patchmon/pkg/notify"
 	"github.com/patchmon-go/patchmon/pkg/pgembed"
+	"github.com/patchmon-go/patchmon/pkg/reports"
 	"github.com/patchmon-go/patchmon/pkg/scopes"
+	"github.com/patchmon-go/patchmon/pkg/secretbox"
 	"github.com/patchmon-go/patchmon/pkg/settings"
 	"github.com/patchmon-go/patchmon/pkg/users"
 	"github.com/patchmon-go/patchmon/web"
@@ -83,6 +86,14 @@ type Server struct {
 	realtime *agenthub.Endpoints
 	// authn holds the user and auth services once started.
 	authn authState
+	// notifyAPI and reportsAPI serve notification destinations, routes and scheduled
+	// reports; bound at Start.
+	notifyAPI  *notify.API
+	reportsAPI *reports.API
+
+	// secrets seals secrets at rest (key chain of AI_ENCRYPTION_KEY, SESSION_SECRET,
+	// DATABASE_URL); set at Start.
+	secrets *secretbox.Box
 
 	mu       sync.Mutex
 	running  bool
@@ -107,6 +118,12 @@ type Server struct {
 	alertSvc   *alerts.Service
 	stopAlerts func()
 	queueUI    queueUI
+	// notifySvc and reportsSvc exist while the server runs; bg runs their polling loops
+	// until bgCancel.
+	notifySvc  *notify.Service
+	reportsSvc *reports.Service
+	bg         sync.WaitGroup
+	bgCancel   context.CancelFunc
 }
 
 // New validates cfg and builds the server without touching the network, the disk or the
@@ -133,7 +150,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, spec: spec, embeddedDB: cfg.embedded(), inventory: inventory.NewAPI(), enrollment: enrollment.NewEnrollAPI(), integrations: integrationapi.NewAPI(), realtime: agenthub.NewEndpoints(),
-		dashboard: dashboard.NewAPI(), settings: settings.NewAPI(), jobsAPI: jobs.NewAPI(), alertsAPI: alerts.NewAPI()}
+		dashboard: dashboard.NewAPI(), settings: settings.NewAPI(), jobsAPI: jobs.NewAPI(), alertsAPI: alerts.NewAPI(),
+		notifyAPI: notify.NewAPI(), reportsAPI: reports.NewAPI()}
 	if err := s.buildHandler(); err != nil {
 		return nil, err
 	}
@@ -265,6 +283,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.startHub(ctx); err != nil {
+		return err
+	}
+	if err := s.startNotifications(); err != nil {
 		return err
 	}
 	if err := s.startJobs(ctx); err != nil {
@@ -449,6 +470,12 @@ func (s *Server) startInventory() error {
 		Secret:      secret[:],
 		PublicURL:   s.cfg.publicURL(),
 		Logger:      s.log.With("component", "inventory"),
+		// The user service starts after the inventory, so the audit log is found per call.
+		Audit: func(ctx context.Context, e users.AuditEntry) {
+			if us := s.authn.users.Load(); us != nil {
+				us.Audit(ctx, e)
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -558,6 +585,7 @@ func (s *Server) stopLocked(ctx context.Context) error {
 	if err := s.stopJobs(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop jobs: %w", err))
 	}
+	s.stopNotifications()
 	if err := s.stopHub(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -643,7 +671,7 @@ func (s *Server) buildHandler() error {
 	handlers := &api{systemAPI: &systemAPI{s: s}, API: s.inventory,
 		Handlers: auth.NewHandlers(s.authService), AdminAPI: users.NewAdminAPI(s.usersService), Endpoints: s.realtime,
 		EnrollAPI: s.enrollment, integrationHandlers: s.integrations, dashboardHandlers: s.dashboard, settingsHandlers: s.settings,
-		jobsHandlers: s.jobsAPI, alertsHandlers: s.alertsAPI}
+		jobsHandlers: s.jobsAPI, alertsHandlers: s.alertsAPI, notifyHandlers: s.notifyAPI, reportHandlers: s.reportsAPI}
 	strict := openapi.NewStrictHandlerWithOptions(handlers, []openapi.StrictMiddlewareFunc{auth.StrictMiddleware, s.publishReports}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,

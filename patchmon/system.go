@@ -33,6 +33,8 @@ type api struct {
 	*integrationHandlers
 	*jobsHandlers
 	*alertsHandlers
+	*notifyHandlers
+	*reportHandlers
 	*dashboardHandlers
 	*settingsHandlers
 }

@@ -539,6 +539,7 @@ func (api *API) CreateHost(ctx context.Context, req openapi.CreateHostRequestObj
 	if err != nil {
 		return nil, err
 	}
+	s.auditHost(ctx, EventHostCreated, h.ID.String(), h.FriendlyName, nil)
 	out := createdHost{
 		Message:         "Host created successfully",
 		HostId:          h.ID,

@@ -125,6 +125,22 @@ func nonNil[T any](s []T) []T {
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
+// Audit log events of host management.
+const (
+	EventHostCreated      = "host.created"
+	EventHostUpdated      = "host.updated"
+	EventHostDeleted      = "host.deleted"
+	EventHostRekeyed      = "host.credentials_regenerated"
+	EventHostIntegrations = "host.integrations_updated"
+	EventHostsBulkDeleted = "hosts.bulk_deleted"
+	EventHostsBulkGrouped = "hosts.bulk_groups_updated"
+)
+
+// auditHost records a change to a host.
+func (s *Service) auditHost(ctx context.Context, event, hostID, name string, details map[string]any) {
+	s.audit(ctx, event, "host", hostID, name, details)
+}
+
 // GetHost implements GET /api/v1/hosts/{hostId}.
 func (api *API) GetHost(ctx context.Context, req openapi.GetHostRequestObject) (openapi.GetHostResponseObject, error) {
 	s, err := api.service()
@@ -157,6 +173,26 @@ func (api *API) UpdateHost(ctx context.Context, req openapi.UpdateHostRequestObj
 	if err != nil {
 		return nil, httpError(err)
 	}
+	changed := map[string]any{}
+	if b.FriendlyName != nil {
+		changed["friendlyName"] = h.FriendlyName
+	}
+	if b.GroupIds != nil {
+		changed["groupIds"] = *b.GroupIds
+	}
+	if b.Notes != nil {
+		changed["notes"] = "changed"
+	}
+	if b.AutoUpdate != nil {
+		changed["autoUpdate"] = *b.AutoUpdate
+	}
+	if b.HostDownAlerts != nil {
+		changed["hostDownAlerts"] = *b.HostDownAlerts
+	}
+	if b.UpdateInterval != nil {
+		changed["updateInterval"] = *b.UpdateInterval
+	}
+	s.auditHost(ctx, EventHostUpdated, h.Id.String(), h.FriendlyName, changed)
 	if b.UpdateInterval != nil {
 		// The agent applies the new interval now rather than at its next settings sync.
 		if c := api.agentControl(); c != nil {
@@ -178,6 +214,7 @@ func (api *API) DeleteHost(ctx context.Context, req openapi.DeleteHostRequestObj
 		return nil, httpError(err)
 	}
 	api.disconnect(ctx, s, req.HostId)
+	s.auditHost(ctx, EventHostDeleted, req.HostId.String(), "", nil)
 	return openapi.DeleteHost200JSONResponse{Message: "Host deleted"}, nil
 }
 
@@ -203,6 +240,7 @@ func (api *API) RegenerateHostCredentials(ctx context.Context, req openapi.Regen
 	// The agent's open WebSocket was authenticated with the old key: close it. It
 	// reconnects with whatever credentials it has, and the old ones are refused.
 	api.disconnect(ctx, s, req.HostId)
+	s.auditHost(ctx, EventHostRekeyed, req.HostId.String(), "", map[string]any{"apiId": creds.APIID})
 	cmd, err := s.InstallCommand(ctx, creds)
 	if err != nil {
 		return nil, err
@@ -283,6 +321,7 @@ func (api *API) UpdateHostIntegrations(ctx context.Context, req openapi.UpdateHo
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.auditHost(ctx, EventHostIntegrations, req.HostId.String(), "", map[string]any{"docker": st.Docker, "compliance": st.Compliance})
 	if c := api.agentControl(); c != nil {
 		var cfg wsproto.AgentConfig
 		if b.Docker != nil {
@@ -320,6 +359,7 @@ func (api *API) BulkDeleteHosts(ctx context.Context, req openapi.BulkDeleteHosts
 		return nil, httpError(err)
 	}
 	api.disconnect(ctx, s, dedupeUUIDs(req.Body.HostIds)...)
+	s.auditHost(ctx, EventHostsBulkDeleted, "", "", map[string]any{"hostIds": dedupeUUIDs(req.Body.HostIds)})
 	return openapi.BulkDeleteHosts200JSONResponse{Message: plural(n, "host") + " deleted", Count: n}, nil
 }
 
@@ -341,6 +381,7 @@ func (api *API) BulkAssignHostGroups(ctx context.Context, req openapi.BulkAssign
 	if err != nil {
 		return nil, httpError(err)
 	}
+	s.auditHost(ctx, EventHostsBulkGrouped, "", "", map[string]any{"hostIds": dedupeUUIDs(b.HostIds), "groupIds": b.GroupIds, "mode": mode})
 	return openapi.BulkAssignHostGroups200JSONResponse{Message: plural(n, "host") + " updated", Count: n}, nil
 }
 

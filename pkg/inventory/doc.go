@@ -11,6 +11,12 @@
 // openapi.StrictServerInterface; its RequireAgent middleware enforces
 // `x-permission: agent`. docs/agent-protocol.md describes the protocol as implemented.
 //
+// The fleet views serve the dashboard's Packages, Repositories and Host groups pages:
+// host group CRUD (HostGroups, CreateHostGroup, DeleteHostGroup, …), the package
+// catalogue with per-package host, update and security counts (Packages, Package,
+// PackageHosts), the repository catalogue (Repositories, UpdateRepository, …) and a
+// streamed export of every package on every host (ExportPackages).
+//
 // Stability: the wire behaviour is a compatibility contract with deployed agents and
 // changes only with the upstream protocol. The Go API (Config, Service, API and their
 // methods) is young and may still change between minor versions.

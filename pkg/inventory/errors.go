@@ -76,7 +76,12 @@ func apiError(err error) *httpx.APIError {
 	case errors.Is(err, ErrNoAgentBinary):
 		return httpx.NewError(http.StatusNotFound, CodeNoAgentBinary, clientMessage(err))
 	case errors.Is(err, ErrInvalidInput):
-		return httpx.NewError(http.StatusBadRequest, httpx.CodeValidation, clientMessage(err))
+		ae := httpx.NewError(http.StatusBadRequest, httpx.CodeValidation, clientMessage(err))
+		var de *detailError
+		if errors.As(err, &de) {
+			ae.Field = de.field
+		}
+		return ae
 	}
 	return nil
 }
@@ -84,8 +89,9 @@ func apiError(err error) *httpx.APIError {
 // detailError is a sentinel with a message for the client: errors.Is matches the
 // sentinel, Error returns the message alone.
 type detailError struct {
-	kind error
-	msg  string
+	kind  error
+	msg   string
+	field string // the request field at fault, if any
 }
 
 func (e *detailError) Error() string { return e.msg }
@@ -94,6 +100,11 @@ func (e *detailError) Unwrap() error { return e.kind }
 // errorf returns a detailError of kind with a formatted, client-facing message.
 func errorf(kind error, format string, args ...any) error {
 	return &detailError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf is errorf about one request field, which the API names in `field`.
+func fieldErrorf(kind error, field, format string, args ...any) error {
+	return &detailError{kind: kind, msg: fmt.Sprintf(format, args...), field: field}
 }
 
 // clientMessage is the message of a detailError, or the sentinel's text without the

@@ -400,7 +400,8 @@ func connectAgent(t *testing.T, base string, h createdHost) (*wsAgent, *http.Res
 	hdr := http.Header{}
 	hdr.Set(agentproto.HeaderAPIID, h.apiID)
 	hdr.Set(agentproto.HeaderAPIKey, h.apiKey)
-	conn, resp, err := gws.NewClient(a, &gws.ClientOption{Addr: "ws://" + u.Host + "/api/v1/agents/ws", RequestHeader: hdr})
+	conn, resp, err := gws.NewClient(a, &gws.ClientOption{Addr: "ws://" + u.Host + "/api/v1/agents/ws", RequestHeader: hdr,
+		HandshakeTimeout: time.Minute})
 	if err != nil {
 		return nil, resp, err
 	}
@@ -445,11 +446,25 @@ func TestRegenerateCredentials(t *testing.T) {
 		t.Fatal("the agent's WebSocket was not closed")
 	}
 	assert.Equal(t, http.StatusUnauthorized, ping(h))
-	_, resp, err := connectAgent(t, e.srv.URL, h)
-	require.Error(t, err)
-	require.NotNil(t, resp)
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	// The WebSocket endpoint checks credentials before the upgrade.
+	status, _ = e.call("GET", "/api/v1/agents/ws", nil, nil, append(h.headers(), "Connection", "Upgrade", "Upgrade", "websocket",
+		"Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")...)
+	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, http.StatusOK, ping(fresh))
+
+	// Re-keying is in the security audit log, with who did it.
+	audit := e.ok(http.StatusOK, "GET", "/api/v1/audit-log?event=host.", nil)["events"].([]any)
+	var events []string
+	for _, ev := range audit {
+		m := ev.(map[string]any)
+		events = append(events, m["event"].(string))
+		if m["event"] == "host.credentials_regenerated" {
+			assert.Equal(t, h.id, m["targetId"])
+			assert.Equal(t, e.admin.Username, m["actorUsername"])
+		}
+	}
+	assert.Contains(t, events, "host.credentials_regenerated")
+	assert.Contains(t, events, "host.created")
 
 	status, _ = e.call("POST", "/api/v1/hosts/"+uuid.NewString()+"/regenerate-credentials", &e.admin, nil)
 	assert.Equal(t, http.StatusNotFound, status)
@@ -458,6 +473,11 @@ func TestRegenerateCredentials(t *testing.T) {
 func TestCreateHostInstallCommands(t *testing.T) {
 	t.Parallel()
 	e := newHostsEnv(t)
+	status, m := e.call("POST", "/api/v1/hosts", &e.admin, map[string]any{"friendly_name": "   "})
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "friendly_name", m["field"])
+	status, _ = e.call("POST", "/api/v1/hosts", &e.readonly, map[string]any{"friendly_name": "x"})
+	assert.Equal(t, http.StatusForbidden, status)
 	h := e.createHost("install me")
 	cmds := h.body["installCommands"].(map[string]any)
 	assert.Equal(t, false, cmds["selfSignedDefault"])

@@ -18,6 +18,7 @@ import (
 	"github.com/patchmon-go/patchmon/pkg/db"
 	"github.com/patchmon-go/patchmon/pkg/inventory/agents"
 	"github.com/patchmon-go/patchmon/pkg/kv"
+	"github.com/patchmon-go/patchmon/pkg/users"
 )
 
 // Config configures a Service.
@@ -70,6 +71,9 @@ type Config struct {
 	// only adds memory (each holds its decoded report) and lock contention. Default:
 	// 2 × GOMAXPROCS, at least 4.
 	MaxConcurrentReports int
+	// Audit records changes users make through the fleet views (host groups,
+	// repositories) in the audit log. Default: nothing is recorded.
+	Audit func(context.Context, users.AuditEntry)
 	// CopyThreshold is the number of new host_packages rows from which ingest switches
 	// from a multi-row INSERT to COPY. Default: 256.
 	CopyThreshold int
@@ -138,6 +142,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxConcurrentReports <= 0 {
 		cfg.MaxConcurrentReports = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = func(context.Context, users.AuditEntry) {}
 	}
 	if cfg.CopyThreshold <= 0 {
 		cfg.CopyThreshold = 256

@@ -145,10 +145,10 @@ type CreatedHost struct {
 func (s *Service) CreateHost(ctx context.Context, in NewHost) (CreatedHost, error) {
 	name := strings.TrimSpace(in.FriendlyName)
 	if name == "" {
-		return CreatedHost{}, errorf(ErrInvalidInput, "Friendly name is required")
+		return CreatedHost{}, fieldErrorf(ErrInvalidInput, "friendly_name", "Friendly name is required")
 	}
 	if len(name) > 255 {
-		return CreatedHost{}, errorf(ErrInvalidInput, "Friendly name must be at most 255 characters")
+		return CreatedHost{}, fieldErrorf(ErrInvalidInput, "friendly_name", "Friendly name must be at most 255 characters")
 	}
 	creds, err := newCredentials(s.cfg.APIKeyCost)
 	if err != nil {

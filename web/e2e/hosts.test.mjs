@@ -23,6 +23,8 @@ describe('hosts', () => {
   let agent;
   /** @type {string} */
   let agentDir = '';
+  /** The API key the wizard showed. */
+  let firstKey = '';
 
   before(async () => {
     if (!existsSync(agentBinary)) {
@@ -63,6 +65,7 @@ describe('hosts', () => {
     const apiKey = ((await page.getByTestId('api-key').textContent()) ?? '').trim();
     assert.match(apiId, /^patchmon_[0-9a-f]{16}$/);
     assert.match(apiKey, /^[0-9a-f]{64}$/);
+    firstKey = apiKey;
     const plain = (await command.textContent()) ?? '';
     assert.equal(plain, `curl -s '${h.url}/api/v1/hosts/install' -H 'X-API-ID: ${apiId}' -H 'X-API-KEY: ${apiKey}' | sudo sh`);
     await page.getByLabel('Force install (bypass broken packages)').check();
@@ -143,6 +146,48 @@ describe('hosts', () => {
     await page.getByRole('tab', { name: 'Agent' }).click();
     await page.getByText('30 minutes (this host’s own)').waitFor();
 
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).__sameDocument), true, 'the page was never reloaded');
+    assert.deepEqual(page.scriptErrors, []);
+  });
+
+  h.test('notes, re-keying and deletion from the host page', async () => {
+    const { page } = h;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();
+    await page.getByRole('link', { name: 'e2e-web-01' }).click();
+    await page.getByRole('heading', { name: 'e2e-web-01', level: 1 }).waitFor();
+
+    await page.getByRole('tab', { name: 'Notes' }).click();
+    await page.getByRole('textbox', { name: 'Notes' }).fill('Patch on Sundays after 22:00.');
+    await page.getByRole('button', { name: 'Save notes' }).click();
+    await page.getByText('Notes saved.').waitFor();
+
+    // Re-keying shows the new one-liner and drops the agent's connection at once.
+    await page.getByRole('tab', { name: 'Agent' }).click();
+    const panel = page.getByRole('tabpanel', { name: 'Agent' });
+    await panel.getByText('Connected', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Regenerate credentials' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Regenerate the credentials of e2e-web-01?' });
+    await confirm.getByRole('button', { name: 'Regenerate' }).click();
+    const creds = page.getByRole('dialog', { name: 'New credentials' });
+    const command = (await creds.getByTestId('install-command').textContent()) ?? '';
+    const newKey = ((await creds.getByTestId('api-key').textContent()) ?? '').trim();
+    assert.match(newKey, /^[0-9a-f]{64}$/);
+    assert.notEqual(newKey, firstKey);
+    assert.ok(command.includes(`X-API-KEY: ${newKey}`), command);
+    await screenshot(page, 'hosts-regenerated');
+    await creds.getByRole('button', { name: 'Done' }).click();
+    await panel.getByText('Not connected', { exact: true }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTitle('The agent is connected now').count(), 0);
+
+    // Deleting asks first, then the host is gone from the list.
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const del = page.getByRole('dialog', { name: 'Delete e2e-web-01?' });
+    await screenshot(page, 'hosts-delete-confirm');
+    await del.getByRole('button', { name: 'Delete host' }).click();
+    await page.waitForURL(/\/hosts(\?.*)?$/);
+    await page.getByText('e2e-web-01 was deleted.').waitFor();
+    await page.getByRole('link', { name: 'e2e-db-02' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'e2e-web-01' }).count(), 0);
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).__sameDocument), true, 'the page was never reloaded');
     assert.deepEqual(page.scriptErrors, []);
   });

@@ -23,6 +23,11 @@ const Roles = lazy(() => import('./pages/admin/Roles'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 const Settings = lazy(() => import('./pages/admin/Settings'));
 const Integrations = lazy(() => import('./pages/admin/Integrations'));
+const Notifications = lazy(() => import('./pages/admin/Notifications'));
+const ScheduledReports = lazy(() => import('./pages/reports/ScheduledReports'));
+const Packages = lazy(() => import('./pages/fleet/Packages'));
+const Repositories = lazy(() => import('./pages/fleet/Repositories'));
+const HostGroups = lazy(() => import('./pages/fleet/HostGroups'));
 const Alerts = lazy(() => import('./pages/alerts/Alerts'));
 const Jobs = lazy(() => import('./pages/admin/Jobs'));
 const Hosts = lazy(() => import('./pages/hosts/HostsPage'));
@@ -43,6 +48,10 @@ const pages: Record<string, ReactNode> = {
   '/roles': <Roles />,
   '/audit-log': <AuditLog />,
   '/settings': <Settings />,
+  '/scheduled-reports': <ScheduledReports />,
+  '/packages': <Packages />,
+  '/repositories': <Repositories />,
+  '/host-groups': <HostGroups />,
   '/alerts': <Alerts />,
   '/jobs': <Jobs />,
 };
@@ -79,6 +88,14 @@ export function AppRoutes() {
             element={
               <RequirePermission permission="can_manage_settings">
                 <Integrations />
+              </RequirePermission>
+            }
+          />
+          <Route
+            path="settings/notifications"
+            element={
+              <RequirePermission permission="can_manage_alerts">
+                <Notifications />
               </RequirePermission>
             }
           />

@@ -48,7 +48,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_packages',
     label: 'Packages',
     icon: PackagesIcon,
-    arrivesWith: 'the package inventory',
     summary: 'Installed packages across the fleet, which hosts need an update and which updates fix security issues.',
   },
   {
@@ -56,7 +55,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_packages',
     label: 'Repositories',
     icon: RepositoriesIcon,
-    arrivesWith: 'the repository inventory',
     summary: 'The package repositories your hosts use, whether they are secure, and which hosts use each one.',
   },
   {
@@ -64,7 +62,6 @@ export const sections: readonly Section[] = [
     permission: 'can_view_hosts',
     label: 'Host Groups',
     icon: GroupsIcon,
-    arrivesWith: 'host groups',
     summary: 'Groups that organise hosts by environment, role or team.',
   },
   {
@@ -73,6 +70,13 @@ export const sections: readonly Section[] = [
     label: 'Alerts',
     icon: BellIcon,
     summary: 'Hosts that went down, need security updates or a reboot, and available updates, with their history.',
+  },
+  {
+    path: '/scheduled-reports',
+    permission: 'can_view_reports',
+    label: 'Scheduled Reports',
+    icon: AuditIcon,
+    summary: 'Fleet patch-status reports sent on a schedule by email or webhook, with their run history.',
   },
   {
     path: '/users',

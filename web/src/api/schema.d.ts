@@ -1137,6 +1137,248 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/host-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host groups with their host counts, by name */
+        get: operations["listHostGroups"];
+        put?: never;
+        /**
+         * Create a host group
+         * @description `name` is required (1–100 characters after trimming) and unique: a taken name is
+         *     answered 409 `A host group with this name already exists`. `color` is `#rrggbb`
+         *     (default `#3B82F6`); `description` at most 500 characters.
+         */
+        post: operations["createHostGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host-groups/{groupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One host group with its host count
+         * @description The member hosts are listed by GET /host-groups/{groupId}/hosts.
+         */
+        get: operations["getHostGroup"];
+        /**
+         * Rename, recolour or describe a host group
+         * @description Same rules as creation; fields left out keep their value.
+         */
+        put: operations["updateHostGroup"];
+        post?: never;
+        /**
+         * Delete a host group
+         * @description The hosts stay; only their membership in this group ends. The answer lists the
+         *     hosts that were in the group. Clients show the affected hosts before asking for
+         *     confirmation with GET /host-groups/{groupId}/hosts.
+         */
+        delete: operations["deleteHostGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host-groups/{groupId}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        /** The hosts of a group, by name */
+        get: operations["listHostGroupHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet's packages with host, update and security counts
+         * @description Packages installed on at least one host. `search` matches part of the name or
+         *     description (case-insensitive); `category` an exact category; `needs_update=true`
+         *     keeps packages with an update on some host, `security_only=true` those with a
+         *     security update on some host. `sort` is one of `name`, `category`, `hosts`,
+         *     `updates`, `security`; `order` `asc` or `desc` (default: `asc` for name and
+         *     category, `desc` for counts). `categories` lists every category in the catalogue,
+         *     for a filter.
+         */
+        get: operations["listPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the fleet's package status as CSV or JSON
+         * @description One row per package installed on a host, by host then package name, streamed as
+         *     it is read (the response is not built in memory, so any fleet size works).
+         *     `format` is `csv` (default; header row first) or `json` (an array of objects).
+         *     `needs_update=true` keeps rows with an update, `security_only=true` rows with a
+         *     security update. Columns: host_id, host, hostname, ip, os_type, os_version,
+         *     package, category, current_version, available_version, needs_update,
+         *     is_security_update, source_repository.
+         */
+        get: operations["exportPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/{packageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        /** One package with its counts and version spread */
+        get: operations["getPackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/{packageId}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The hosts that have a package, with installed and available versions
+         * @description Security updates first, then other updates, then by name (`sort=status`, the
+         *     default), or by name alone (`sort=name`). `search` matches part of the friendly
+         *     name, hostname or installed version; `needs_update=true` keeps hosts with an update.
+         */
+        get: operations["listPackageHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The package repositories hosts use, with host counts
+         * @description `search` matches part of the name, URL or distribution; `secure=true|false` keeps
+         *     repositories served over HTTPS or the others; `active=true|false` repositories
+         *     enabled or disabled by an administrator. `sort` is `name`, `url`, or `hosts`
+         *     (most used first by default).
+         */
+        get: operations["listRepositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories/{repositoryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        /** One repository with its host counts */
+        get: operations["getRepository"];
+        /**
+         * Rename, describe, or enable / disable a repository
+         * @description Fields left out keep their value. A disabled repository (`is_active: false`) stays
+         *     in the inventory but is left out of the fleet's repository count (GetHomepage
+         *     `total_repos`); agents' reports do not re-enable it.
+         */
+        put: operations["updateRepository"];
+        post?: never;
+        /**
+         * Delete a repository no host uses any more
+         * @description Only repositories without hosts can be deleted: one that hosts still have
+         *     configured would come back with their next report, so it is refused with 409
+         *     `Repository is still used by hosts`; disable it instead.
+         */
+        delete: operations["deleteRepository"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories/{repositoryId}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        /** The hosts that use a repository, by name */
+        get: operations["listRepositoryHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents/ws": {
         parameters: {
             query?: never;
@@ -2050,6 +2292,308 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List notification destinations
+         * @description Every destination by name, with secrets masked and the status of its latest delivery.
+         */
+        get: operations["listNotificationDestinations"];
+        put?: never;
+        /**
+         * Create a notification destination
+         * @description Which `config` and `secrets` fields are needed depends on `type`:
+         *     `webhook` config.url (secrets.signing_secret and secrets.headers optional);
+         *     `email` config.host, config.from, config.to (port defaults by security: 587
+         *     starttls, 465 tls, 25 none; username with secrets.password optional);
+         *     `ntfy` config.topic (config.server_url defaults to https://ntfy.sh, secrets.token
+         *     optional); `gotify` config.server_url and secrets.token; `slack`, `discord` and
+         *     `teams` secrets.webhook_url.
+         */
+        post: operations["createNotificationDestination"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/destinations/{destinationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        /** One notification destination */
+        get: operations["getNotificationDestination"];
+        /**
+         * Change a notification destination
+         * @description Fields left out keep their value; `config`, when present, replaces the whole
+         *     configuration. Secrets not mentioned are kept. The type cannot change.
+         */
+        put: operations["updateNotificationDestination"];
+        post?: never;
+        /**
+         * Delete a notification destination
+         * @description Its pending deliveries and delivery log go with it; routes lose it.
+         */
+        delete: operations["deleteNotificationDestination"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/destinations/{destinationId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification
+         * @description Sends a `test` event to the destination at once (also when it is disabled) and
+         *     answers with the outcome; the attempt appears in the delivery log and is not
+         *     retried. A failed send is still a 200 with `success: false`.
+         */
+        post: operations["testNotificationDestination"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/routes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List notification routes */
+        get: operations["listNotificationRoutes"];
+        put?: never;
+        /**
+         * Create a notification route
+         * @description An event goes to a route's destinations when the route is enabled, its type is
+         *     in `event_types` (empty: every type), its severity is at least `min_severity`,
+         *     and, when `host_group_ids` or `host_ids` are set, its host is listed or in a
+         *     listed group (events without a host then do not match). Each destination gets
+         *     an event once even when several routes match.
+         */
+        post: operations["createNotificationRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/routes/{routeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                routeId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a notification route */
+        put: operations["updateNotificationRoute"];
+        post?: never;
+        /** Delete a notification route */
+        delete: operations["deleteNotificationRoute"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log
+         * @description Deliveries newest first, each with its attempts (outcome, response code, error, duration).
+         */
+        get: operations["listNotificationDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Choices for the destination and route editors
+         * @description Destination types, event types, severities, and the host groups and hosts a route may name.
+         */
+        get: operations["getNotificationOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List scheduled reports
+         * @description Every schedule by name with its next run time and latest run.
+         */
+        get: operations["listReportSchedules"];
+        put?: never;
+        /**
+         * Create a scheduled report
+         * @description `cron` is five fields (minute hour day-of-month month day-of-week) or one of
+         *     @hourly, @daily, @weekly, @monthly, @yearly, evaluated in `timezone` (IANA name,
+         *     default the server's TZ). Reports go to notification destinations: email gets the
+         *     HTML report inline or CSV/JSON files attached, generic webhooks the report as
+         *     `data` plus the files base64-encoded, chat services a summary.
+         */
+        post: operations["createReportSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/next-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Validate a cron expression and show its next run times
+         * @description Always 200; `valid` false with `error` for an expression or time zone that does not parse.
+         */
+        get: operations["previewReportSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Choices for the schedule editor
+         * @description The notification destinations (names and types only) and host groups a schedule may use.
+         */
+        get: operations["getReportOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/{scheduleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        /** One scheduled report */
+        get: operations["getReportSchedule"];
+        /**
+         * Replace a scheduled report
+         * @description The next run time is computed again from now.
+         */
+        put: operations["updateReportSchedule"];
+        post?: never;
+        /** Delete a scheduled report and its history */
+        delete: operations["deleteReportSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/{scheduleId}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a scheduled report now
+         * @description Generates and sends the report at once (also when the schedule is disabled) and
+         *     answers with the finished run. Deliveries that failed are retried in the
+         *     background; the run records them as failed.
+         */
+        post: operations["runReportSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduled-reports/{scheduleId}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        /** Run history of a scheduled report */
+        get: operations["listReportRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -2592,6 +3136,201 @@ export interface components {
             error: string;
             /** @description Seconds until a request is allowed again. */
             retryAfter: number;
+        };
+        HostGroup: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            /**
+             * @description #rrggbb
+             * @example #3B82F6
+             */
+            color: string;
+            hosts_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        HostGroupList: {
+            host_groups: components["schemas"]["HostGroup"][];
+            total: number;
+        };
+        HostGroupInput: {
+            name: string;
+            description?: string;
+            color?: string;
+        };
+        HostGroupUpdate: {
+            name?: string;
+            description?: string;
+            color?: string;
+        };
+        HostGroupDeleted: {
+            /** @example Host group deleted */
+            message: string;
+            group: components["schemas"]["HostGroup"];
+            /** @description The hosts that were in the group (they are not deleted). */
+            affected_hosts: components["schemas"]["FleetHostRef"][];
+        };
+        FleetHostRef: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+        };
+        /** @description A host as fleet lists show it; the host detail page is /hosts/{id}. */
+        FleetHost: {
+            /** Format: uuid */
+            id: string;
+            friendly_name: string;
+            hostname: string | null;
+            ip: string | null;
+            os_type: string | null;
+            os_version: string | null;
+            /** @enum {string} */
+            status: "pending" | "active" | "offline";
+            needs_reboot: boolean;
+            outdated_packages: number;
+            security_updates: number;
+            /**
+             * Format: date-time
+             * @description The last accepted report.
+             */
+            last_update: string | null;
+        };
+        FleetHostList: {
+            hosts: components["schemas"]["FleetHost"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        FleetPackage: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            category: string;
+            latest_version: string;
+            /** @description Hosts that have the package installed. */
+            hosts_count: number;
+            /** @description Of those, hosts with an update available. */
+            outdated_hosts_count: number;
+            /** @description Of those, hosts whose update is a security update. */
+            security_hosts_count: number;
+        };
+        FleetPackageList: {
+            packages: components["schemas"]["FleetPackage"][];
+            total: number;
+            limit: number;
+            offset: number;
+            categories: string[];
+        };
+        FleetPackageDetail: components["schemas"]["FleetPackage"] & {
+            up_to_date_hosts_count: number;
+            /** @description Installed versions, most common first (at most 20). */
+            versions: {
+                version: string;
+                count: number;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PackageHost: {
+            /**
+             * Format: uuid
+             * @description The host id.
+             */
+            id: string;
+            friendly_name: string;
+            hostname: string | null;
+            ip: string | null;
+            os_type: string | null;
+            os_version: string | null;
+            /** @enum {string} */
+            status: "pending" | "active" | "offline";
+            current_version: string;
+            available_version: string | null;
+            needs_update: boolean;
+            is_security_update: boolean;
+            /**
+             * Format: date-time
+             * @description When the host last reported this package's state.
+             */
+            last_checked: string;
+        };
+        PackageHostList: {
+            hosts: components["schemas"]["PackageHost"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        PackageExportRow: {
+            /** Format: uuid */
+            host_id: string;
+            /** @description The friendly name. */
+            host: string;
+            hostname: string;
+            ip: string;
+            os_type: string;
+            os_version: string;
+            package: string;
+            category: string;
+            current_version: string;
+            available_version: string;
+            needs_update: boolean;
+            is_security_update: boolean;
+            source_repository: string;
+        };
+        Repository: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            url: string;
+            distribution: string;
+            components: string;
+            /** @example deb */
+            repo_type: string;
+            /** @description Served over HTTPS. */
+            is_secure: boolean;
+            /** @description False when an administrator disabled it. */
+            is_active: boolean;
+            description: string;
+            hosts_count: number;
+            /** @description Hosts on which the repository is enabled. */
+            enabled_hosts_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        RepositoryList: {
+            repositories: components["schemas"]["Repository"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        RepositoryUpdate: {
+            name?: string;
+            description?: string;
+            is_active?: boolean;
+        };
+        RepositoryDeleted: {
+            /** @example Repository deleted */
+            message: string;
+            repository: components["schemas"]["Repository"];
+        };
+        RepositoryHost: components["schemas"]["FleetHost"] & {
+            /** @description Whether the repository is enabled on this host. */
+            is_enabled: boolean;
+        };
+        RepositoryHostList: {
+            hosts: components["schemas"]["RepositoryHost"][];
+            total: number;
+            limit: number;
+            offset: number;
         };
         DependencyHealth: {
             /** @enum {string} */
@@ -4087,6 +4826,251 @@ export interface components {
         BrandingChanged: {
             message: string;
             branding: components["schemas"]["Branding"];
+        };
+        /** @enum {string} */
+        NotificationDestinationType: "webhook" | "email" | "ntfy" | "gotify" | "slack" | "discord" | "teams";
+        /** @enum {string} */
+        NotificationSeverity: "informational" | "warning" | "error" | "critical";
+        /** @description Non-secret settings; which fields apply depends on the destination type. */
+        NotificationDestinationConfig: {
+            /** @description webhook: the endpoint (http or https). */
+            url?: string;
+            /** @description email: SMTP server host. */
+            host?: string;
+            /** @description email: SMTP port (default by security: 587, 465 or 25). */
+            port?: number;
+            /**
+             * @description email: STARTTLS (required), implicit TLS, or none.
+             * @enum {string}
+             */
+            security?: "starttls" | "tls" | "none";
+            /** @description email: SMTP user (AUTH PLAIN). */
+            username?: string;
+            /** @description email: sender address. */
+            from?: string;
+            /** @description email: recipients. */
+            to?: string[];
+            /** @description email: accept any server certificate (self-signed relays). */
+            tls_skip_verify?: boolean;
+            /** @description ntfy (default https://ntfy.sh) and gotify: server base URL. */
+            server_url?: string;
+            /** @description ntfy: topic. */
+            topic?: string;
+        };
+        /** @description Write-only secrets. Left out keeps the stored value; an empty string clears it. */
+        NotificationSecretsInput: {
+            /** @description webhook: HMAC-SHA256 signing secret. */
+            signing_secret?: string;
+            /** @description webhook: extra request headers (replaces all stored headers). */
+            headers?: {
+                [key: string]: string;
+            };
+            /** @description email: SMTP password. */
+            password?: string;
+            /** @description ntfy access token or gotify application token. */
+            token?: string;
+            /** @description slack, discord, teams: incoming-webhook URL. */
+            webhook_url?: string;
+        };
+        /** @description Which secrets are set, masked. URLs keep scheme and host; header names stay visible. */
+        NotificationMaskedSecrets: {
+            signing_secret?: string;
+            headers?: {
+                [key: string]: string;
+            };
+            password?: string;
+            token?: string;
+            webhook_url?: string;
+        };
+        NotificationDestination: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            type: components["schemas"]["NotificationDestinationType"];
+            enabled: boolean;
+            config: components["schemas"]["NotificationDestinationConfig"];
+            secrets: components["schemas"]["NotificationMaskedSecrets"];
+            /** @description Status of the newest delivery (pending, succeeded, failed). */
+            last_status?: string | null;
+            /** Format: date-time */
+            last_delivery_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        NotificationDestinationCreate: {
+            name: string;
+            type: components["schemas"]["NotificationDestinationType"];
+            /** @default true */
+            enabled: boolean;
+            config?: components["schemas"]["NotificationDestinationConfig"];
+            secrets?: components["schemas"]["NotificationSecretsInput"];
+        };
+        NotificationDestinationUpdate: {
+            name?: string;
+            type?: components["schemas"]["NotificationDestinationType"];
+            enabled?: boolean;
+            config?: components["schemas"]["NotificationDestinationConfig"];
+            secrets?: components["schemas"]["NotificationSecretsInput"];
+        };
+        NotificationTestResult: {
+            /** Format: uuid */
+            delivery_id: string;
+            success: boolean;
+            response_code?: number | null;
+            error?: string | null;
+            duration_ms: number;
+        };
+        NotificationRoute: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            enabled: boolean;
+            event_types: string[];
+            min_severity: components["schemas"]["NotificationSeverity"];
+            host_group_ids: string[];
+            host_ids: string[];
+            destination_ids: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        NotificationRouteInput: {
+            name: string;
+            /** @default true */
+            enabled: boolean;
+            /** @description Empty or left out matches every event type. */
+            event_types?: string[];
+            min_severity?: components["schemas"]["NotificationSeverity"];
+            host_group_ids?: string[];
+            host_ids?: string[];
+            destination_ids: string[];
+        };
+        NotificationAttempt: {
+            attempt: number;
+            success: boolean;
+            response_code?: number | null;
+            error: string;
+            duration_ms: number;
+            /** Format: date-time */
+            at: string;
+        };
+        NotificationDelivery: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            destination_id: string;
+            destination_name: string;
+            destination_type: components["schemas"]["NotificationDestinationType"];
+            /** Format: uuid */
+            route_id?: string | null;
+            event_type: string;
+            severity: components["schemas"]["NotificationSeverity"];
+            title: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            max_attempts: number;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            last_error: string;
+            response_code?: number | null;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            attempts_log: components["schemas"]["NotificationAttempt"][];
+        };
+        NotificationDeliveryList: {
+            deliveries: components["schemas"]["NotificationDelivery"][];
+            total: number;
+        };
+        NotificationNamedRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        NotificationOptions: {
+            destination_types: components["schemas"]["NotificationDestinationType"][];
+            event_types: string[];
+            severities: components["schemas"]["NotificationSeverity"][];
+            host_groups: components["schemas"]["NotificationNamedRef"][];
+            hosts: components["schemas"]["NotificationNamedRef"][];
+        };
+        /** @enum {string} */
+        ReportFormat: "csv" | "json" | "html";
+        ReportRun: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schedule_id: string;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+            format: components["schemas"]["ReportFormat"];
+            error: string;
+            size_bytes: number;
+            host_count: number;
+            deliveries: number;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+        };
+        ReportSchedule: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            enabled: boolean;
+            cron: string;
+            timezone: string;
+            format: components["schemas"]["ReportFormat"];
+            top_packages: number;
+            host_group_ids: string[];
+            destination_ids: string[];
+            /** Format: date-time */
+            next_run_at?: string | null;
+            /** Format: date-time */
+            last_run_at?: string | null;
+            last_run?: components["schemas"]["ReportRun"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ReportScheduleInput: {
+            name: string;
+            /** @default true */
+            enabled: boolean;
+            cron: string;
+            timezone?: string;
+            format?: components["schemas"]["ReportFormat"];
+            top_packages?: number;
+            /** @description Limit the report to these groups' hosts; empty means the whole fleet. */
+            host_group_ids?: string[];
+            destination_ids: string[];
+        };
+        ReportNextRuns: {
+            valid: boolean;
+            error?: string | null;
+            timezone?: string;
+            next_runs: string[];
+        };
+        ReportDestinationRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            type: components["schemas"]["NotificationDestinationType"];
+            enabled: boolean;
+        };
+        ReportOptions: {
+            destinations: components["schemas"]["ReportDestinationRef"][];
+            host_groups: components["schemas"]["NotificationNamedRef"][];
+            formats: components["schemas"]["ReportFormat"][];
+            default_timezone: string;
         };
     };
     responses: {
@@ -6196,6 +7180,427 @@ export interface operations {
             403: components["responses"]["AuthForbidden"];
         };
     };
+    listHostGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroupList"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostGroupInput"];
+            };
+        };
+        responses: {
+            /** @description The new group. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    getHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroup"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostGroupUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    deleteHostGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the hosts that were members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostGroupDeleted"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listHostGroupHosts: {
+        parameters: {
+            query?: {
+                /** @description Part of the friendly name, hostname or IP (case-insensitive). */
+                search?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetHostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listPackages: {
+        parameters: {
+            query?: {
+                search?: string;
+                category?: string;
+                needs_update?: boolean;
+                security_only?: boolean;
+                sort?: "name" | "category" | "hosts" | "updates" | "security";
+                order?: "asc" | "desc";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of packages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetPackageList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    exportPackages: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+                needs_update?: boolean;
+                security_only?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows, as an attachment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["PackageExportRow"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getPackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The package. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetPackageDetail"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listPackageHosts: {
+        parameters: {
+            query?: {
+                search?: string;
+                needs_update?: boolean;
+                sort?: "status" | "name";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageHostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    listRepositories: {
+        parameters: {
+            query?: {
+                search?: string;
+                secure?: boolean;
+                active?: boolean;
+                sort?: "name" | "url" | "hosts";
+                order?: "asc" | "desc";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of repositories. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The repository. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Repository"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    updateRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed repository. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Repository"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
+    deleteRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryDeleted"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    listRepositoryHosts: {
+        parameters: {
+            query?: {
+                search?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                repositoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hosts, each with whether the repository is enabled on it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryHostList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["InventoryNotFound"];
+        };
+    };
     agentWebSocket: {
         parameters: {
             query?: never;
@@ -7472,6 +8877,543 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    listNotificationDestinations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The destinations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationDestinationCreate"];
+            };
+        };
+        responses: {
+            /** @description The destination, secrets masked. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    getNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The destination, secrets masked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    updateNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationDestinationUpdate"];
+            };
+        };
+        responses: {
+            /** @description The destination, secrets masked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDestination"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    deleteNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    testNotificationDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destinationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The outcome. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTestResult"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    listNotificationRoutes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The routes by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRoute"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createNotificationRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRouteInput"];
+            };
+        };
+        responses: {
+            /** @description The route. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRoute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    updateNotificationRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                routeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRouteInput"];
+            };
+        };
+        responses: {
+            /** @description The route. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRoute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    deleteNotificationRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                routeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    listNotificationDeliveries: {
+        parameters: {
+            query?: {
+                destination_id?: string;
+                status?: "pending" | "succeeded" | "failed";
+                event_type?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getNotificationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The choices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOptions"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    listReportSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    createReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description The schedule. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    previewReportSchedule: {
+        parameters: {
+            query: {
+                cron: string;
+                timezone?: string;
+                count?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportNextRuns"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getReportOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The choices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOptions"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+        };
+    };
+    getReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    updateReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSchedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+            409: components["responses"]["AuthConflict"];
+        };
+    };
+    deleteReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    runReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRun"];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
+        };
+    };
+    listReportRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRun"][];
+                };
+            };
+            401: components["responses"]["AuthUnauthorized"];
+            403: components["responses"]["AuthForbidden"];
+            404: components["responses"]["AuthNotFound"];
         };
     };
     listJobs: {

@@ -14,7 +14,7 @@ describe('permissions in the shell', () => {
     const links = within(nav)
       .getAllByRole('link')
       .map((a) => a.textContent);
-    expect(links).toEqual(['Dashboard', 'Hosts', 'Packages', 'Repositories', 'Host Groups']);
+    expect(links).toEqual(['Dashboard', 'Hosts', 'Packages', 'Repositories', 'Host Groups', 'Scheduled Reports']);
     expect(within(nav).queryByText('Administration')).toBeNull();
   });
 

@@ -279,7 +279,8 @@ function ActivityPanel({ card }: { card: DashboardCard }) {
 function HealthPanel() {
   const health = useHealth();
   return (
-    <section aria-label="Server health" data-card="serverHealth" className="xl:col-span-2">
+    // Not a region of its own: the Server, Database and Redis cards inside are.
+    <div data-card="serverHealth" className="xl:col-span-2">
       <div className="mb-3 flex items-center gap-3">
         <h2 className="flex-1 font-semibold">Server Health</h2>
         <button
@@ -311,7 +312,7 @@ function HealthPanel() {
       )}
       {health.data && <HealthCards health={health.data} />}
       <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">Checked every {HEALTH_REFRESH_MS / 1000} seconds.</p>
-    </section>
+    </div>
   );
 }
 

@@ -16,7 +16,7 @@ describe('dashboard statistics', () => {
     const total = list.getByRole('link', { name: /Total Hosts/ });
     expect(total.textContent).toContain('12');
     expect(total.getAttribute('href')).toBe('/hosts');
-    expect(list.getByRole('link', { name: /Needs Updating/ }).getAttribute('href')).toBe('/hosts?needsUpdates=true');
+    expect(list.getByRole('link', { name: /Needs Updating/ }).getAttribute('href')).toBe('/hosts?updates=1');
     expect(list.getByRole('link', { name: /Offline/ }).getAttribute('href')).toBe('/hosts?status=offline');
     expect(list.getByRole('link', { name: /Security Updates/ }).textContent).toContain('on 3 hosts');
     expect(list.queryByRole('link', { name: /Pending/ })).toBeNull();
@@ -63,6 +63,6 @@ describe('customising the dashboard', () => {
     const list = await totals();
     expect(list.queryByRole('link', { name: /Total Hosts/ })).toBeNull();
     const links = list.getAllByRole('link').map((l) => l.getAttribute('href'));
-    expect(links.indexOf('/hosts?status=offline')).toBeLessThan(links.indexOf('/hosts?needsReboot=true'));
+    expect(links.indexOf('/hosts?status=offline')).toBeLessThan(links.indexOf('/hosts?reboot=1'));
   });
 });

@@ -29,6 +29,8 @@ const EVENT_SUGGESTIONS = [
   'user.',
   'role.',
   'settings.',
+  'host.',
+  'hosts.',
 ];
 
 export interface AuditFilters {

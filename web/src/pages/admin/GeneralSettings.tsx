@@ -66,9 +66,11 @@ function ServerSettingsForm({ settings }: { settings: ServerSettings }) {
       queryClient.setQueryData(serverSettingsKey, res.settings);
       const n = res.agentsNotified;
       let msg = 'Settings saved.';
-      if (n && !n.error) {
+      if (n && !n.error && n.delivered === 0) {
+        msg += ' No agent is connected right now; hosts read the new interval when their agent next starts.';
+      } else if (n && !n.error) {
         msg += ` The new interval reached ${n.delivered} connected ${n.delivered === 1 ? 'agent' : 'agents'}`;
-        msg += n.offline > 0 ? `; ${n.offline} offline ${n.offline === 1 ? 'host picks' : 'hosts pick'} it up when they reconnect.` : '.';
+        msg += n.offline > 0 ? `; ${n.offline} offline ${n.offline === 1 ? 'host picks' : 'hosts pick'} it up when it reconnects.` : '.';
       } else if (n?.error) {
         msg += ` ${n.error}.`;
       }

@@ -65,7 +65,7 @@ describe('general settings', () => {
     await user.selectOptions(screen.getByLabelText('Agent update interval'), '15');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
 
-    await screen.findByText(/reached 3 connected agents; 1 offline host picks it up/);
+    await screen.findByText(/reached 3 connected agents; 1 offline host picks it up when it reconnects/);
     expect(api.calls('PUT /settings').map((c) => c.body)).toEqual([
       { autoUpdate: false, ignoreSslSelfSigned: false, serverProtocol: 'https', serverHost: 'patchmon.example.com', serverPort: 443, updateInterval: 15 },
     ]);

@@ -3,6 +3,7 @@ import { NavLink } from 'react-router';
 const tabs = [
   { to: '/settings', label: 'General', end: true },
   { to: '/settings/integrations', label: 'Integrations', end: false },
+  { to: '/settings/notifications', label: 'Notifications', end: false },
 ];
 
 /** The sub-pages of Settings, as links so each one has its own URL. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CARDS, defaultLayout, mergeLayout, move, toPreferences } from './cards';
-import { niceMax, topGroups } from './charts';
+import { axisTicks, niceMax, topGroups } from './charts';
 
 describe('dashboard layout', () => {
   it('shows the default layout when the server has none', () => {
@@ -46,5 +46,8 @@ describe('chart helpers', () => {
 
   it('rounds axis maxima up to 1, 2 or 5 times a power of ten', () => {
     expect([0, 1, 3, 7, 10, 11, 45, 180, 999].map(niceMax)).toEqual([1, 1, 5, 10, 10, 20, 50, 200, 1000]);
+    expect(axisTicks(1)).toEqual([0, 1]);
+    expect(axisTicks(5)).toEqual([0, 5]);
+    expect(axisTicks(20)).toEqual([0, 10, 20]);
   });
 });

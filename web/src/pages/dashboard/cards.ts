@@ -48,7 +48,7 @@ export const CARDS: readonly DashboardCard[] = [
     defaultEnabled: true,
     value: (s) => s.hostsNeedingUpdates,
     detail: (s) => `${plural(s.totalOutdatedPackages, 'package')} outdated`,
-    href: '/hosts?needsUpdates=true',
+    href: '/hosts?updates=1',
     tone: 'warning',
   },
   {
@@ -58,7 +58,7 @@ export const CARDS: readonly DashboardCard[] = [
     defaultEnabled: true,
     value: (s) => s.securityUpdates,
     detail: (s) => `on ${plural(s.hostsWithSecurityUpdates, 'host')}`,
-    href: '/hosts?securityUpdates=true',
+    href: '/hosts?security=1',
     tone: 'danger',
   },
   {
@@ -68,7 +68,7 @@ export const CARDS: readonly DashboardCard[] = [
     defaultEnabled: true,
     value: (s) => s.upToDateHosts,
     detail: (s) => (s.totalHosts > 0 ? `${Math.round((100 * s.upToDateHosts) / s.totalHosts)}% of hosts` : 'no hosts yet'),
-    href: '/hosts?upToDate=true',
+    href: '/hosts?sort=updates',
     tone: 'good',
   },
   {
@@ -77,7 +77,7 @@ export const CARDS: readonly DashboardCard[] = [
     kind: 'stat',
     defaultEnabled: true,
     value: (s) => s.hostsNeedingReboot,
-    href: '/hosts?needsReboot=true',
+    href: '/hosts?reboot=1',
     tone: 'warning',
   },
   {
@@ -107,7 +107,7 @@ export const CARDS: readonly DashboardCard[] = [
     defaultEnabled: false,
     value: (s) => s.totalOutdatedPackages,
     detail: () => 'distinct packages',
-    href: '/packages?needsUpdates=true',
+    href: '/packages?updates=1',
     tone: 'warning',
   },
   { id: 'osDistribution', title: 'OS Distribution', kind: 'osDistribution', defaultEnabled: true },

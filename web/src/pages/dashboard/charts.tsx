@@ -94,6 +94,11 @@ export function niceMax(n: number): number {
   return 10 * pow;
 }
 
+/** Whole-number gridlines: 0, the middle when it is whole, and max. */
+export function axisTicks(max: number): number[] {
+  return max % 2 === 0 ? [0, max / 2, max] : [0, max];
+}
+
 /** Lines of the fleet counters over time, oldest on the left. */
 export function TrendChart({ points }: { points: readonly TrendPoint[] }) {
   const times = points.map((p) => new Date(p.capturedAt).getTime());
@@ -106,11 +111,11 @@ export function TrendChart({ points }: { points: readonly TrendPoint[] }) {
   return (
     <figure>
       <svg viewBox={`0 0 ${W} ${H}`} className="h-48 w-full" aria-hidden="true" preserveAspectRatio="none">
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(max * f)} y2={y(max * f)} className="stroke-slate-200 dark:stroke-slate-700" />
-            <text x={PAD.left - 6} y={y(max * f) + 4} textAnchor="end" className="fill-slate-500 text-[11px]">
-              {Math.round(max * f)}
+        {axisTicks(max).map((v) => (
+          <g key={v}>
+            <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} className="stroke-slate-200 dark:stroke-slate-700" />
+            <text x={PAD.left - 6} y={y(v) + 4} textAnchor="end" className="fill-slate-500 text-[11px]">
+              {v}
             </text>
           </g>
         ))}

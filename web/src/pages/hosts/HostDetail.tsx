@@ -12,7 +12,7 @@ import { usePageTitle } from '../../usePageTitle';
 import { GroupChips } from './HostList';
 import { AgentTab, HistoryTab, IntegrationsTab, NetworkTab, NotesTab, OverviewTab, PackagesTab, RepositoriesTab, SystemTab } from './HostTabs';
 import { InstallCommand } from './InstallCommand';
-import { hostKey, hostsKey, useHost, useHostGroups, type HostCredentials, type HostDetail as Host } from './queries';
+import { dropFromLists, hostKey, hostsKey, useHost, useHostGroups, type HostCredentials, type HostDetail as Host } from './queries';
 import { HostStatusBadge } from './StatusBadge';
 
 export const TABS = [
@@ -298,6 +298,7 @@ function DeleteHostDialog({ host, onClose }: { host: Host; onClose: () => void }
     onSuccess: () => {
       toast.show(`${host.friendlyName} was deleted.`, { kind: 'success' });
       queryClient.removeQueries({ queryKey: hostKey(host.id) });
+      dropFromLists(queryClient, [host.id]);
       void queryClient.invalidateQueries({ queryKey: hostsKey });
       navigate('/hosts');
     },

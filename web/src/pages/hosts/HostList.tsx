@@ -25,7 +25,7 @@ import {
   type ListState,
   type SortKey,
 } from './listState';
-import { hostsKey, hostViewsKey, useHostList, useHostViews, type GroupRef, type HostSummary } from './queries';
+import { dropFromLists, hostsKey, hostViewsKey, useHostFacets, useHostList, useHostViews, type GroupRef, type HostSummary } from './queries';
 import { HostStatusBadge } from './StatusBadge';
 
 export default function HostList() {
@@ -56,7 +56,7 @@ export default function HostList() {
 
   const data = list.data;
   const hosts = data?.hosts ?? [];
-  const facets = data?.facets;
+  const facets = useHostFacets().data;
   const visible = COLUMNS.filter((c) => state.columns.includes(c.key));
   const pageIds = hosts.map((h) => h.id);
   const allSelected = pageIds.length > 0 && pageIds.every((id) => selected.has(id));
@@ -140,7 +140,7 @@ export default function HostList() {
         }
       />
 
-      <SavedViews state={state} onApply={(s) => setParams(stateToParams(s), { replace: true })} onSave={() => setAction('save-view')} />
+      <SavedViews onApply={(s) => setParams(stateToParams(s), { replace: true })} onSave={() => setAction('save-view')} />
 
       <div className="mb-3 grid gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,2fr)_repeat(3,minmax(0,1fr))]">
         <TextField
@@ -405,7 +405,7 @@ function Pagination({
   );
 }
 
-function SavedViews({ state, onApply, onSave }: { state: ListState; onApply: (s: ListState) => void; onSave: () => void }) {
+function SavedViews({ onApply, onSave }: { onApply: (s: ListState) => void; onSave: () => void }) {
   const views = useHostViews();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -445,9 +445,6 @@ function SavedViews({ state, onApply, onSave }: { state: ListState; onApply: (s:
           Delete view
         </Button>
       )}
-      <span className="sr-only" aria-live="polite">
-        {state.search ? `Searching for ${state.search}` : ''}
-      </span>
     </div>
   );
 }
@@ -562,6 +559,7 @@ function BulkDeleteDialog({ hostIds, names, onClose, onDone }: { hostIds: string
     mutationFn: async () => unwrap(await api.POST('/hosts/bulk/delete', { body: { hostIds } })),
     onSuccess: (res) => {
       toast.show(res.message, { kind: 'success' });
+      dropFromLists(queryClient, hostIds);
       void queryClient.invalidateQueries({ queryKey: hostsKey });
       onDone();
     },

@@ -6,7 +6,7 @@ import { mockApi } from '../../test/api';
 import { renderApp } from '../../test/render';
 import { nextArrival, type Arrival } from './AddHost';
 import { InstallCommand, pickCommand } from './InstallCommand';
-import { parseLiveEvent, reconnectDelay, type LiveEvent } from './live';
+import { parseLiveEvent, reconnectDelay, throttle, type LiveEvent } from './live';
 import { DEFAULT_STATE, groupHosts, nextSort, stateFromParams, stateFromView, stateToParams, viewState } from './listState';
 import type { HostSummary, InstallCommands } from './queries';
 
@@ -143,6 +143,7 @@ describe('install command', () => {
   });
 });
 
+// Whole pages render lazily in jsdom: slow on a busy machine, hence the longer timeouts.
 describe('hosts pages', () => {
   const list = (hosts: HostSummary[]) => ({
     body: {
@@ -175,7 +176,7 @@ describe('hosts pages', () => {
     expect(socket?.url).toMatch(/\/api\/v1\/ws\/events$/);
     socket?.emit({ type: 'report', data: { hostId: host().id, apiId: 'x', kind: 'full', packagesProcessed: 1, updatesAvailable: 0, securityUpdates: 0, needsReboot: false, at: '' } });
     await waitFor(() => expect(served).toBeGreaterThan(before));
-  });
+  }, 30_000);
 
   it('deletes selected hosts after confirmation', async () => {
     const api = mockApi({
@@ -191,7 +192,7 @@ describe('hosts pages', () => {
     await userEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
     await waitFor(() => expect(api.calls('POST /hosts/bulk/delete')[0]?.body).toEqual({ hostIds: ['00000000-0000-4000-8000-00000000000b'] }));
     expect(await screen.findByText('1 host deleted')).toBeTruthy();
-  });
+  }, 30_000);
 
   it('adds a host and turns green when its agent reports', async () => {
     const id = '00000000-0000-4000-8000-0000000000cc';
@@ -214,5 +215,33 @@ describe('hosts pages', () => {
     }
     await waitFor(() => expect(screen.getByTestId('arrival').dataset.state).toBe('reported'));
     expect(screen.getByText(/first report arrived with 7 packages/)).toBeTruthy();
+  }, 30_000);
+});
+
+describe('throttle', () => {
+  it('runs at once, then at most once per window', () => {
+    vi.useFakeTimers();
+    try {
+      const fn = vi.fn();
+      const t = throttle(fn, 1000);
+      t.call();
+      expect(fn).toHaveBeenCalledTimes(1);
+      t.call();
+      t.call();
+      t.call();
+      expect(fn).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1000);
+      expect(fn).toHaveBeenCalledTimes(2);
+      vi.advanceTimersByTime(5000);
+      expect(fn).toHaveBeenCalledTimes(2);
+      t.call();
+      expect(fn).toHaveBeenCalledTimes(3);
+      t.call();
+      t.cancel();
+      vi.advanceTimersByTime(5000);
+      expect(fn).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

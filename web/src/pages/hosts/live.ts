@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
-import { hostsKey } from './queries';
+import { hostKey, hostsKey } from './queries';
 
 /** A message of GET /api/v1/ws/events: {"type": ..., "data": {...}}. */
 export type LiveEvent =
@@ -90,17 +90,59 @@ export function useLiveEvents(onEvent: (ev: LiveEvent) => void, onConnected?: ()
   }, []);
 }
 
+/** How often at most the host list is refetched because of live events. */
+export const LIST_REFRESH_MS = 3000;
+
+/**
+ * Coalesces calls: the first runs at once, later ones within `ms` run once at the end of
+ * the window. A fleet reporting hundreds of times a second thus refreshes a list page
+ * every few seconds, not hundreds of times.
+ */
+export function throttle(fn: () => void, ms: number): { call: () => void; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending = false;
+  const fire = () => {
+    timer = undefined;
+    if (pending) {
+      pending = false;
+      fn();
+      timer = setTimeout(fire, ms);
+    }
+  };
+  return {
+    call: () => {
+      if (timer === undefined) {
+        fn();
+        timer = setTimeout(fire, ms);
+      } else {
+        pending = true;
+      }
+    },
+    cancel: () => {
+      clearTimeout(timer);
+      timer = undefined;
+      pending = false;
+    },
+  };
+}
+
 /**
  * Refreshes host queries when a host's agent connects or disconnects or a report arrives:
- * the host pages show live state without polling.
+ * the host pages show live state without polling. The host's own page refreshes at once;
+ * lists refresh at most every LIST_REFRESH_MS.
  */
 export function useLiveHostQueries() {
   const queryClient = useQueryClient();
+  const lists = useRef<ReturnType<typeof throttle> | null>(null);
+  lists.current ??= throttle(() => {
+    void queryClient.invalidateQueries({ queryKey: hostsKey, predicate: (q) => q.queryKey[1] !== 'detail' });
+  }, LIST_REFRESH_MS);
+  useEffect(() => () => lists.current?.cancel(), []);
   useLiveEvents(
     (ev) => {
-      if (ev.type === 'host_status' || ev.type === 'report') {
-        void queryClient.invalidateQueries({ queryKey: hostsKey });
-      }
+      if (ev.type !== 'host_status' && ev.type !== 'report') return;
+      void queryClient.invalidateQueries({ queryKey: hostKey(ev.data.hostId) });
+      lists.current?.call();
     },
     () => void queryClient.invalidateQueries({ queryKey: hostsKey }),
   );

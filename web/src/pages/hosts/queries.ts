@@ -1,4 +1,4 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, type QueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Schemas } from '../../api/client';
 import type { ListState } from './listState';
 
@@ -19,7 +19,7 @@ export function hostKey(id: string) {
   return [...hostsKey, 'detail', id] as const;
 }
 
-/** GET /hosts for a list state, with the filter facets. */
+/** GET /hosts for a list state. */
 export function useHostList(state: ListState) {
   return useQuery({
     queryKey: [...hostsKey, 'list', state.search, state.group, state.status, state.os, state.needsUpdates, state.security,
@@ -41,7 +41,6 @@ export function useHostList(state: ListState) {
               order: state.order,
               page: state.page,
               pageSize: state.pageSize,
-              facets: true,
             },
           },
         }),
@@ -114,12 +113,35 @@ export function useHostViews() {
   });
 }
 
-/** Host groups with their host counts (the list's facets), for pickers outside the list. */
-export function useHostGroups() {
+/**
+ * What the list can be filtered by (groups, operating systems) with host counts. Asked for
+ * once rather than with every page: they do not depend on the filters.
+ */
+export function useHostFacets() {
   return useQuery({
-    queryKey: [...hostsKey, 'groups'],
+    queryKey: [...hostsKey, 'facets'],
     queryFn: async ({ signal }) =>
-      unwrap(await api.GET('/hosts', { signal, params: { query: { pageSize: 1, facets: true } } })).facets?.groups ?? [],
+      unwrap(await api.GET('/hosts', { signal, params: { query: { pageSize: 1, facets: true } } })).facets ?? {
+        groups: [],
+        osTypes: [],
+        ungrouped: 0,
+      },
     staleTime: 30_000,
+  });
+}
+
+/** Host groups with their host counts, for pickers. */
+export function useHostGroups() {
+  const facets = useHostFacets();
+  return { ...facets, data: facets.data?.groups };
+}
+
+/** Takes deleted hosts out of every cached list page at once, before the lists are refetched. */
+export function dropFromLists(queryClient: QueryClient, ids: string[]) {
+  const gone = new Set(ids);
+  queryClient.setQueriesData<HostList>({ queryKey: [...hostsKey, 'list'] }, (old) => {
+    if (!old) return old;
+    const hosts = old.hosts.filter((h) => !gone.has(h.id));
+    return { ...old, hosts, total: Math.max(0, old.total - (old.hosts.length - hosts.length)) };
   });
 }

@@ -27,6 +27,7 @@ describe('dashboard shell', () => {
       'Repositories',
       'Host Groups',
       'Alerts',
+      'Scheduled Reports',
       'Users',
       'Roles',
       'Audit Log',

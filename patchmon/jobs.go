@@ -87,11 +87,7 @@ func (s *Server) startJobs(ctx context.Context) error {
 	// The monitor first marks hosts offline that missed two reports in a row, then keeps the
 	// alerts in step.
 	hostStatus := func(ctx context.Context) error {
-		st, err := inv.ServerSettings(ctx)
-		if err != nil {
-			return err
-		}
-		n, err := inv.MarkOffline(ctx, 2*time.Duration(max(st.UpdateInterval, 1))*time.Minute)
+		n, err := inv.MarkMissedOffline(ctx, 2)
 		if err != nil {
 			return err
 		}

@@ -493,3 +493,30 @@ func TestHostStatusMonitorMarksHostsOffline(t *testing.T) {
 	require.NoError(t, srv.Pool().QueryRow(ctx, `SELECT status FROM hosts WHERE id = $1`, fresh).Scan(&st))
 	assert.Equal(t, "active", st, "90 minutes is within two 60-minute intervals")
 }
+
+func TestHostStatusMonitorHonoursHostIntervals(t *testing.T) {
+	t.Parallel()
+	srv := patchmontest.NewServer(t, testConfig())
+	admin := authtest.Setup(t, srv.URL)
+	ctx := context.Background()
+	var slow uuid.UUID
+	require.NoError(t, srv.Pool().QueryRow(ctx, `INSERT INTO hosts (friendly_name, api_id, api_key_hash, status, last_checkin_at, update_interval)
+		VALUES ('slow', 'patchmon_slow', 'x', 'active', now() - interval '3 hours', 240) RETURNING id`).Scan(&slow))
+	require.Equal(t, http.StatusAccepted, authtest.Call(t, http.MethodPost, srv.URL+"/api/v1/jobs/host-status-monitor/run", admin.Header(), nil, nil))
+	waitUntil(t, "the manual monitor run", func() bool {
+		runs, _, err := srv.Jobs().History(ctx, jobs.Filter{JobName: "host-status-monitor", Status: jobs.StatusCompleted})
+		require.NoError(t, err)
+		for _, r := range runs {
+			if r.Trigger == "manual" {
+				return true
+			}
+		}
+		return false
+	})
+	var st string
+	require.NoError(t, srv.Pool().QueryRow(ctx, `SELECT status FROM hosts WHERE id = $1`, slow).Scan(&st))
+	assert.Equal(t, "active", st, "3 hours is within two of this host's 4-hour intervals")
+	var n int
+	require.NoError(t, srv.Pool().QueryRow(ctx, `SELECT count(*) FROM alerts WHERE host_id = $1 AND alert_type = 'host_down'`, slow).Scan(&n))
+	assert.Zero(t, n, "its own interval plus the delay has not passed")
+}

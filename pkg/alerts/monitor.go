@@ -28,7 +28,7 @@ JOIN alert_config c ON c.alert_type = 'host_down'
 WHERE c.enabled AND h.host_down_alerts AND h.status <> 'pending'
   AND COALESCE(p.status, 'offline') <> 'online'
   AND COALESCE(GREATEST(p.disconnected_at, h.last_checkin_at), h.created_at)
-      < now() - make_interval(mins => c.delay_minutes + CASE WHEN p.host_id IS NULL THEN s.agent_update_interval ELSE 0 END)
+      < now() - make_interval(mins => c.delay_minutes + CASE WHEN p.host_id IS NULL THEN COALESCE(h.update_interval, s.agent_update_interval) ELSE 0 END)
   AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.alert_type = 'host_down' AND a.host_id = h.id AND a.status <> 'resolved')
 ORDER BY h.id`
 	sqlHostsBackUp = `

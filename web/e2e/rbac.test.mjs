@@ -52,7 +52,7 @@ describe('roles and permissions', () => {
   h.test('a readonly user sees no administration pages or actions', async () => {
     reader = (await h.secondBrowser()).page;
     await signIn(reader, READER);
-    assert.deepEqual(await navLinks(reader), ['Dashboard', 'Hosts', 'Packages', 'Repositories', 'Host Groups', 'Alerts']);
+    assert.deepEqual(await navLinks(reader), ['Dashboard', 'Hosts', 'Packages', 'Repositories', 'Host Groups', 'Alerts', 'Scheduled Reports']);
     await screenshot(reader, 'readonly-dashboard');
 
     for (const path of ['/users', '/roles', '/audit-log', '/settings']) {
@@ -91,6 +91,7 @@ describe('roles and permissions', () => {
       'Repositories',
       'Host Groups',
       'Alerts',
+      'Scheduled Reports',
       'Users',
       'Roles',
       'Audit Log',

@@ -26,9 +26,12 @@ describe('dashboard shell', () => {
       'Packages',
       'Repositories',
       'Host Groups',
+      'Alerts',
+      'Scheduled Reports',
       'Users',
       'Roles',
       'Audit Log',
+      'Jobs',
       'Settings',
     ]);
     assert.deepEqual(page.scriptErrors, []);

@@ -20,7 +20,7 @@ import (
 
 // Config configures a Service.
 type Config struct {
-	// DB holds the notification tables (migration 0010). Required.
+	// DB holds the notification tables (migration 0011_notifications). Required.
 	DB *db.DB
 	// Secrets seals destination secrets at rest. Required.
 	Secrets *secretbox.Box

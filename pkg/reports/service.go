@@ -65,7 +65,7 @@ var _ Sender = (*notify.Service)(nil)
 
 // Config configures a Service.
 type Config struct {
-	// DB holds the report tables (migration 0010) and the inventory. Required.
+	// DB holds the report tables (migration 0011_notifications) and the inventory. Required.
 	DB *db.DB
 	// Sender delivers reports and publishes report_failed events. Required.
 	Sender Sender

@@ -145,6 +145,9 @@ describe('hosts', () => {
     await page.getByText('e2e-web-01 was saved.').waitFor();
     await page.getByRole('tab', { name: 'Agent' }).click();
     await page.getByText('30 minutes (this host’s own)').waitFor();
+    // The host's job history (its agent queue) is on the same tab for administrators.
+    await page.getByRole('heading', { name: 'Job history' }).waitFor();
+    await page.getByText('No job has run for this host yet.').waitFor();
 
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).__sameDocument), true, 'the page was never reloaded');
     assert.deepEqual(page.scriptErrors, []);

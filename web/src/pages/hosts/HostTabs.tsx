@@ -1,6 +1,7 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
 import { api, unwrap } from '../../api/client';
+import { useAuth } from '../../auth/AuthProvider';
 import { EmptyState } from '../../components/EmptyState';
 import { Button, Card, Checkbox, FormError, TextField } from '../../components/forms';
 import { splitErrors } from '../../components/formErrors';
@@ -455,6 +456,7 @@ export function NotesTab({ host, manage }: Props & { manage: boolean }) {
 
 export function AgentTab({ host, manage }: Props & { manage: boolean }) {
   const toast = useToast();
+  const { can } = useAuth();
   const command = useMutation({
     mutationFn: async (path: '/hosts/{hostId}/fetch-report' | '/hosts/{hostId}/force-agent-update' | '/hosts/{hostId}/refresh-integration-status') =>
       unwrap(await api.POST(path, { params: { path: { hostId: host.id } } })),
@@ -499,6 +501,44 @@ export function AgentTab({ host, manage }: Props & { manage: boolean }) {
           </ul>
         </Card>
       )}
+      {can('can_manage_automation') && <HostJobs hostId={host.id} />}
     </div>
+  );
+}
+
+/** The server's background jobs that were about this host (the agent queue), newest first. */
+function HostJobs({ hostId }: { hostId: string }) {
+  const runs = useQuery({
+    queryKey: ['jobs', 'history', { hostId }],
+    queryFn: async ({ signal }) =>
+      unwrap(await api.GET('/jobs/history', { params: { query: { host_id: hostId, limit: 20 } }, signal })),
+  });
+  return (
+    <Card title="Job history" description="Background jobs the server ran for this host, newest first.">
+      {runs.isError && <FormError>{String(runs.error)}</FormError>}
+      {runs.data && runs.data.runs.length === 0 && <p className="text-sm text-slate-500 dark:text-slate-400">No job has run for this host yet.</p>}
+      {runs.data && runs.data.runs.length > 0 && (
+        <table className="w-full text-left text-sm">
+          <thead>
+            <tr className="text-xs text-slate-500 uppercase dark:text-slate-400">
+              <th className="py-1 pr-3 font-medium">Job</th>
+              <th className="py-1 pr-3 font-medium">Status</th>
+              <th className="py-1 pr-3 font-medium">Started</th>
+              <th className="py-1 font-medium">Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.data.runs.map((r) => (
+              <tr key={r.id} className="border-t border-slate-100 dark:border-slate-800">
+                <td className="py-1 pr-3">{r.job_name}</td>
+                <td className="py-1 pr-3">{r.status}</td>
+                <td className="py-1 pr-3">{formatDateTime(r.started_at)}</td>
+                <td className="py-1">{r.error || r.output}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
   );
 }

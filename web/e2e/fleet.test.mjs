@@ -89,7 +89,10 @@ describe('fleet views', () => {
     assert.equal((await openssl.getByRole('cell').nth(3).textContent())?.trim(), '3', 'installed on three hosts');
     await screenshot(page, 'fleet-packages');
 
-    await page.getByLabel('Security updates only').check();
+    // The box reflects the address, which changes a moment after the click.
+    await page.getByLabel('Security updates only').click();
+    await page.waitForURL(/security=1/);
+    assert.equal(await page.getByLabel('Security updates only').isChecked(), true);
     await page.getByRole('link', { name: 'nginx' }).waitFor({ state: 'detached' });
     assert.equal(await page.getByRole('link', { name: 'openssl', exact: true }).count(), 1);
     await page.getByRole('button', { name: /Installed on/ }).click();

@@ -706,6 +706,10 @@ func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error)
 	httpx.WriteError(w, http.StatusBadRequest, httpx.CodeValidation, msg)
 }
 
+// statusClientClosedRequest is what the request log records for a request whose client
+// disconnected before the answer (nginx's convention).
+const statusClientClosedRequest = 499
+
 func (s *Server) responseError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *httpx.APIError
 	if errors.As(err, &ae) {
@@ -714,6 +718,13 @@ func (s *Server) responseError(w http.ResponseWriter, r *http.Request, err error
 	}
 	if errors.Is(err, ErrNotStarted) {
 		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "Server is starting, try again shortly")
+		return
+	}
+	if r.Context().Err() != nil {
+		// The client went away (an agent timed out, a load generator stopped): nothing
+		// failed on this side, and nobody reads the answer.
+		s.log.DebugContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(statusClientClosedRequest)
 		return
 	}
 	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

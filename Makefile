@@ -78,6 +78,7 @@ agents:
 	      -ldflags '-s -w -X github.com/patchmon-go/patchmon/agentkit.buildVersion=$(VERSION)' \
 	      -o $(AGENT_DIST)/patchmon-agent-linux-$$arch ./cmd/patchmon-agent || exit 1; \
 	    echo '$(VERSION)' > $(AGENT_DIST)/patchmon-agent-linux-$$arch.version; \
+	    sha256sum $(AGENT_DIST)/patchmon-agent-linux-$$arch | cut -d' ' -f1 > $(AGENT_DIST)/patchmon-agent-linux-$$arch.sha256; \
 	  done; \
 	else echo "==> cmd/patchmon-agent not present: the server is built without agent binaries"; fi
 

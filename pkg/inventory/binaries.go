@@ -127,12 +127,22 @@ func (c *binaryCatalog) inspect(goos, goarch, name string) (AgentBinary, error) 
 		return AgentBinary{}, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return AgentBinary{}, err
+	bin := AgentBinary{OS: goos, Arch: goarch, Name: name}
+	// A digest written at build time (<binary>.sha256, from `make agents`) spares reading
+	// the whole binary, which would keep its pages resident for nothing until a download.
+	if sum, ok := c.sidecarSHA256(name); ok {
+		st, err := f.Stat()
+		if err != nil {
+			return AgentBinary{}, err
+		}
+		bin.Size, bin.SHA256 = st.Size(), sum
+	} else {
+		h := sha256.New()
+		if bin.Size, err = io.Copy(h, f); err != nil {
+			return AgentBinary{}, err
+		}
+		bin.SHA256 = hex.EncodeToString(h.Sum(nil))
 	}
-	bin := AgentBinary{OS: goos, Arch: goarch, Name: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
 	bin.Version, err = c.version(name)
 	if err != nil {
 		return AgentBinary{}, err
@@ -141,6 +151,24 @@ func (c *binaryCatalog) inspect(goos, goarch, name string) (AgentBinary, error) 
 		return AgentBinary{}, errorf(ErrNoAgentBinary, "the agent binary for %s/%s in this build carries no version", goos, goarch)
 	}
 	return bin, nil
+}
+
+// sidecarSHA256 reads <name>.sha256 (the hex digest, optionally followed by the file
+// name as sha256sum prints it) when present and well formed.
+func (c *binaryCatalog) sidecarSHA256(name string) (string, bool) {
+	b, err := fs.ReadFile(c.fsys, name+".sha256")
+	if err != nil {
+		return "", false
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 || len(fields[0]) != sha256.Size*2 {
+		return "", false
+	}
+	sum := strings.ToLower(fields[0])
+	if _, err := hex.DecodeString(sum); err != nil {
+		return "", false
+	}
+	return sum, true
 }
 
 // ldflagsVersion finds "-X some/pkg.Version=1.2.3" in the -ldflags build setting.

@@ -123,6 +123,35 @@ func TestRealAgentBinaryVersion(t *testing.T) {
 	assert.Equal(t, "386", resp.json(t)["architecture"])
 }
 
+// A <binary>.sha256 written at build time is served as the binary's digest; a malformed
+// one is ignored and the digest computed.
+func TestAgentDigestFromBuild(t *testing.T) {
+	t.Parallel()
+	const recorded = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	binary := []byte("\x7fELF not really")
+	computed := sha256.Sum256(binary)
+	for sidecar, want := range map[string]string{
+		recorded + "  patchmon-agent-linux-arm\n": recorded,
+		"not a digest\n": hex.EncodeToString(computed[:]),
+	} {
+		e := setup(t, func(o *options) {
+			o.cfg.AgentBinaries = fstest.MapFS{
+				"patchmon-agent-linux-arm":         {Data: binary},
+				"patchmon-agent-linux-arm.version": {Data: []byte("3.0.1\n")},
+				"patchmon-agent-linux-arm.sha256":  {Data: []byte(sidecar)},
+			}
+		})
+		h := e.newHost("web-1")
+		resp := e.do(&h, "GET", "/api/v1/hosts/agent/version?arch=arm", nil)
+		require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+		assert.Equal(t, want, resp.json(t)["hash"], sidecar)
+		resp = e.do(&h, "GET", "/api/v1/hosts/agent/download?arch=arm", nil)
+		require.Equal(t, http.StatusOK, resp.status)
+		assert.Equal(t, want, resp.header.Get("X-Agent-SHA256"))
+		assert.Equal(t, binary, resp.body)
+	}
+}
+
 var tokenRE = regexp.MustCompile(`(?m)^BOOTSTRAP_TOKEN=([0-9a-f]{64})$`)
 
 func shellcheck(t *testing.T, script []byte) {

@@ -11,7 +11,9 @@
 // (`make agents` writes one), the value given to `-ldflags "-X <package>.Version=<v>"` as
 // recorded in the Go build information (Go leaves -ldflags out of it for -trimpath
 // builds), the module version of a tagged build, or a "PatchMon Agent v<version>" string
-// in the binary.
+// in the binary. The SHA-256 served is the content of <binary>.sha256 when present (`make
+// agents` writes one, so the server need not read the binary to hash it), else computed on
+// first use.
 //
 // The API is stable: FS is all there is.
 package agents

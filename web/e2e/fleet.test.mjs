@@ -92,7 +92,7 @@ describe('fleet views', () => {
     // The box reflects the address, which changes a moment after the click.
     await page.getByLabel('Security updates only').click();
     await page.waitForURL(/security=1/);
-    assert.equal(await page.getByLabel('Security updates only').isChecked(), true);
+    await page.getByRole('checkbox', { name: 'Security updates only', checked: true }).waitFor();
     await page.getByRole('link', { name: 'nginx' }).waitFor({ state: 'detached' });
     assert.equal(await page.getByRole('link', { name: 'openssl', exact: true }).count(), 1);
     await page.getByRole('button', { name: /Installed on/ }).click();

@@ -170,12 +170,15 @@ func (s *Service) BulkDeleteHosts(ctx context.Context, ids []uuid.UUID) (int, er
 	ids = dedupeUUIDs(ids)
 	var n int
 	err := s.db.Tx(ctx, func(tx pgx.Tx) error {
-		if err := lockHosts(ctx, tx, ids); err != nil {
+		deleted, err := DeleteHosts(ctx, tx, ids)
+		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM hosts WHERE id = ANY($1)`, ids)
-		n = int(tag.RowsAffected())
-		return err
+		if len(deleted) != len(ids) {
+			return ErrHostNotFound // rolls the deletion back
+		}
+		n = len(deleted)
+		return nil
 	})
 	return n, err
 }

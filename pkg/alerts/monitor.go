@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,6 +53,10 @@ ORDER BY h.id`
 	sqlHostName     = `SELECT friendly_name FROM hosts WHERE id = $1`
 	sqlLatestKnown  = `SELECT latest_server_version, latest_agent_version FROM settings WHERE id = 1`
 	sqlSecThreshold = `SELECT threshold FROM alert_config WHERE alert_type = 'security_updates'`
+	// sqlReportState is what OnReport needs first: the security threshold and the types
+	// of the host's unresolved alerts.
+	sqlReportState = `SELECT (SELECT threshold FROM alert_config WHERE alert_type = 'security_updates'),
+       ARRAY(SELECT DISTINCT alert_type::text FROM alerts WHERE host_id = $1 AND status <> 'resolved')`
 )
 
 type openKey struct {
@@ -256,24 +262,26 @@ func (s *Service) monitorServerVersion(ctx context.Context) error {
 // Listen subscribes to agent presence and report events on Config.Bus until ctx ends or the
 // returned stop is called: a host that reconnects resolves its host-down alert at once, and
 // each stored report updates the security-update, reboot and report-failed alerts of its
-// host. Events are handled on one goroutine; when it falls behind, events are dropped and the
-// next Monitor run catches up.
+// host. Events are handled on one goroutine, in arrival order; while it is busy, a newer
+// event of a host replaces that host's queued one (only the latest state matters), so a
+// burst from the whole fleet queues at most one event per host and channel.
 func (s *Service) Listen(ctx context.Context) (stop func(), err error) {
 	if s.cfg.Bus == nil {
 		return func() {}, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	type msg struct {
-		channel string
-		body    []byte
-	}
-	queue := make(chan msg, 1024)
+	queue := newEventQueue(listenQueueLimit)
+	var refusedAt atomic.Int64
 	enqueue := func(channel string) func([]byte) {
 		return func(b []byte) {
-			select {
-			case queue <- msg{channel, b}:
-			default:
-				s.log.WarnContext(ctx, "alert event queue full, dropping event", "channel", channel)
+			if queue.push(channel, b) {
+				return
+			}
+			// Only a queue of listenQueueLimit distinct hosts refuses; say so at most once
+			// a minute, the periodic monitor run catches up.
+			if now := time.Now().Unix(); now-refusedAt.Load() >= 60 {
+				refusedAt.Store(now)
+				s.log.WarnContext(ctx, "alert event queue full, dropping events until it drains", "channel", channel, "queued", queue.len())
 			}
 		}
 	}
@@ -296,16 +304,23 @@ func (s *Service) Listen(ctx context.Context) (stop func(), err error) {
 	go func() {
 		defer close(done)
 		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m := <-queue:
-				hctx, hcancel := context.WithTimeout(ctx, 30*time.Second)
-				if err := s.handle(hctx, m.channel, m.body); err != nil && ctx.Err() == nil {
-					s.log.WarnContext(ctx, "handling agent event for alerts failed", "channel", m.channel, "err", err)
+			channel, body, ok := queue.pop()
+			if !ok {
+				select {
+				case <-ctx.Done():
+					return
+				case <-queue.wake:
 				}
-				hcancel()
+				continue
 			}
+			if ctx.Err() != nil {
+				return
+			}
+			hctx, hcancel := context.WithTimeout(ctx, 30*time.Second)
+			if err := s.handle(hctx, channel, body); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "handling agent event for alerts failed", "channel", channel, "err", err)
+			}
+			hcancel()
 		}
 	}()
 	return func() {
@@ -316,6 +331,10 @@ func (s *Service) Listen(ctx context.Context) (stop func(), err error) {
 		<-done
 	}, nil
 }
+
+// listenQueueLimit bounds the events Listen holds: one per host and channel, so this is
+// room for two channels of a fleet of 100,000 hosts.
+const listenQueueLimit = 200_000
 
 func (s *Service) handle(ctx context.Context, channel string, body []byte) error {
 	switch channel {
@@ -342,43 +361,69 @@ func (s *Service) handle(ctx context.Context, channel string, body []byte) error
 // report was stored, and its security updates and reboot flag are as the report says.
 func (s *Service) OnReport(ctx context.Context, ev agenthub.ReportEvent) error {
 	id := ev.HostID
-	if err := s.HostUp(ctx, id); err != nil {
+	// One round trip tells which of the host's alerts are open; most reports change
+	// nothing, and then nothing more is asked of the database.
+	var (
+		threshold *int
+		openTypes []string
+	)
+	if err := s.cfg.Pool.QueryRow(ctx, sqlReportState, id).Scan(&threshold, &openTypes); err != nil {
 		return err
 	}
-	if _, err := s.ResolveCondition(ctx, TypeReportFailed, &id, "A later report was stored"); err != nil {
-		return err
+	if threshold == nil {
+		return errors.New("alerts: the security_updates alert configuration is missing")
 	}
-	name := ev.FriendlyName
-	if name == "" {
-		if err := s.cfg.Pool.QueryRow(ctx, sqlHostName, id).Scan(&name); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil // deleted meanwhile
-			}
+	isOpen := func(t Type) bool { return slices.Contains(openTypes, string(t)) }
+	if isOpen(TypeHostDown) {
+		if err := s.HostUp(ctx, id); err != nil {
 			return err
 		}
 	}
-	var threshold int
-	if err := s.cfg.Pool.QueryRow(ctx, sqlSecThreshold).Scan(&threshold); err != nil {
+	if isOpen(TypeReportFailed) {
+		if _, err := s.ResolveCondition(ctx, TypeReportFailed, &id, "A later report was stored"); err != nil {
+			return err
+		}
+	}
+	name := ev.FriendlyName
+	hostName := func() (string, error) {
+		if name != "" {
+			return name, nil
+		}
+		err := s.cfg.Pool.QueryRow(ctx, sqlHostName, id).Scan(&name)
+		return name, err
+	}
+	raise := func(c Condition) error {
+		n, err := hostName()
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		c.HostID, c.Title = &id, hostTitle(n, c.Type)
+		_, _, err = s.RaiseCondition(ctx, c)
 		return err
 	}
-	if ev.SecurityUpdates >= threshold {
-		if _, _, err := s.RaiseCondition(ctx, Condition{Type: TypeSecurityUpdates, HostID: &id, Title: hostTitle(name, TypeSecurityUpdates),
-			Message: securityMessage(ev.SecurityUpdates),
+	if ev.SecurityUpdates >= *threshold {
+		if err := raise(Condition{Type: TypeSecurityUpdates, Message: securityMessage(ev.SecurityUpdates),
 			Details: map[string]any{"security_updates": ev.SecurityUpdates}}); err != nil {
 			return err
 		}
-	} else if _, err := s.ResolveCondition(ctx, TypeSecurityUpdates, &id, "Security updates applied"); err != nil {
-		return err
+	} else if isOpen(TypeSecurityUpdates) {
+		if _, err := s.ResolveCondition(ctx, TypeSecurityUpdates, &id, "Security updates applied"); err != nil {
+			return err
+		}
 	}
 	// A partial report need not carry the reboot flag; the monitor reads the stored one.
 	if ev.Kind != "full" {
 		return nil
 	}
 	if ev.NeedsReboot {
-		_, _, err := s.RaiseCondition(ctx, Condition{Type: TypeRebootRequired, HostID: &id, Title: hostTitle(name, TypeRebootRequired),
-			Message: rebootMessage("")})
+		return raise(Condition{Type: TypeRebootRequired, Message: rebootMessage("")})
+	}
+	if isOpen(TypeRebootRequired) {
+		_, err := s.ResolveCondition(ctx, TypeRebootRequired, &id, "Host rebooted")
 		return err
 	}
-	_, err := s.ResolveCondition(ctx, TypeRebootRequired, &id, "Host rebooted")
-	return err
+	return nil
 }

@@ -72,6 +72,19 @@ type bodyMeter struct {
 	h    hash.Hash
 	n    int64
 	done bool
+	// length is the declared length of an uncompressed body, else -1.
+	length int64
+}
+
+// packagesCapacity guesses from the declared body length how many packages a report
+// holds (a package takes at least ~100 bytes of JSON), so that decoding fills one array
+// instead of growing it step by step. Only the length of Report.Packages has meaning, so
+// a spare capacity changes nothing else.
+func (m *bodyMeter) packagesCapacity() int {
+	if m == nil || m.length <= 0 {
+		return 0
+	}
+	return int(min(m.length/100, agentproto.MaxPackages))
 }
 
 func (m *bodyMeter) Read(p []byte) (int, error) {
@@ -173,7 +186,10 @@ func (api *API) RequireAgent(next http.Handler) http.Handler {
 		ctx := WithAgent(r.Context(), a)
 		ctx = context.WithValue(ctx, reportKey{}, &reportHolder{})
 		if r.Body != nil && r.Body != http.NoBody {
-			m := &bodyMeter{r: r.Body, h: sha256.New()}
+			m := &bodyMeter{r: r.Body, h: sha256.New(), length: -1}
+			if enc := strings.TrimSpace(r.Header.Get("Content-Encoding")); enc == "" || strings.EqualFold(enc, "identity") {
+				m.length = r.ContentLength
+			}
 			r.Body = m
 			ctx = context.WithValue(ctx, meterKey{}, m)
 		}
@@ -241,6 +257,10 @@ func (api *API) PostHostsUpdate(ctx context.Context, req openapi.PostHostsUpdate
 	}
 	defer s.releaseReportSlot()
 	rep := &agentproto.Report{}
+	m, _ := ctx.Value(meterKey{}).(*bodyMeter)
+	if n := m.packagesCapacity(); n > 0 {
+		rep.Packages = make([]agentproto.Package, 0, n)
+	}
 	ok, err := decodeJSON(req.Body, rep)
 	if err != nil {
 		return nil, err
@@ -249,7 +269,7 @@ func (api *API) PostHostsUpdate(ctx context.Context, req openapi.PostHostsUpdate
 		return nil, httpx.NewError(http.StatusBadRequest, CodeInvalidReport, "Invalid report: the body must be a JSON object")
 	}
 	var meta ReportMeta
-	if m, ok := ctx.Value(meterKey{}).(*bodyMeter); ok {
+	if m != nil {
 		meta = m.meta()
 	}
 	if h, ok := ctx.Value(reportKey{}).(*reportHolder); ok {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/patchmon-go/patchmon/pkg/agentproto"
 	"github.com/patchmon-go/patchmon/pkg/httpx"
@@ -41,32 +42,27 @@ type IngestResult struct {
 	AutoUpdate *agentproto.AutoUpdate
 }
 
-// pkgRow is one package of a report, cleaned and trimmed, as stored in host_packages.
-type pkgRow struct {
-	name, description, category         string
-	current, available, source          string
-	needsUpdate, security               bool
-	wuaGUID, wuaKB, wuaSeverity, wuaURL string
-	wuaCategories                       []string
-	wuaRevision                         int32
-}
+// pkgRow is one package of a report, cleaned and trimmed, as stored in host_packages. It
+// has agentproto.Package's layout, so that ingest works on the decoded report's own array
+// instead of a copy of it.
+type pkgRow agentproto.Package
 
 // sameHostFields reports whether the per-host columns of two rows are equal (the
 // shared ones, description and category, live in packages).
 func (p *pkgRow) sameHostFields(o *pkgRow) bool {
-	return p.current == o.current && p.available == o.available && p.needsUpdate == o.needsUpdate &&
-		p.security == o.security && p.source == o.source && p.wuaGUID == o.wuaGUID && p.wuaKB == o.wuaKB &&
-		p.wuaSeverity == o.wuaSeverity && p.wuaURL == o.wuaURL && p.wuaRevision == o.wuaRevision &&
-		slices.Equal(p.wuaCategories, o.wuaCategories)
+	return p.CurrentVersion == o.CurrentVersion && p.AvailableVersion == o.AvailableVersion && p.NeedsUpdate == o.NeedsUpdate &&
+		p.IsSecurityUpdate == o.IsSecurityUpdate && p.SourceRepository == o.SourceRepository && p.WUAGuid == o.WUAGuid && p.WUAKb == o.WUAKb &&
+		p.WUASeverity == o.WUASeverity && p.WUASupportURL == o.WUASupportURL && p.WUARevisionNumber == o.WUARevisionNumber &&
+		slices.Equal(p.WUACategories, o.WUACategories)
 }
 
 // newestVersion is the version this row says exists: the available one when there is
 // an update, else the installed one.
 func (p *pkgRow) newestVersion() string {
-	if p.needsUpdate && p.available != "" {
-		return p.available
+	if p.NeedsUpdate && p.AvailableVersion != "" {
+		return p.AvailableVersion
 	}
-	return p.current
+	return p.CurrentVersion
 }
 
 type repoRow struct {
@@ -142,9 +138,9 @@ func prepare(r *agentproto.Report) (*preparedReport, error) {
 	if p.hasPackages {
 		p.packages = preparePackages(r.Packages)
 		for i := range p.packages {
-			if p.packages[i].needsUpdate {
+			if p.packages[i].NeedsUpdate {
 				p.updates++
-				if p.packages[i].security {
+				if p.packages[i].IsSecurityUpdate {
 					p.security++
 				}
 			}
@@ -181,51 +177,38 @@ func agentOr(agent string, compute func() string) string {
 
 // preparePackages trims the reported packages, keeps the last of each name (as the
 // canonical hash does) and sorts them by name in byte order, the order shared rows are
-// written in.
+// written in. It works in place on in and returns the distinct rows, a prefix of it.
 func preparePackages(in []agentproto.Package) []pkgRow {
-	rows := make([]pkgRow, 0, len(in))
-	index := make(map[string]int, len(in))
-	for i := range in {
-		p := &in[i]
-		row := pkgRow{
-			name:          strings.TrimSpace(p.Name),
-			description:   strings.TrimSpace(p.Description),
-			category:      strings.TrimSpace(p.Category),
-			current:       strings.TrimSpace(p.CurrentVersion),
-			available:     strings.TrimSpace(p.AvailableVersion),
-			source:        strings.TrimSpace(p.SourceRepository),
-			needsUpdate:   p.NeedsUpdate,
-			security:      p.IsSecurityUpdate,
-			wuaGUID:       strings.TrimSpace(p.WUAGuid),
-			wuaKB:         strings.TrimSpace(p.WUAKb),
-			wuaSeverity:   strings.TrimSpace(p.WUASeverity),
-			wuaURL:        strings.TrimSpace(p.WUASupportURL),
-			wuaRevision:   p.WUARevisionNumber,
-			wuaCategories: wuaCategories(p.WUACategories),
-		}
-		if j, ok := index[row.name]; ok {
-			rows[j] = row
+	rows := unsafe.Slice((*pkgRow)(unsafe.SliceData(in)), len(in))
+	for i := range rows {
+		r := &rows[i]
+		r.Name = strings.TrimSpace(r.Name)
+		r.Description = strings.TrimSpace(r.Description)
+		r.Category = strings.TrimSpace(r.Category)
+		r.CurrentVersion = strings.TrimSpace(r.CurrentVersion)
+		r.AvailableVersion = strings.TrimSpace(r.AvailableVersion)
+		r.SourceRepository = strings.TrimSpace(r.SourceRepository)
+		r.WUAGuid = strings.TrimSpace(r.WUAGuid)
+		r.WUAKb = strings.TrimSpace(r.WUAKb)
+		r.WUASeverity = strings.TrimSpace(r.WUASeverity)
+		r.WUASupportURL = strings.TrimSpace(r.WUASupportURL)
+		r.WUACategories = wuaCategories(r.WUACategories)
+	}
+	byName := func(a, b pkgRow) int { return strings.Compare(a.Name, b.Name) }
+	// Sorted in place, stably, so that of several rows with one name the last reported
+	// ends a run of equal names; no second copy of the rows and no index map.
+	if !slices.IsSortedFunc(rows, byName) {
+		slices.SortStableFunc(rows, byName)
+	}
+	out := rows[:0]
+	for i := range rows {
+		if i+1 < len(rows) && rows[i+1].Name == rows[i].Name {
 			continue
 		}
-		index[row.name] = len(rows)
-		rows = append(rows, row)
+		out = append(out, rows[i])
 	}
-	less := func(a, b *pkgRow) int { return strings.Compare(a.name, b.name) }
-	if slices.IsSortedFunc(rows, func(a, b pkgRow) int { return less(&a, &b) }) {
-		return rows
-	}
-	// Sort positions rather than the rows themselves (each is a few hundred bytes), then
-	// lay the rows out once in order.
-	order := make([]int, len(rows))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return less(&rows[a], &rows[b]) })
-	sorted := make([]pkgRow, len(rows))
-	for i, j := range order {
-		sorted[i] = rows[j]
-	}
-	return sorted
+	clear(rows[len(out):])
+	return out
 }
 
 // wuaCategories returns trimmed, sorted categories, nil for none. The unit separator is
@@ -281,7 +264,9 @@ func prepareRepos(in []agentproto.Repository) []repoRow {
 // Ingest applies a report from agent a: validation (400 for broken rules, nothing
 // written), cleaning, then one transaction that writes only what changed. The
 // transaction is retried from the start on serialization failures and deadlocks, and a
-// retried report finds nothing left to change, so Ingest is idempotent.
+// retried report finds nothing left to change, so Ingest is idempotent. Ingest cleans r
+// in place: strings are trimmed and sanitised, and r.Packages is sorted by name with
+// duplicates removed (its length is kept; the rows past the distinct ones are zeroed).
 func (s *Service) Ingest(ctx context.Context, a Agent, r *agentproto.Report, meta ReportMeta) (IngestResult, error) {
 	start := time.Now()
 	p, err := prepare(r)

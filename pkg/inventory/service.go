@@ -27,7 +27,8 @@ type Config struct {
 	DB *db.DB
 	// CheckinPool, when set, runs agent check-ins (hosts/ping): a small pool whose
 	// sessions have synchronous_commit off, so a check-in is one statement that does not
-	// wait for the WAL flush. Losing the last moment of check-in times in a database
+	// wait for the WAL flush; the check-in history rows of pings that request a report
+	// are written through it too. Losing the last moment of check-in times in a database
 	// crash is harmless; everything else stays durable on DB. Without it a check-in runs
 	// as a short transaction on DB with SET LOCAL synchronous_commit = off. Default: nil.
 	CheckinPool *pgxpool.Pool

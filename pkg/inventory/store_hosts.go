@@ -316,7 +316,14 @@ func (s *Service) Ping(ctx context.Context, a Agent, req *agentproto.PingRequest
 	}
 	if len(res.RequestFull) > 0 {
 		ms := float64(time.Since(start).Microseconds()) / 1000
-		if _, err := s.db.Pool.Exec(ctx, sqlInsertPingHistory, a.HostID, res.RequestFull, p.AgentExecutionMs, ms); err != nil {
+		// History of a check-in is as expendable as its time: it goes through the
+		// asynchronously committing check-in pool when there is one, so a wave of stale
+		// agents neither waits for WAL flushes nor holds the main pool's connections.
+		var execer Execer = s.db.Pool
+		if s.cfg.CheckinPool != nil {
+			execer = s.cfg.CheckinPool
+		}
+		if _, err := execer.Exec(ctx, sqlInsertPingHistory, a.HostID, res.RequestFull, p.AgentExecutionMs, ms); err != nil {
 			s.log.WarnContext(ctx, "recording check-in history failed", "host_id", a.HostID, "err", err)
 		}
 	}

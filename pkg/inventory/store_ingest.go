@@ -268,7 +268,7 @@ type catalogueRow struct {
 func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	names := make([]string, len(it.p.packages))
 	for i := range it.p.packages {
-		names[i] = it.p.packages[i].name
+		names[i] = it.p.packages[i].Name
 	}
 	catalogue := make(map[string]*catalogueRow, len(names))
 	it.catalogue = catalogue
@@ -276,19 +276,22 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	if it.s.catalogue != nil {
 		lookup = it.s.catalogue.resolve(names, catalogue)
 	}
-	stored := make(map[pgID]*storedPackage, len(names))
+	// The host's rows go into one slice (usually sized right by the report), indexed by
+	// package id, instead of one allocation per row.
+	storedRows := make([]storedPackage, 0, len(names))
+	stored := make(map[pgID]int32, len(names))
 	batch := &pgx.Batch{}
 	if len(lookup) > 0 {
 		batch.Queue(sqlPackagesByName, lookup).Query(func(rows pgx.Rows) error { return scanCatalogue(rows, catalogue) })
 	}
 	batch.Queue(sqlHostPackages, it.hostID()).Query(func(rows pgx.Rows) error {
 		var sp storedPackage
-		_, err := pgx.ForEachRow(rows, []any{&sp.id, &sp.row.current, &sp.row.available,
-			&sp.row.needsUpdate, &sp.row.security, &sp.row.source, &sp.row.wuaGUID, &sp.row.wuaKB,
-			&sp.row.wuaSeverity, &sp.row.wuaCategories, &sp.row.wuaURL, &sp.row.wuaRevision}, func() error {
-			c := sp
-			stored[c.id] = &c
-			sp.row.wuaCategories = nil
+		_, err := pgx.ForEachRow(rows, []any{&sp.id, &sp.row.CurrentVersion, &sp.row.AvailableVersion,
+			&sp.row.NeedsUpdate, &sp.row.IsSecurityUpdate, &sp.row.SourceRepository, &sp.row.WUAGuid, &sp.row.WUAKb,
+			&sp.row.WUASeverity, &sp.row.WUACategories, &sp.row.WUASupportURL, &sp.row.WUARevisionNumber}, func() error {
+			stored[sp.id] = int32(len(storedRows))
+			storedRows = append(storedRows, sp)
+			sp.row.WUACategories = nil
 			return nil
 		})
 		return err
@@ -300,7 +303,7 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	// Names the catalogue does not know yet are inserted, in name order, then read back.
 	var missing []*pkgRow
 	for i := range it.p.packages {
-		if catalogue[it.p.packages[i].name] == nil {
+		if catalogue[it.p.packages[i].Name] == nil {
 			missing = append(missing, &it.p.packages[i])
 		}
 	}
@@ -308,7 +311,7 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 		n := len(missing)
 		mNames, descs, cats, latest := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range missing {
-			mNames[i], descs[i], cats[i], latest[i] = r.name, r.description, r.category, r.newestVersion()
+			mNames[i], descs[i], cats[i], latest[i] = r.Name, r.Description, r.Category, r.newestVersion()
 		}
 		batch := &pgx.Batch{}
 		batch.Queue(sqlInsertPackages, mNames, descs, cats, latest)
@@ -327,7 +330,7 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	)
 	for i := range it.p.packages {
 		r := &it.p.packages[i]
-		cat := catalogue[r.name]
+		cat := catalogue[r.Name]
 		if cat == nil {
 			// Only a concurrent deletion of catalogue rows can cause this; retrying the
 			// transaction re-creates them.
@@ -337,14 +340,14 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 			metaRows = append(metaRows, r)
 			metaIDs = append(metaIDs, cat.id)
 		}
-		cur, ok := stored[cat.id]
+		idx, ok := stored[cat.id]
 		if !ok {
 			newRows = append(newRows, r)
 			newIDs = append(newIDs, cat.id)
 			continue
 		}
 		delete(stored, cat.id)
-		if !cur.row.sameHostFields(r) {
+		if cur := &storedRows[idx]; !cur.row.sameHostFields(r) {
 			cur.row = *r
 			changed = append(changed, cur)
 		}
@@ -387,8 +390,8 @@ func (it *ingestTx) writePackages(ctx context.Context) (int, error) {
 	if len(newRows) > 0 && useCopy {
 		src := make([][]any, len(newRows))
 		for i, r := range newRows {
-			src[i] = []any{it.hostID(), newIDs[i], r.current, r.available, r.needsUpdate, r.security,
-				r.source, r.wuaGUID, r.wuaKB, r.wuaSeverity, r.wuaCategories, r.wuaURL, r.wuaRevision}
+			src[i] = []any{it.hostID(), newIDs[i], r.CurrentVersion, r.AvailableVersion, r.NeedsUpdate, r.IsSecurityUpdate,
+				r.SourceRepository, r.WUAGuid, r.WUAKb, r.WUASeverity, r.WUACategories, r.WUASupportURL, r.WUARevisionNumber}
 		}
 		if _, err := it.tx.CopyFrom(ctx, pgx.Identifier{"host_packages"}, hostPackageColumns, pgx.CopyFromRows(src)); err != nil {
 			return 0, err
@@ -424,7 +427,7 @@ var errPackageVanished = errors.New("inventory: a package row disappeared during
 // catalogueUpdate reports whether row r brings something the shared package row lacks:
 // a description or category where it has none, or a newer version than it knows.
 func catalogueUpdate(desc, cat, latest string, r *pkgRow) bool {
-	return (desc == "" && r.description != "") || (cat == "" && r.category != "") ||
+	return (desc == "" && r.Description != "") || (cat == "" && r.Category != "") ||
 		(r.newestVersion() != "" && (latest == "" || CompareVersions(r.newestVersion(), latest) > 0))
 }
 
@@ -452,19 +455,19 @@ func (it *ingestTx) updateCatalogue(ctx context.Context, ids []pgID, rows []*pkg
 			return nil
 		}
 		if !catalogueUpdate(d, c, l, r) {
-			catalogue[r.name] = &catalogueRow{id: id, description: d, category: c, latest: l}
+			catalogue[r.Name] = &catalogueRow{id: id, description: d, category: c, latest: l}
 			return nil
 		}
 		if d == "" {
-			d = r.description
+			d = r.Description
 		}
 		if c == "" {
-			c = r.category
+			c = r.Category
 		}
 		if v := r.newestVersion(); v != "" && (l == "" || CompareVersions(v, l) > 0) {
 			l = v
 		}
-		catalogue[r.name] = &catalogueRow{id: id, description: d, category: c, latest: l}
+		catalogue[r.Name] = &catalogueRow{id: id, description: d, category: c, latest: l}
 		upIDs, upD, upC, upL = append(upIDs, id), append(upD, d), append(upC, c), append(upL, l)
 		return nil
 	})
@@ -496,22 +499,22 @@ func newPackageColumns(n int) *packageColumns {
 
 func (c *packageColumns) add(id pgID, r *pkgRow) {
 	c.ids = append(c.ids, id)
-	c.cv = append(c.cv, r.current)
-	c.av = append(c.av, r.available)
-	c.nu = append(c.nu, r.needsUpdate)
-	c.sec = append(c.sec, r.security)
-	c.src = append(c.src, r.source)
-	c.wg = append(c.wg, r.wuaGUID)
-	c.wk = append(c.wk, r.wuaKB)
-	c.ws = append(c.ws, r.wuaSeverity)
+	c.cv = append(c.cv, r.CurrentVersion)
+	c.av = append(c.av, r.AvailableVersion)
+	c.nu = append(c.nu, r.NeedsUpdate)
+	c.sec = append(c.sec, r.IsSecurityUpdate)
+	c.src = append(c.src, r.SourceRepository)
+	c.wg = append(c.wg, r.WUAGuid)
+	c.wk = append(c.wk, r.WUAKb)
+	c.ws = append(c.ws, r.WUASeverity)
 	var wc *string
-	if r.wuaCategories != nil {
-		j := strings.Join(r.wuaCategories, "\x1f")
+	if r.WUACategories != nil {
+		j := strings.Join(r.WUACategories, "\x1f")
 		wc = &j
 	}
 	c.wc = append(c.wc, wc)
-	c.wu = append(c.wu, r.wuaURL)
-	c.wr = append(c.wr, r.wuaRevision)
+	c.wu = append(c.wu, r.WUASupportURL)
+	c.wr = append(c.wr, r.WUARevisionNumber)
 }
 
 func (c *packageColumns) args(hostID pgID) []any {

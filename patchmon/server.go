@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patchmon-go/patchmon/openapi"
@@ -396,6 +397,11 @@ func (s *Server) connect(ctx context.Context) error {
 	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "patchmon"
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// The description cache serves only the cache_describe exec mode; in the default mode
+	// it is an unused map per connection.
+	if pc.ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement && !strings.Contains(s.cfg.DatabaseURL, "description_cache_capacity") {
+		pc.ConnConfig.DescriptionCacheCapacity = 0
+	}
 	var lastErr error
 	for attempt := 1; attempt <= s.cfg.DBConnMaxAttempts; attempt++ {
 		pool, err := pgxpool.NewWithConfig(ctx, pc)

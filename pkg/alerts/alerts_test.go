@@ -379,6 +379,40 @@ func TestReportConditionsAndFilters(t *testing.T) {
 		active[a.Type]++
 	}
 	assert.Equal(t, map[alerts.Type]int{alerts.TypeAgentOutdated: 1, alerts.TypeServerUpdate: 1, alerts.TypeSecurityUpdates: 1}, active)
+
+	// A report raises what it shows, once however often it is repeated, and a report from a
+	// host that was down resolves its host-down alert.
+	_, _, err = e.svc.RaiseCondition(e.ctx, alerts.Condition{Type: alerts.TypeHostDown, HostID: &web, Title: "down"})
+	require.NoError(t, err)
+	for range 3 {
+		require.NoError(t, e.svc.OnReport(e.ctx, agenthub.ReportEvent{HostID: web, Kind: "full", NeedsReboot: true, SecurityUpdates: 5}))
+	}
+	active = map[alerts.Type]int{}
+	for _, a := range e.list(alerts.Filter{Active: true, HostID: &web}) {
+		active[a.Type]++
+	}
+	assert.Equal(t, map[alerts.Type]int{alerts.TypeAgentOutdated: 1, alerts.TypeSecurityUpdates: 1, alerts.TypeRebootRequired: 1,
+		alerts.TypeHostRecovered: 1}, active)
+	sec := e.list(alerts.Filter{Active: true, HostID: &web, Type: alerts.TypeSecurityUpdates})
+	require.Len(t, sec, 1)
+	_, hist, err := e.svc.Get(e.ctx, sec[0].ID)
+	require.NoError(t, err)
+	assert.Len(t, hist, 1, "repeated reports add nothing to an open alert's history")
+
+	// The monitor leaves a fleet in order alone, and resolves the agent alert once the agent
+	// is no longer older than the latest release (here: newer than it).
+	require.NoError(t, e.svc.Monitor(e.ctx))
+	require.NoError(t, e.svc.Monitor(e.ctx))
+	assert.Len(t, e.list(alerts.Filter{Active: true, HostID: &web, Type: alerts.TypeAgentOutdated}), 1)
+	_, hist, err = e.svc.Get(e.ctx, sec[0].ID)
+	require.NoError(t, err)
+	assert.Len(t, hist, 1, "monitor runs add nothing to an open alert")
+	e.exec(`UPDATE hosts SET agent_version = '1.6.0' WHERE id = $1`, web)
+	require.NoError(t, e.svc.Monitor(e.ctx))
+	assert.Empty(t, e.list(alerts.Filter{Active: true, HostID: &web, Type: alerts.TypeAgentOutdated}))
+	e.exec(`UPDATE hosts SET agent_version = '1.0.0' WHERE id = $1`, web)
+	require.NoError(t, e.svc.Monitor(e.ctx))
+	assert.Len(t, e.list(alerts.Filter{Active: true, HostID: &web, Type: alerts.TypeAgentOutdated}), 1)
 }
 
 func TestCleanupByRetention(t *testing.T) {

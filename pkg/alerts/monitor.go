@@ -41,15 +41,34 @@ WHERE a.alert_type = 'host_down' AND a.status <> 'resolved'
   AND (p.status = 'online' OR h.last_checkin_at > a.created_at OR NOT h.host_down_alerts)
 ORDER BY h.id`
 	// sqlHostConditions lists, per host, the report-driven conditions.
+	// sqlHostConditions returns only the hosts whose report-driven alerts may need raising
+	// or resolving: where a condition and its open alert disagree. The agent version is
+	// compared in Go, so for it the query returns hosts without an agent alert whose
+	// version differs from the latest, and hosts with one whose version is now the latest,
+	// unknown, or different from the version the alert was raised for. A fleet in order
+	// returns (almost) nothing. $1 is the security threshold, $2 the latest agent version.
 	sqlHostConditions = `
-SELECT h.id, h.friendly_name, h.security_updates, h.needs_reboot, COALESCE(h.reboot_reason, ''),
-       COALESCE(h.agent_version, ''), COALESCE(u.status, ''), COALESCE(u.error_message, '')
-FROM hosts h
-LEFT JOIN LATERAL (SELECT status, error_message FROM update_history
-                   WHERE host_id = h.id AND report_type <> 'ping' ORDER BY created_at DESC LIMIT 1) u ON true
-WHERE h.status <> 'pending'
-ORDER BY h.id`
-	sqlOpenByType   = `SELECT alert_type, host_id FROM alerts WHERE status <> 'resolved' AND host_id IS NOT NULL`
+WITH h AS (
+    SELECT h.id, h.friendly_name, h.security_updates, h.needs_reboot, COALESCE(h.reboot_reason, '') AS reason,
+           COALESCE(h.agent_version, '') AS version, COALESCE(u.status, '') AS report_status,
+           COALESCE(u.error_message, '') AS report_error,
+           ARRAY(SELECT a.alert_type FROM alerts a WHERE a.host_id = h.id AND a.status <> 'resolved') AS open,
+           (SELECT a.details->>'agent_version' FROM alerts a
+            WHERE a.host_id = h.id AND a.alert_type = 'agent_outdated' AND a.status <> 'resolved') AS alerted_version
+    FROM hosts h
+    LEFT JOIN LATERAL (SELECT status, error_message FROM update_history
+                       WHERE host_id = h.id AND report_type <> 'ping' ORDER BY created_at DESC LIMIT 1) u ON true
+    WHERE h.status <> 'pending'
+)
+SELECT id, friendly_name, security_updates, needs_reboot, reason, version, report_status, report_error, open
+FROM h
+WHERE (security_updates >= $1) <> ('security_updates' = ANY (open))
+   OR needs_reboot <> ('reboot_required' = ANY (open))
+   OR (report_status = 'error') <> ('report_failed' = ANY (open))
+   OR (NOT 'agent_outdated' = ANY (open) AND $2 <> '' AND version <> '' AND version <> $2)
+   OR ('agent_outdated' = ANY (open) AND ($2 = '' OR version = '' OR version = $2
+                                         OR version IS DISTINCT FROM alerted_version))
+ORDER BY id`
 	sqlHostName     = `SELECT friendly_name FROM hosts WHERE id = $1`
 	sqlLatestKnown  = `SELECT latest_server_version, latest_agent_version FROM settings WHERE id = 1`
 	sqlSecThreshold = `SELECT threshold FROM alert_config WHERE alert_type = 'security_updates'`
@@ -58,11 +77,6 @@ ORDER BY h.id`
 	sqlReportState = `SELECT (SELECT threshold FROM alert_config WHERE alert_type = 'security_updates'),
        ARRAY(SELECT DISTINCT alert_type::text FROM alerts WHERE host_id = $1 AND status <> 'resolved')`
 )
-
-type openKey struct {
-	t    Type
-	host uuid.UUID
-}
 
 // Monitor is the host status monitor: it raises host-down alerts after the configured delay,
 // resolves them (raising host-back-up alerts) when hosts return, keeps the report-driven
@@ -148,23 +162,6 @@ func (s *Service) HostUp(ctx context.Context, hostID uuid.UUID) error {
 }
 
 func (s *Service) monitorConditions(ctx context.Context) error {
-	open := map[openKey]bool{}
-	rows, err := s.cfg.Pool.Query(ctx, sqlOpenByType)
-	if err != nil {
-		return fmt.Errorf("alerts: monitor: %w", err)
-	}
-	for rows.Next() {
-		var k openKey
-		if err := rows.Scan(&k.t, &k.host); err != nil {
-			rows.Close()
-			return err
-		}
-		open[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	var latestServer, latestAgent string
 	if err := s.cfg.Pool.QueryRow(ctx, sqlLatestKnown).Scan(&latestServer, &latestAgent); err != nil {
 		return fmt.Errorf("alerts: monitor: %w", err)
@@ -173,54 +170,65 @@ func (s *Service) monitorConditions(ctx context.Context) error {
 	if err := s.cfg.Pool.QueryRow(ctx, sqlSecThreshold).Scan(&threshold); err != nil {
 		return fmt.Errorf("alerts: monitor: %w", err)
 	}
-	type hostRow struct {
-		id                    uuid.UUID
-		name                  string
-		security              int
-		reboot                bool
-		rebootReason, version string
-		reportStatus, reportE string
-	}
-	rows, err = s.cfg.Pool.Query(ctx, sqlHostConditions)
+	// Only hosts with something to change come back, so collecting them is cheap, and the
+	// connection is free again before the alert writes need one.
+	rows, err := s.cfg.Pool.Query(ctx, sqlHostConditions, threshold, latestAgent)
 	if err != nil {
 		return fmt.Errorf("alerts: monitor: %w", err)
 	}
-	hosts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hostRow, error) {
-		var h hostRow
-		return h, row.Scan(&h.id, &h.name, &h.security, &h.reboot, &h.rebootReason, &h.version, &h.reportStatus, &h.reportE)
+	hosts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (conditionHost, error) {
+		var h conditionHost
+		return h, row.Scan(&h.id, &h.name, &h.security, &h.reboot, &h.rebootReason, &h.version, &h.reportStatus, &h.reportErr, &h.open)
 	})
 	if err != nil {
 		return fmt.Errorf("alerts: monitor: %w", err)
 	}
 	for _, h := range hosts {
-		conds := []struct {
-			t       Type
-			active  bool
-			message string
-			details map[string]any
-		}{
-			{TypeSecurityUpdates, h.security >= threshold, securityMessage(h.security),
-				map[string]any{"security_updates": h.security}},
-			{TypeRebootRequired, h.reboot, rebootMessage(h.rebootReason), map[string]any{"reason": h.rebootReason}},
-			{TypeReportFailed, h.reportStatus == "error", "The last report could not be stored: " + h.reportE,
-				map[string]any{"error": h.reportE}},
-			{TypeAgentOutdated, latestAgent != "" && h.version != "" && CompareVersions(h.version, latestAgent) < 0,
-				fmt.Sprintf("Agent %s is older than the latest release %s", h.version, latestAgent),
-				map[string]any{"agent_version": h.version, "latest_version": latestAgent}},
+		if err := s.applyHostConditions(ctx, h, threshold, latestAgent); err != nil {
+			return err
 		}
-		for _, c := range conds {
-			id := h.id
-			has := open[openKey{c.t, h.id}]
-			switch {
-			case c.active && !has:
-				if _, _, err := s.RaiseCondition(ctx, Condition{Type: c.t, HostID: &id, Title: hostTitle(h.name, c.t),
-					Message: c.message, Details: c.details}); err != nil {
-					return err
-				}
-			case !c.active && has:
-				if _, err := s.ResolveCondition(ctx, c.t, &id, "Condition cleared"); err != nil {
-					return err
-				}
+	}
+	return nil
+}
+
+// conditionHost is a row of sqlHostConditions.
+type conditionHost struct {
+	id                          uuid.UUID
+	name, rebootReason, version string
+	reportStatus, reportErr     string
+	security                    int
+	reboot                      bool
+	open                        []string // types of the host's unresolved alerts
+}
+
+// applyHostConditions raises and resolves the report-driven alerts of one host.
+func (s *Service) applyHostConditions(ctx context.Context, h conditionHost, threshold int, latestAgent string) error {
+	conds := []struct {
+		t       Type
+		active  bool
+		message string
+		details map[string]any
+	}{
+		{TypeSecurityUpdates, h.security >= threshold, securityMessage(h.security),
+			map[string]any{"security_updates": h.security}},
+		{TypeRebootRequired, h.reboot, rebootMessage(h.rebootReason), map[string]any{"reason": h.rebootReason}},
+		{TypeReportFailed, h.reportStatus == "error", "The last report could not be stored: " + h.reportErr,
+			map[string]any{"error": h.reportErr}},
+		{TypeAgentOutdated, latestAgent != "" && h.version != "" && CompareVersions(h.version, latestAgent) < 0,
+			fmt.Sprintf("Agent %s is older than the latest release %s", h.version, latestAgent),
+			map[string]any{"agent_version": h.version, "latest_version": latestAgent}},
+	}
+	for _, c := range conds {
+		host := h.id
+		switch has := slices.Contains(h.open, string(c.t)); {
+		case c.active && !has:
+			if _, _, err := s.RaiseCondition(ctx, Condition{Type: c.t, HostID: &host, Title: hostTitle(h.name, c.t),
+				Message: c.message, Details: c.details}); err != nil {
+				return err
+			}
+		case !c.active && has:
+			if _, err := s.ResolveCondition(ctx, c.t, &host, "Condition cleared"); err != nil {
+				return err
 			}
 		}
 	}
@@ -404,12 +412,16 @@ func (s *Service) OnReport(ctx context.Context, ev agenthub.ReportEvent) error {
 		_, _, err = s.RaiseCondition(ctx, c)
 		return err
 	}
-	if ev.SecurityUpdates >= *threshold {
+	// Raising a condition whose alert is open changes nothing (RaiseCondition keeps the
+	// open alert), so those are skipped as well.
+	secOpen := isOpen(TypeSecurityUpdates)
+	switch {
+	case ev.SecurityUpdates >= *threshold && !secOpen:
 		if err := raise(Condition{Type: TypeSecurityUpdates, Message: securityMessage(ev.SecurityUpdates),
 			Details: map[string]any{"security_updates": ev.SecurityUpdates}}); err != nil {
 			return err
 		}
-	} else if isOpen(TypeSecurityUpdates) {
+	case ev.SecurityUpdates < *threshold && secOpen:
 		if _, err := s.ResolveCondition(ctx, TypeSecurityUpdates, &id, "Security updates applied"); err != nil {
 			return err
 		}
@@ -418,10 +430,10 @@ func (s *Service) OnReport(ctx context.Context, ev agenthub.ReportEvent) error {
 	if ev.Kind != "full" {
 		return nil
 	}
-	if ev.NeedsReboot {
+	switch rebootOpen := isOpen(TypeRebootRequired); {
+	case ev.NeedsReboot && !rebootOpen:
 		return raise(Condition{Type: TypeRebootRequired, Message: rebootMessage("")})
-	}
-	if isOpen(TypeRebootRequired) {
+	case !ev.NeedsReboot && rebootOpen:
 		_, err := s.ResolveCondition(ctx, TypeRebootRequired, &id, "Host rebooted")
 		return err
 	}

@@ -77,14 +77,17 @@ type bodyMeter struct {
 }
 
 // packagesCapacity guesses from the declared body length how many packages a report
-// holds (a package takes at least ~100 bytes of JSON), so that decoding fills one array
-// instead of growing it step by step. Only the length of Report.Packages has meaning, so
-// a spare capacity changes nothing else.
+// holds, so that decoding fills one array instead of growing it step by step. Agents
+// send 250–320 bytes of JSON per package (name, versions, description, repository), so
+// one per bytesPerPackage leaves some room without holding much more than needed; a
+// report of unusually short packages grows the array once. Only the length of
+// Report.Packages has meaning, so a spare capacity changes nothing else.
 func (m *bodyMeter) packagesCapacity() int {
+	const bytesPerPackage = 220
 	if m == nil || m.length <= 0 {
 		return 0
 	}
-	return int(min(m.length/100, agentproto.MaxPackages))
+	return int(min(m.length/bytesPerPackage, agentproto.MaxPackages))
 }
 
 func (m *bodyMeter) Read(p []byte) (int, error) {

@@ -342,8 +342,7 @@ func (rt *Router) validate(info *RouteInfo, next http.Handler) http.Handler {
 	// A body described without any schema (agent reports) is left to the handler, which
 	// decodes and validates it in one streaming pass; the validator would otherwise read
 	// the whole body into memory only to find nothing to check.
-	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-		ExcludeRequestBody: !bodyHasSchema(info.Operation)}
+	opts := &openapi3filter.Options{ExcludeRequestBody: !bodyHasSchema(info.Operation)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := map[string]string{}
 		for _, p := range info.Operation.Parameters {
